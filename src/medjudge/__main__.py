@@ -1,0 +1,4 @@
+from medjudge.cli.main import app
+
+if __name__ == "__main__":
+    app()

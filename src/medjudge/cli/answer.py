@@ -1,0 +1,81 @@
+"""`medjudge answer`: run a model over a benchmark."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from medjudge.answering import AnswerConfig, answer_benchmark
+from medjudge.cli.common import RichProgress, console, friendly_errors
+from medjudge.records import SamplingConfig
+
+__all__ = ["answer"]
+
+
+@friendly_errors
+def answer(
+    benchmark: Annotated[
+        str,
+        typer.Argument(
+            help="Benchmark file (LLMEval-Med JSON, AnesBench JSON/JSONL/parquet, medjudge "
+            "JSONL) or a bundled sample: sample:anesbench, sample:llmeval-med, sample:generic."
+        ),
+    ],
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="vllm/<path-or-hf-id>, openai-compatible/<name> (with --base-url) or "
+            "openai/<model>. Default: the embedded SmolLM2-135M (shows the machinery only)."
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="Server URL for openai-compatible/<name>.")
+    ] = None,
+    samples: Annotated[int, typer.Option(min=1, help="Answers drawn per item.")] = 1,
+    temperature: Annotated[float, typer.Option(min=0.0, max=2.0)] = 0.0,
+    top_p: Annotated[float, typer.Option(min=0.0, max=1.0)] = 1.0,
+    max_tokens: Annotated[int, typer.Option(min=1, help="Most tokens per answer.")] = 512,
+    seed: Annotated[int, typer.Option(help="Sample i uses seed + i.")] = 0,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Only the first L conversations.")
+    ] = None,
+    lang: Annotated[
+        Literal["en", "zh", "both"], typer.Option(help="AnesBench language(s).")
+    ] = "en",
+    mode: Annotated[
+        Literal["mcq", "open"],
+        typer.Option(help="AnesBench: mcq shows options; open asks the stem only."),
+    ] = "mcq",
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Requests in flight for API models.")
+    ] = 8,
+    store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge.sqlite"),
+) -> None:
+    """Answer every item of BENCHMARK; a rerun of the same command only asks what is missing."""
+    config = AnswerConfig(
+        benchmark=benchmark,
+        store=store,
+        model=model,
+        base_url=base_url,
+        lang=lang,
+        mode=mode,
+        samples=samples,
+        sampling=SamplingConfig(
+            temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed
+        ),
+        limit=limit,
+        concurrency=concurrency,
+    )
+    with RichProgress("answering") as progress:
+        summary = answer_benchmark(config, progress=progress)
+    console.print(
+        f"run [bold]{summary.run_id}[/]: {summary.ok} answered, {summary.failed} failed, "
+        f"{summary.already_done} already in {store}"
+    )
+    if summary.failed:
+        console.print(
+            "[yellow]some answers failed[/]: their reasons are stored; "
+            "run the same command again to retry them."
+        )

@@ -1,0 +1,93 @@
+"""What every command shares: the consoles, error reporting, the progress bar."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from medjudge.errors import MedjudgeError
+
+__all__ = ["StoreOption", "console", "err_console", "friendly_errors", "RichProgress"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+StoreOption = Annotated[
+    Path,
+    typer.Option("--store", help="SQLite file that holds runs, answers and scores."),
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn medjudge's own errors into one red line and exit code 2; Ctrl-C into exit 130."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except MedjudgeError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err_console.print(
+                "[yellow]interrupted[/]: everything answered so far is stored; "
+                "run the same command again to finish."
+            )
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+class RichProgress:
+    """A rich progress bar with rate and ETA, fed by the library's ProgressSink calls."""
+
+    def __init__(self, description: str) -> None:
+        self._description = description
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("[cyan]{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=False,
+        )
+        self._task = None
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._progress.stop()
+
+    def start(self, total: int) -> None:
+        self._task = self._progress.add_task(self._description, total=total, rate="")
+
+    def advance(self, count: int) -> None:
+        if self._task is None:
+            return
+        self._progress.advance(self._task, count)
+        task = self._progress.tasks[self._task]
+        speed = task.finished_speed or task.speed
+        self._progress.update(self._task, rate=f"{speed:.2f}/s" if speed else "")

@@ -1,0 +1,24 @@
+"""The `medjudge` command: one thin module per subcommand."""
+
+from __future__ import annotations
+
+import typer
+
+from medjudge.cli.answer import answer
+from medjudge.cli.demo import demo
+from medjudge.cli.report import report
+from medjudge.cli.score import score
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="medjudge",
+    help="Grade medical LLMs: answer benchmarks, score MCQs, judge open answers, audit.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(answer)
+app.command()(score)
+app.command()(report)
+app.command()(demo)

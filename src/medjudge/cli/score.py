@@ -1,0 +1,39 @@
+"""`medjudge score`: exact-match scoring of stored MCQ answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from medjudge.cli.common import console, friendly_errors
+from medjudge.errors import StoreError
+from medjudge.scoring.runs import score_mcq_run
+from medjudge.store import Store
+
+__all__ = ["score"]
+
+
+@friendly_errors
+def score(
+    store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge.sqlite"),
+    run: Annotated[list[str] | None, typer.Option(help="Run id(s); default: every run.")] = None,
+) -> None:
+    """Extract each MCQ answer's letter and score it by exact match."""
+    if not store.exists():
+        raise StoreError(f"{store}: no such store; run `medjudge answer` first")
+    with Store(store) as db:
+        run_ids = run or [r.run_id for r in db.runs()]
+        summaries = [score_mcq_run(db, run_id) for run_id in run_ids]
+    table = Table(title="MCQ scoring")
+    for column in ("run", "scored", "correct", "accuracy", "unanswered", "failed answers"):
+        table.add_column(column, justify="right" if column != "run" else "left")
+    for s in summaries:
+        accuracy = f"{s.correct / s.scored:.1%}" if s.scored else "—"
+        table.add_row(
+            s.run_id, str(s.scored), str(s.correct), accuracy, str(s.unanswered),
+            str(s.failed_answers),
+        )
+    console.print(table)

@@ -1,0 +1,72 @@
+"""Typed errors. Every user-facing failure says what was wrong, where, and what to do."""
+
+from __future__ import annotations
+
+__all__ = [
+    "MedjudgeError",
+    "DatasetError",
+    "ConfigError",
+    "ModelError",
+    "MissingDependency",
+    "StoreError",
+]
+
+
+class MedjudgeError(Exception):
+    """Base class for every error medjudge raises on purpose."""
+
+
+class DatasetError(MedjudgeError):
+    """A benchmark file is unreadable or breaks its format.
+
+    The message names the file, the line or item, the field, and what to do.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        problem: str,
+        *,
+        line: int | None = None,
+        item: str | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        where = str(path)
+        if line is not None:
+            where += f", line {line}"
+        if item is not None:
+            where += f", item {item}"
+        if field is not None:
+            where += f", field '{field}'"
+        message = f"{where}: {problem}"
+        if hint:
+            message += f" ({hint})"
+        super().__init__(message)
+        self.path = str(path)
+        self.line = line
+        self.item = item
+        self.field = field
+
+
+class ConfigError(MedjudgeError):
+    """An option or a model name that medjudge cannot use."""
+
+
+class ModelError(MedjudgeError):
+    """A model backend could not start or be reached at all."""
+
+
+class MissingDependency(MedjudgeError):
+    """An optional package is not installed; the message names the pip extra."""
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(
+            f"{package} is not installed. Install it with: pip install 'medjudge[{extra}]'"
+        )
+        self.package = package
+        self.extra = extra
+
+
+class StoreError(MedjudgeError):
+    """The SQLite store is unusable (wrong file, newer schema, ...)."""

@@ -1,0 +1,157 @@
+"""Records: the contract between stages (Item -> Answer -> McqScore / Verdict -> Audit).
+
+Every stage reads and writes these pydantic models; nothing passes raw dicts between modules.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Role",
+    "Message",
+    "Checklist",
+    "Item",
+    "SamplingConfig",
+    "ChatRequest",
+    "Completion",
+    "Run",
+    "Answer",
+    "McqScore",
+    "ItemKind",
+    "Language",
+    "LEVEL_NAMES",
+]
+
+Role = Literal["system", "user", "assistant"]
+ItemKind = Literal["mcq", "open"]
+Language = Literal["en", "zh"]
+
+#: AnesBench `level` 1/2/3 as the paper names them.
+LEVEL_NAMES: dict[int, str] = {1: "System 1", 2: "System 1.x", 3: "System 2"}
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Message(_Record):
+    role: Role
+    content: str
+
+
+class Checklist(_Record):
+    """Requirements an open answer is held to (LLMEval-Med: 核心需求 / 次要需求)."""
+
+    core: tuple[str, ...] = ()
+    secondary: tuple[str, ...] = ()
+
+
+class Item(_Record):
+    """One question of a benchmark: one turn of a conversation.
+
+    `item_id` is unique within `benchmark`. Turns of one conversation share
+    `conversation_id` and are numbered 1..n by `turn`.
+    """
+
+    benchmark: str = Field(min_length=1)
+    item_id: str = Field(min_length=1)
+    conversation_id: str = Field(min_length=1)
+    turn: int = Field(1, ge=1)
+    kind: ItemKind
+    question: str = Field(min_length=1)
+    language: Language
+    #: MCQ options, letter -> text, in display order.
+    options: dict[str, str] = Field(default_factory=dict)
+    #: The correct letter (MCQ only).
+    answer_key: str | None = None
+    #: Reference answer for open items (for AnesBench open mode: the correct option's text).
+    reference: str | None = None
+    checklist: Checklist | None = None
+    category: str | None = None
+    level: str | None = None
+    difficulty: str | None = None
+    #: Where the item came from, for error messages and audit: "file.json#12".
+    source: str | None = None
+
+
+class SamplingConfig(_Record):
+    temperature: float = Field(0.0, ge=0, le=2)
+    top_p: float = Field(1.0, gt=0, le=1)
+    max_tokens: int = Field(512, ge=1, le=131072)
+    seed: int = 0
+
+
+class ChatRequest(_Record):
+    """One chat call: what any model client receives."""
+
+    messages: tuple[Message, ...]
+    sampling: SamplingConfig
+    #: Per-request seed (the run seed plus the sample index), so samples differ reproducibly.
+    seed: int | None = None
+    #: A JSON schema the reply must follow (structured outputs), or None for free text.
+    json_schema: dict | None = None
+
+
+class Completion(_Record):
+    """What a model client returns for one request. A failure is data: `error` says why."""
+
+    text: str | None = None
+    error: str | None = None
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_s: float | None = None
+    #: The model name/version the provider reported, when it reports one.
+    model_version: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.text is not None
+
+
+class Run(_Record):
+    """One answering run: a model, a benchmark file and the sampling settings."""
+
+    run_id: str
+    model: str
+    benchmark: str
+    benchmark_path: str
+    benchmark_sha256: str
+    samples: int = Field(1, ge=1)
+    sampling: SamplingConfig
+    created_at: str
+    medjudge_version: str
+
+
+class Answer(_Record):
+    """The model's reply to one item (one sample). Failed answers keep their reason."""
+
+    run_id: str
+    item_id: str
+    sample: int = Field(0, ge=0)
+    status: Literal["ok", "failed"]
+    text: str | None = None
+    error: str | None = None
+    #: The exact messages sent to the model (history included), for audit and judging.
+    messages: tuple[Message, ...] = ()
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_s: float | None = None
+    created_at: str | None = None
+
+
+class McqScore(_Record):
+    """Exact-match scoring of one MCQ answer."""
+
+    run_id: str
+    item_id: str
+    sample: int
+    #: The letter extracted from the answer, or None when no single answer could be found.
+    choice: str | None
+    #: Which extraction rule matched ("answer-marker", "boxed", ...) or why none did.
+    rule: str
+    correct: bool

@@ -1,0 +1,563 @@
+"""MCQ accuracy tables: per language × level, as AnesBench reports them.
+
+`build_accuracy_table` turns scored items (`McqResult`) into an `AccuracyTable`: one row per
+language (en, zh, and "all" when both are present), one column per level (System 1,
+System 1.x, System 2, then "Total"). Each cell holds the number of items, the accuracy of
+the first sample with a percentile-bootstrap CI over items, the unanswered rate, the failed
+answers, and with N > 1 samples the majority-vote accuracy (+ CI) and the mean per-sample
+accuracy (+ CI).
+
+Counting rules, so every number can be checked by hand:
+- an item counts once per cell; its first sample (sample 0) gives "accuracy";
+- a sample whose answer failed counts as wrong and unanswered, and is also counted in
+  `failed`; nothing is dropped from a denominator;
+- a majority-vote tie (or no answer in any sample) counts as wrong and unanswered;
+- items with no level count in "Total" only; when some items of the table have a level and
+  others do not, a "No level" column holds the latter, so the level columns add up to Total.
+
+The renderers (`render_rich`, `to_json`, `to_csv`, `to_markdown`) only format a table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from rich.table import Table
+from rich.text import Text
+
+from medjudge.records import LEVEL_NAMES, Answer, Item, Language, McqScore
+from medjudge.scoring.stats import Interval, bootstrap_ci
+
+__all__ = [
+    "ALL_LANGUAGES",
+    "FAILED_ANSWER_RULE",
+    "NO_LEVEL",
+    "TOTAL",
+    "AccuracyCell",
+    "AccuracyTable",
+    "McqResult",
+    "VoteStats",
+    "build_accuracy_table",
+    "level_name",
+    "render_rich",
+    "to_csv",
+    "to_json",
+    "to_markdown",
+]
+
+#: Row label of the pooled languages, present when the table has more than one language.
+ALL_LANGUAGES = "all"
+#: Column label of every item, whatever its level.
+TOTAL = "Total"
+#: Column label of the items without a level, when other items of the table have one.
+NO_LEVEL = "No level"
+#: `McqScore.rule` of the score `McqResult.from_records` writes for a failed answer.
+FAILED_ANSWER_RULE = "answer-failed"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- input
+
+
+class McqResult(_Model):
+    """One MCQ item with its scores, one per sample (sorted by sample on construction).
+
+    `failed_samples` names the samples whose answer failed (`Answer.status == "failed"`);
+    their scores must be unanswered and wrong. The first score (sample 0 when present) is
+    the one single-sample accuracy uses.
+    """
+
+    item: Item
+    scores: tuple[McqScore, ...] = Field(min_length=1)
+    failed_samples: frozenset[int] = frozenset()
+
+    @field_validator("scores")
+    @classmethod
+    def _sorted_by_sample(cls, scores: tuple[McqScore, ...]) -> tuple[McqScore, ...]:
+        ordered = tuple(sorted(scores, key=lambda s: s.sample))
+        samples = [s.sample for s in ordered]
+        if len(set(samples)) != len(samples):
+            raise ValueError(f"two scores for one sample: samples {samples}")
+        return ordered
+
+    @model_validator(mode="after")
+    def _consistent(self) -> McqResult:
+        item = self.item
+        if item.kind != "mcq":
+            raise ValueError(f"item {item.item_id} is a {item.kind!r} item, not an MCQ")
+        for score in self.scores:
+            if score.item_id != item.item_id:
+                raise ValueError(f"score for item {score.item_id} given with item {item.item_id}")
+        if len({s.run_id for s in self.scores}) > 1:
+            raise ValueError(f"scores of item {item.item_id} come from more than one run")
+        by_sample = {s.sample: s for s in self.scores}
+        for sample in sorted(self.failed_samples):
+            score = by_sample.get(sample)
+            if score is None:
+                raise ValueError(f"failed sample {sample} of item {item.item_id} has no score")
+            if score.correct or score.choice is not None:
+                raise ValueError(
+                    f"sample {sample} of item {item.item_id} failed but is scored as answered"
+                )
+        return self
+
+    @classmethod
+    def from_records(
+        cls, item: Item, answers: Iterable[Answer], scores: Iterable[McqScore]
+    ) -> McqResult:
+        """Pair an item's answers with its scores; a failed answer with no score gets one.
+
+        Raises ValueError when an answer that did not fail has no score (score it first).
+        """
+        by_sample = {s.sample: s for s in scores}
+        failed: set[int] = set()
+        for answer in answers:
+            if answer.status == "failed":
+                failed.add(answer.sample)
+                by_sample.setdefault(answer.sample, _failed_score(answer))
+            elif answer.sample not in by_sample:
+                raise ValueError(
+                    f"answer sample {answer.sample} of item {item.item_id} has no score; "
+                    "score the run before reporting it"
+                )
+        return cls(item=item, scores=tuple(by_sample.values()), failed_samples=frozenset(failed))
+
+
+def _failed_score(answer: Answer) -> McqScore:
+    return McqScore(
+        run_id=answer.run_id,
+        item_id=answer.item_id,
+        sample=answer.sample,
+        choice=None,
+        rule=FAILED_ANSWER_RULE,
+        correct=False,
+    )
+
+
+def level_name(level: str | None) -> str | None:
+    """The display name of an item's level: "1"/"2"/"3" → LEVEL_NAMES; blank → None."""
+    if level is None or not level.strip():
+        return None
+    text = level.strip()
+    if text.isdigit() and int(text) in LEVEL_NAMES:
+        return LEVEL_NAMES[int(text)]
+    for name in LEVEL_NAMES.values():
+        if text.casefold() == name.casefold():
+            return name
+    return text
+
+
+# --------------------------------------------------------------------------- output
+
+
+class VoteStats(_Model):
+    """Numbers that need N > 1 samples per item."""
+
+    #: Samples per item the vote ran over (the most any item of the cell has).
+    samples: int
+    correct: int
+    accuracy: float
+    ci: Interval
+    #: Items whose vote is a tie or had no answer at all: counted wrong.
+    unanswered: int
+    unanswered_rate: float
+    #: Mean over items of the share of an item's samples that are correct.
+    mean_sample_accuracy: float
+    mean_sample_ci: Interval
+
+
+class AccuracyCell(_Model):
+    """One language × level: single-sample accuracy, and vote statistics when N > 1."""
+
+    language: str
+    level: str
+    n: int
+    #: Items whose first sample is correct.
+    correct: int
+    #: correct / n; None when the cell has no items (and so are the CI and rates).
+    accuracy: float | None
+    ci: Interval | None
+    #: Items whose first sample gave no single choice (failed answers included).
+    unanswered: int
+    unanswered_rate: float | None
+    #: Items whose first-sample answer failed.
+    failed: int
+    #: Failed answers over all samples of the cell's items.
+    failed_samples: int
+    vote: VoteStats | None = None
+
+
+class AccuracyTable(_Model):
+    """Accuracy per language (rows) × level (columns), cells in row-major order."""
+
+    benchmarks: tuple[str, ...]
+    run_ids: tuple[str, ...]
+    languages: tuple[str, ...]
+    levels: tuple[str, ...]
+    #: The most samples any item has; vote statistics are given when it is above 1.
+    samples: int
+    confidence: float
+    n_resamples: int
+    seed: int
+    cells: tuple[AccuracyCell, ...]
+
+    def cell(self, language: str, level: str) -> AccuracyCell:
+        """The cell of one row and column; KeyError names the rows and columns there are."""
+        for cell in self.cells:
+            if cell.language == language and cell.level == level:
+                return cell
+        raise KeyError(
+            f"no cell ({language!r}, {level!r}); rows {self.languages}, columns {self.levels}"
+        )
+
+
+# --------------------------------------------------------------------------- building
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What the table needs to know about one item."""
+
+    language: str
+    level: str | None
+    correct: bool
+    answered: bool
+    failed: bool
+    failed_samples: int
+    samples: int
+    vote_correct: bool
+    vote_answered: bool
+    sample_accuracy: float
+
+
+def build_accuracy_table(
+    results: Sequence[McqResult],
+    *,
+    seed: int = 0,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+) -> AccuracyTable:
+    """Tabulate scored MCQ items per language × level with bootstrap CIs over items.
+
+    Raises ValueError when one item (same run, benchmark and id) appears twice.
+    """
+    _check_unique(results)
+    outcomes = [_outcome(r) for r in results]
+    languages = _languages(outcomes)
+    levels = _levels(outcomes)
+    samples = max((o.samples for o in outcomes), default=0)
+    ci = partial(bootstrap_ci, seed=seed, confidence=confidence, n_resamples=n_resamples)
+    cells = tuple(
+        _cell(language, level, _select(outcomes, language, level), samples, ci)
+        for language in languages
+        for level in levels
+    )
+    return AccuracyTable(
+        benchmarks=tuple(sorted({r.item.benchmark for r in results})),
+        run_ids=tuple(sorted({r.scores[0].run_id for r in results})),
+        languages=languages,
+        levels=levels,
+        samples=samples,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        seed=seed,
+        cells=cells,
+    )
+
+
+def _check_unique(results: Sequence[McqResult]) -> None:
+    seen: set[tuple[str, str, str]] = set()
+    for result in results:
+        key = (result.scores[0].run_id, result.item.benchmark, result.item.item_id)
+        if key in seen:
+            raise ValueError(
+                f"item {key[2]} of {key[1]} (run {key[0]}) is given twice; "
+                "each item must appear once"
+            )
+        seen.add(key)
+
+
+def _outcome(result: McqResult) -> _Outcome:
+    first = result.scores[0]
+    failed = result.failed_samples
+    vote_correct, vote_answered = _vote(result)
+    return _Outcome(
+        language=result.item.language,
+        level=level_name(result.item.level),
+        correct=first.correct,
+        answered=first.choice is not None,
+        failed=first.sample in failed,
+        failed_samples=len(failed),
+        samples=len(result.scores),
+        vote_correct=vote_correct,
+        vote_answered=vote_answered,
+        sample_accuracy=sum(s.correct for s in result.scores) / len(result.scores),
+    )
+
+
+def _vote(result: McqResult) -> tuple[bool, bool]:
+    """(correct, answered) of the majority vote over the item's samples."""
+    if len(result.scores) == 1:
+        first = result.scores[0]
+        return first.correct, first.choice is not None
+    from medjudge.scoring.mcq import majority_vote  # the scorer owns the voting rule
+
+    voted = majority_vote([s.choice for s in result.scores])
+    if voted is None:
+        return False, False
+    # The scorer decides what counts as correct; a voted letter is as correct as its samples.
+    return any(s.correct for s in result.scores if s.choice == voted), True
+
+
+def _languages(outcomes: Sequence[_Outcome]) -> tuple[str, ...]:
+    present = {o.language for o in outcomes}
+    rows = [language for language in get_args(Language) if language in present]
+    rows += sorted(present - set(rows))
+    return (*rows, ALL_LANGUAGES) if len(rows) > 1 else tuple(rows)
+
+
+def _levels(outcomes: Sequence[_Outcome]) -> tuple[str, ...]:
+    present = {o.level for o in outcomes if o.level is not None}
+    known = [name for name in LEVEL_NAMES.values() if name in present]
+    columns = known + sorted(present - set(known))
+    if columns and any(o.level is None for o in outcomes):
+        columns.append(NO_LEVEL)
+    return (*columns, TOTAL)
+
+
+def _select(outcomes: Sequence[_Outcome], language: str, level: str) -> list[_Outcome]:
+    return [
+        o
+        for o in outcomes
+        if language in (ALL_LANGUAGES, o.language)
+        and (level == TOTAL or (o.level or NO_LEVEL) == level)
+    ]
+
+
+def _cell(
+    language: str,
+    level: str,
+    outcomes: Sequence[_Outcome],
+    samples: int,
+    ci: Callable[[Sequence[float]], Interval | None],
+) -> AccuracyCell:
+    n = len(outcomes)
+    correct = sum(o.correct for o in outcomes)
+    unanswered = sum(not o.answered for o in outcomes)
+    return AccuracyCell(
+        language=language,
+        level=level,
+        n=n,
+        correct=correct,
+        accuracy=correct / n if n else None,
+        ci=ci([float(o.correct) for o in outcomes]),
+        unanswered=unanswered,
+        unanswered_rate=unanswered / n if n else None,
+        failed=sum(o.failed for o in outcomes),
+        failed_samples=sum(o.failed_samples for o in outcomes),
+        vote=_vote_stats(outcomes, ci) if n and samples > 1 else None,
+    )
+
+
+def _vote_stats(
+    outcomes: Sequence[_Outcome], ci: Callable[[Sequence[float]], Interval | None]
+) -> VoteStats:
+    n = len(outcomes)
+    correct = sum(o.vote_correct for o in outcomes)
+    unanswered = sum(not o.vote_answered for o in outcomes)
+    per_item = [o.sample_accuracy for o in outcomes]
+    vote_ci = ci([float(o.vote_correct) for o in outcomes])
+    mean_ci = ci(per_item)
+    if vote_ci is None or mean_ci is None:
+        raise ValueError("vote statistics need at least one item")
+    return VoteStats(
+        samples=max(o.samples for o in outcomes),
+        correct=correct,
+        accuracy=correct / n,
+        ci=vote_ci,
+        unanswered=unanswered,
+        unanswered_rate=unanswered / n,
+        mean_sample_accuracy=sum(per_item) / n,
+        mean_sample_ci=mean_ci,
+    )
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def _pct_ci(value: float | None, ci: Interval | None) -> str:
+    if value is None or ci is None:
+        return "—"
+    return f"{100 * value:.1f}% [{100 * ci.low:.1f}–{100 * ci.high:.1f}]"
+
+
+def _note(table: AccuracyTable) -> str:
+    level = round(100 * table.confidence)
+    text = (
+        f"Accuracy of the first sample, {level}% percentile-bootstrap CI over items "
+        f"({table.n_resamples} resamples, seed {table.seed}). "
+        "Failed answers count as wrong and unanswered."
+    )
+    if table.samples > 1:
+        text += (
+            f" Vote: majority of up to {table.samples} samples, a tie counts as wrong and "
+            "unanswered; mean: mean per-sample accuracy."
+        )
+    return text
+
+
+def _rich_cell(cell: AccuracyCell) -> Text:
+    if cell.n == 0:
+        return Text("—", style="dim")
+    text = Text(_pct_ci(cell.accuracy, cell.ci), style="bold")
+    text.append(f"\nn={cell.n} · unanswered {_pct(cell.unanswered_rate)}")
+    if cell.failed_samples:
+        text.append(f"\nfailed answers {cell.failed_samples}", style="red")
+    if cell.vote is not None:
+        text.append(f"\nvote {_pct_ci(cell.vote.accuracy, cell.vote.ci)}")
+        text.append(f"\nmean {_pct_ci(cell.vote.mean_sample_accuracy, cell.vote.mean_sample_ci)}")
+    return text
+
+
+def render_rich(table: AccuracyTable) -> Table:
+    """A terminal table: languages down, levels across; print it with a rich Console."""
+    title = "MCQ accuracy" + (f" · {', '.join(table.benchmarks)}" if table.benchmarks else "")
+    out = Table(title=Text(title), caption=Text(_note(table)), show_lines=True)
+    out.add_column("Language", style="bold")
+    for level in table.levels:
+        out.add_column(Text(level), justify="right")
+    for language in table.languages:
+        row = [_rich_cell(table.cell(language, level)) for level in table.levels]
+        out.add_row(Text(language), *row)
+    return out
+
+
+def to_json(table: AccuracyTable) -> str:
+    """The whole table as JSON (cells with no items have nulls, never NaN)."""
+    return table.model_dump_json(indent=2)
+
+
+_CSV_COLUMNS = (
+    "language",
+    "level",
+    "n",
+    "correct",
+    "accuracy",
+    "ci_low",
+    "ci_high",
+    "unanswered",
+    "unanswered_rate",
+    "failed",
+    "failed_samples",
+    "vote_samples",
+    "vote_correct",
+    "vote_accuracy",
+    "vote_ci_low",
+    "vote_ci_high",
+    "vote_unanswered",
+    "vote_unanswered_rate",
+    "mean_sample_accuracy",
+    "mean_sample_ci_low",
+    "mean_sample_ci_high",
+)
+
+
+def _csv_row(cell: AccuracyCell) -> dict[str, object]:
+    row: dict[str, object] = {
+        "language": cell.language,
+        "level": cell.level,
+        "n": cell.n,
+        "correct": cell.correct,
+        "accuracy": cell.accuracy,
+        "ci_low": cell.ci.low if cell.ci else None,
+        "ci_high": cell.ci.high if cell.ci else None,
+        "unanswered": cell.unanswered,
+        "unanswered_rate": cell.unanswered_rate,
+        "failed": cell.failed,
+        "failed_samples": cell.failed_samples,
+    }
+    vote = cell.vote
+    if vote is not None:
+        row |= {
+            "vote_samples": vote.samples,
+            "vote_correct": vote.correct,
+            "vote_accuracy": vote.accuracy,
+            "vote_ci_low": vote.ci.low,
+            "vote_ci_high": vote.ci.high,
+            "vote_unanswered": vote.unanswered,
+            "vote_unanswered_rate": vote.unanswered_rate,
+            "mean_sample_accuracy": vote.mean_sample_accuracy,
+            "mean_sample_ci_low": vote.mean_sample_ci.low,
+            "mean_sample_ci_high": vote.mean_sample_ci.high,
+        }
+    return row
+
+
+def to_csv(table: AccuracyTable) -> str:
+    """One row per language × level, every number unrounded; empty field = no value."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=_CSV_COLUMNS, restval="", lineterminator="\n")
+    writer.writeheader()
+    for cell in table.cells:
+        writer.writerow(_csv_row(cell))
+    return buffer.getvalue()
+
+
+def _markdown_grid(
+    table: AccuracyTable, title: str, text: Callable[[AccuracyCell], str]
+) -> list[str]:
+    lines = [
+        f"**{title}**",
+        "",
+        "| Language | " + " | ".join(table.levels) + " |",
+        "|---|" + "---:|" * len(table.levels),
+    ]
+    for language in table.languages:
+        cells = [table.cell(language, level) for level in table.levels]
+        lines.append(f"| {language} | " + " | ".join(text(c) for c in cells) + " |")
+    return [*lines, ""]
+
+
+def _markdown_counts(cell: AccuracyCell) -> str:
+    if cell.n == 0:
+        return "—"
+    return f"{cell.n} · {_pct(cell.unanswered_rate)} · {cell.failed_samples}"
+
+
+def _markdown_vote(cell: AccuracyCell) -> str:
+    if cell.vote is None:
+        return "—"
+    return _pct_ci(cell.vote.accuracy, cell.vote.ci)
+
+
+def _markdown_mean(cell: AccuracyCell) -> str:
+    if cell.vote is None:
+        return "—"
+    return _pct_ci(cell.vote.mean_sample_accuracy, cell.vote.mean_sample_ci)
+
+
+def to_markdown(table: AccuracyTable) -> str:
+    """Markdown grids (languages down, levels across): accuracy, then counts, then votes."""
+    level = round(100 * table.confidence)
+    lines = _markdown_grid(
+        table, f"Accuracy, first sample [{level}% CI]", lambda c: _pct_ci(c.accuracy, c.ci)
+    )
+    lines += _markdown_grid(table, "Items · unanswered · failed answers", _markdown_counts)
+    if table.samples > 1:
+        lines += _markdown_grid(table, "Majority-vote accuracy [CI]", _markdown_vote)
+        lines += _markdown_grid(table, "Mean per-sample accuracy [CI]", _markdown_mean)
+    lines.append(f"_{_note(table)}_")
+    return "\n".join(lines) + "\n"

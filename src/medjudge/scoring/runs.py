@@ -1,0 +1,45 @@
+"""Scoring stored runs: MCQ answers → McqScore rows in the store."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from medjudge.records import Item, McqScore
+from medjudge.scoring.mcq import score_answer
+from medjudge.store import Store
+
+__all__ = ["MCQ_SCORER", "McqRunSummary", "score_mcq_run"]
+
+#: Recorded beside every score, so a later extractor change is visible in the store.
+MCQ_SCORER = "mcq-extract-v1"
+
+
+class McqRunSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    run_id: str
+    scored: int
+    correct: int
+    unanswered: int
+    failed_answers: int
+
+
+def score_mcq_run(store: Store, run_id: str) -> McqRunSummary:
+    """Score every MCQ answer of a run by exact match on the extracted letter."""
+    items: dict[str, Item] = {item.item_id: item for item in store.run_items(run_id)}
+    scores: list[McqScore] = []
+    failed = 0
+    for answer in store.answers(run_id):
+        item = items.get(answer.item_id)
+        if item is None or item.kind != "mcq":
+            continue
+        failed += answer.status == "failed"
+        scores.append(score_answer(item, answer))
+    store.save_mcq_scores(scores, MCQ_SCORER)
+    return McqRunSummary(
+        run_id=run_id,
+        scored=len(scores),
+        correct=sum(s.correct for s in scores),
+        unanswered=sum(s.choice is None for s in scores),
+        failed_answers=failed,
+    )

@@ -1,0 +1,268 @@
+"""The run store: one SQLite file (WAL), idempotent keys, append-only migrations.
+
+Every write is one short transaction, so a process killed at any moment leaves either the
+whole row or nothing, and a rerun finds exactly what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from medjudge.errors import StoreError
+from medjudge.records import Answer, Item, McqScore, Message, Run, SamplingConfig
+from medjudge.store.migrations import MIGRATIONS
+
+__all__ = ["Store", "utc_now"]
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """A medjudge SQLite store. Open it with `Store(path)`; use it as a context manager."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the store ({exc})") from exc
+        self._db.row_factory = sqlite3.Row
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreError(
+                f"{self.path}: not a medjudge store ({exc}); pass another --store file"
+            ) from exc
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: schema version {version} is newer than this medjudge "
+                f"understands ({len(MIGRATIONS)}); upgrade medjudge"
+            )
+        for number in range(version, len(MIGRATIONS)):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _split_sql(MIGRATIONS[number]):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number + 1}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    # -- items and runs ----------------------------------------------------------------------
+    def add_items(self, dataset_sha256: str, items: Sequence[Item]) -> None:
+        rows = [
+            (dataset_sha256, item.item_id, position, item.model_dump_json())
+            for position, item in enumerate(items)
+        ]
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO items (dataset_sha256, item_id, position, record)"
+                " VALUES (?, ?, ?, ?)",
+                rows,
+            )
+
+    def items(self, dataset_sha256: str) -> list[Item]:
+        rows = self._db.execute(
+            "SELECT record FROM items WHERE dataset_sha256 = ? ORDER BY position",
+            (dataset_sha256,),
+        )
+        return [Item.model_validate_json(row["record"]) for row in rows]
+
+    def add_run(self, run: Run, dataset_sha256: str) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR IGNORE INTO runs (run_id, model, benchmark, benchmark_path,"
+                " benchmark_sha256, dataset_sha256, samples, sampling, created_at,"
+                " medjudge_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.run_id,
+                    run.model,
+                    run.benchmark,
+                    run.benchmark_path,
+                    run.benchmark_sha256,
+                    dataset_sha256,
+                    run.samples,
+                    run.sampling.model_dump_json(),
+                    run.created_at,
+                    run.medjudge_version,
+                ),
+            )
+
+    def runs(self) -> list[Run]:
+        rows = self._db.execute("SELECT * FROM runs ORDER BY created_at, run_id")
+        return [_run_from_row(row) for row in rows]
+
+    def run(self, run_id: str) -> Run:
+        row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            known = ", ".join(run.run_id for run in self.runs()) or "none"
+            raise StoreError(f"{self.path}: no run '{run_id}' (runs in this store: {known})")
+        return _run_from_row(row)
+
+    def run_items(self, run_id: str) -> list[Item]:
+        row = self._db.execute(
+            "SELECT dataset_sha256 FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no run '{run_id}'")
+        return self.items(row["dataset_sha256"])
+
+    # -- answers --------------------------------------------------------------------------------
+    def save_answers(self, answers: Iterable[Answer]) -> None:
+        """Store answers. An 'ok' answer is final; a 'failed' one is replaced by a retry."""
+        rows = [_answer_row(answer) for answer in answers]
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO answers (run_id, item_id, sample, status, text, error, messages,"
+                " finish_reason, prompt_tokens, completion_tokens, latency_s, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (run_id, item_id, sample) DO UPDATE SET"
+                " status = excluded.status, text = excluded.text, error = excluded.error,"
+                " messages = excluded.messages, finish_reason = excluded.finish_reason,"
+                " prompt_tokens = excluded.prompt_tokens,"
+                " completion_tokens = excluded.completion_tokens,"
+                " latency_s = excluded.latency_s, created_at = excluded.created_at"
+                " WHERE answers.status = 'failed'",
+                rows,
+            )
+
+    def answers(self, run_id: str) -> list[Answer]:
+        rows = self._db.execute(
+            "SELECT * FROM answers WHERE run_id = ? ORDER BY rowid", (run_id,)
+        )
+        return [_answer_from_row(row) for row in rows]
+
+    def count_answers(self, run_id: str) -> dict[str, int]:
+        rows = self._db.execute(
+            "SELECT status, COUNT(*) AS n FROM answers WHERE run_id = ? GROUP BY status",
+            (run_id,),
+        )
+        counts = {"ok": 0, "failed": 0}
+        counts.update({row["status"]: row["n"] for row in rows})
+        return counts
+
+    # -- MCQ scores -------------------------------------------------------------------------
+    def save_mcq_scores(self, scores: Iterable[McqScore], scorer: str) -> None:
+        """Store scores; rescoring replaces earlier scores (they derive from the answers)."""
+        rows = [
+            (s.run_id, s.item_id, s.sample, s.choice, s.rule, int(s.correct), scorer)
+            for s in scores
+        ]
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO mcq_scores (run_id, item_id, sample, choice, rule, correct, scorer)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (run_id, item_id, sample) DO UPDATE SET choice = excluded.choice,"
+                " rule = excluded.rule, correct = excluded.correct, scorer = excluded.scorer",
+                rows,
+            )
+
+    def mcq_scores(self, run_id: str) -> list[McqScore]:
+        rows = self._db.execute(
+            "SELECT * FROM mcq_scores WHERE run_id = ? ORDER BY rowid", (run_id,)
+        )
+        return [
+            McqScore(
+                run_id=row["run_id"],
+                item_id=row["item_id"],
+                sample=row["sample"],
+                choice=row["choice"],
+                rule=row["rule"],
+                correct=bool(row["correct"]),
+            )
+            for row in rows
+        ]
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (KeyboardInterrupt too)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _split_sql(script: str) -> list[str]:
+    return [statement.strip() for statement in script.split(";") if statement.strip()]
+
+
+def _run_from_row(row: sqlite3.Row) -> Run:
+    return Run(
+        run_id=row["run_id"],
+        model=row["model"],
+        benchmark=row["benchmark"],
+        benchmark_path=row["benchmark_path"],
+        benchmark_sha256=row["benchmark_sha256"],
+        samples=row["samples"],
+        sampling=SamplingConfig.model_validate_json(row["sampling"]),
+        created_at=row["created_at"],
+        medjudge_version=row["medjudge_version"],
+    )
+
+
+def _answer_row(answer: Answer) -> tuple:
+    messages = json.dumps([m.model_dump() for m in answer.messages], ensure_ascii=False)
+    return (
+        answer.run_id,
+        answer.item_id,
+        answer.sample,
+        answer.status,
+        answer.text,
+        answer.error,
+        messages,
+        answer.finish_reason,
+        answer.prompt_tokens,
+        answer.completion_tokens,
+        answer.latency_s,
+        answer.created_at or utc_now(),
+    )
+
+
+def _answer_from_row(row: sqlite3.Row) -> Answer:
+    return Answer(
+        run_id=row["run_id"],
+        item_id=row["item_id"],
+        sample=row["sample"],
+        status=row["status"],
+        text=row["text"],
+        error=row["error"],
+        messages=tuple(Message(**m) for m in json.loads(row["messages"])),
+        finish_reason=row["finish_reason"],
+        prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"],
+        latency_s=row["latency_s"],
+        created_at=row["created_at"],
+    )

@@ -1,0 +1,57 @@
+"""Append-only schema migrations. Never edit a released migration: add the next one."""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS"]
+
+#: MIGRATIONS[i] brings the schema from version i to version i + 1 (PRAGMA user_version).
+MIGRATIONS: tuple[str, ...] = (
+    # 1: items, runs, answers, MCQ scores.
+    """
+    CREATE TABLE items (
+        dataset_sha256 TEXT NOT NULL,
+        item_id        TEXT NOT NULL,
+        position       INTEGER NOT NULL,
+        record         TEXT NOT NULL,
+        PRIMARY KEY (dataset_sha256, item_id)
+    );
+    CREATE TABLE runs (
+        run_id            TEXT PRIMARY KEY,
+        model             TEXT NOT NULL,
+        benchmark         TEXT NOT NULL,
+        benchmark_path    TEXT NOT NULL,
+        benchmark_sha256  TEXT NOT NULL,
+        dataset_sha256    TEXT NOT NULL,
+        samples           INTEGER NOT NULL,
+        sampling          TEXT NOT NULL,
+        created_at        TEXT NOT NULL,
+        medjudge_version  TEXT NOT NULL
+    );
+    CREATE TABLE answers (
+        run_id            TEXT NOT NULL REFERENCES runs(run_id),
+        item_id           TEXT NOT NULL,
+        sample            INTEGER NOT NULL,
+        status            TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+        text              TEXT,
+        error             TEXT,
+        messages          TEXT NOT NULL,
+        finish_reason     TEXT,
+        prompt_tokens     INTEGER,
+        completion_tokens INTEGER,
+        latency_s         REAL,
+        created_at        TEXT NOT NULL,
+        UNIQUE (run_id, item_id, sample),
+        CHECK ((status = 'ok') = (text IS NOT NULL AND error IS NULL))
+    );
+    CREATE TABLE mcq_scores (
+        run_id   TEXT NOT NULL REFERENCES runs(run_id),
+        item_id  TEXT NOT NULL,
+        sample   INTEGER NOT NULL,
+        choice   TEXT,
+        rule     TEXT NOT NULL,
+        correct  INTEGER NOT NULL,
+        scorer   TEXT NOT NULL,
+        UNIQUE (run_id, item_id, sample)
+    );
+    """,
+)

@@ -1,0 +1,110 @@
+"""A loopback server that speaks the OpenAI chat-completions wire format, for fault injection.
+
+Each request takes the next scripted `Reply` (the last one repeats). It records every request
+body and header it receives so tests can assert what the client really sent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    #: Chat completion text; None with status 200 means "echo the last user message".
+    text: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    #: Raw body that replaces the normal JSON (broken JSON, HTML error pages, ...).
+    raw: str | None = None
+    delay_s: float = 0.0
+
+
+@dataclass
+class Seen:
+    body: dict
+    headers: dict[str, str]
+    at: float
+
+
+class FakeOpenAI:
+    def __init__(self, script: list[Reply] | None = None) -> None:
+        self.script = list(script or [Reply()])
+        self.seen: list[Seen] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _next(self, body: dict, headers: dict[str, str]) -> Reply:
+        with self._lock:
+            self.seen.append(Seen(body, {k.lower(): v for k, v in headers.items()}, time.monotonic()))
+            return self.script.pop(0) if len(self.script) > 1 else self.script[0]
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                reply = fake._next(body, dict(self.headers))
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                payload = reply.raw if reply.raw is not None else json.dumps(
+                    _payload(reply, body)
+                )
+                data = payload.encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        return Handler
+
+
+def _payload(reply: Reply, body: dict) -> dict:
+    if reply.status != 200:
+        return {"error": {"message": f"scripted {reply.status}", "type": "scripted"}}
+    text = reply.text
+    if text is None:
+        text = f"echo: {body['messages'][-1]['content']}"
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body.get("model", "fake"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
+    }
