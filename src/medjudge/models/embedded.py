@@ -141,6 +141,7 @@ def _convert_into_place(gguf: Path, target: Path) -> None:
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix=f".{EMBEDDED_MODEL_NAME}.tmp-", dir=models))
     try:
+        tmp.chmod(0o755)  # mkdtemp makes it private; the model is not secret
         _run_conversion_child(gguf, tmp)
         marker = {
             "format": _FORMAT,

@@ -1,0 +1,37 @@
+"""Reports: MCQ accuracy tables (terminal, JSON, CSV, markdown) and what feeds them."""
+
+from medjudge.report.mcq import (
+    ALL_LANGUAGES,
+    FAILED_ANSWER_RULE,
+    NO_LEVEL,
+    TOTAL,
+    AccuracyCell,
+    AccuracyTable,
+    McqResult,
+    VoteStats,
+    build_accuracy_table,
+    level_name,
+    render_rich,
+    to_csv,
+    to_json,
+    to_markdown,
+)
+from medjudge.report.runs import mcq_results
+
+__all__ = [
+    "ALL_LANGUAGES",
+    "FAILED_ANSWER_RULE",
+    "NO_LEVEL",
+    "TOTAL",
+    "AccuracyCell",
+    "AccuracyTable",
+    "McqResult",
+    "VoteStats",
+    "build_accuracy_table",
+    "level_name",
+    "mcq_results",
+    "render_rich",
+    "to_csv",
+    "to_json",
+    "to_markdown",
+]

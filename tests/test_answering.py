@@ -1,0 +1,161 @@
+"""Answering: the history each turn carries, waves for batch engines, chains for APIs, resume."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from support.fake_openai import FakeOpenAI, Reply
+
+from medjudge.answering import answer_items, build_messages, item_prompt, plan_run
+from medjudge.models.openai_chat import OpenAIChatClient
+from medjudge.records import ChatRequest, Completion, Item, SamplingConfig
+from medjudge.store import Store
+
+
+def turn(conv: str, k: int, question: str) -> Item:
+    return Item(
+        benchmark="t", item_id=f"{conv}-{k}", conversation_id=conv, turn=k, kind="open",
+        question=question, language="zh",
+    )
+
+
+CONVERSATION = [turn("a", 1, "我头痛三天了"), turn("a", 2, "需要吃药吗？"), turn("a", 3, "吃多少？")]
+SINGLE = [turn("b", 1, "What is ASA class III?")]
+
+
+class RecordingEngine:
+    """A batch client that answers 'reply to <question>' and records every batch it gets."""
+
+    name = "recording"
+
+    def __init__(self, fail_when: str | None = None) -> None:
+        self.batches: list[list[ChatRequest]] = []
+        self.fail_when = fail_when
+
+    def generate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
+        self.batches.append(list(requests))
+        outs = []
+        for request in requests:
+            question = request.messages[-1].content
+            if self.fail_when and self.fail_when in question:
+                outs.append(Completion(error="engine exploded"))
+            else:
+                outs.append(Completion(text=f"reply to {question} (seed {request.seed})"))
+        return outs
+
+    def close(self) -> None:
+        pass
+
+
+def run_for(items: list[Item], samples: int = 1):
+    return plan_run(
+        model="m", benchmark="t", benchmark_path="t.jsonl", benchmark_sha256="x", items=items,
+        sampling=SamplingConfig(seed=10), samples=samples,
+    )
+
+
+def open_store(tmp_path: Path, items: list[Item], run) -> Store:
+    store = Store(tmp_path / "s.sqlite")
+    store.add_items("d", items)
+    store.add_run(run, "d")
+    return store
+
+
+def test_mcq_prompt_shows_options_and_asks_for_a_letter():
+    item = Item(
+        benchmark="t", item_id="m", conversation_id="m", kind="mcq", question="Best induction?",
+        language="en", options={"A": "Propofol", "B": "Ketamine"}, answer_key="B",
+    )
+    assert item_prompt(item) == (
+        "Best induction?\n\nA. Propofol\nB. Ketamine\n\nAnswer with the letter of the correct option."
+    )
+
+
+def test_waves_batch_every_conversation_turn_by_turn(tmp_path: Path):
+    items = CONVERSATION + SINGLE
+    run = run_for(items)
+    engine = RecordingEngine()
+    with open_store(tmp_path, items, run) as store:
+        summary = answer_items(items, engine, run=run, store=store)
+    assert [len(batch) for batch in engine.batches] == [2, 1, 1]
+    assert summary.ok == 4 and summary.failed == 0
+
+
+def test_turn_three_carries_both_earlier_questions_and_the_models_own_answers(tmp_path: Path):
+    run = run_for(CONVERSATION)
+    engine = RecordingEngine()
+    with open_store(tmp_path, CONVERSATION, run) as store:
+        answer_items(CONVERSATION, engine, run=run, store=store)
+        stored = {a.item_id: a for a in store.answers(run.run_id)}
+    sent = engine.batches[2][0].messages
+    assert [(m.role, m.content) for m in sent] == [
+        ("user", "我头痛三天了"),
+        ("assistant", "reply to 我头痛三天了 (seed 10)"),
+        ("user", "需要吃药吗？"),
+        ("assistant", "reply to 需要吃药吗？ (seed 10)"),
+        ("user", "吃多少？"),
+    ]
+    assert stored["a-3"].messages == sent
+
+
+def test_each_sample_follows_its_own_answers_and_seed(tmp_path: Path):
+    run = run_for(CONVERSATION[:2], samples=2)
+    engine = RecordingEngine()
+    with open_store(tmp_path, CONVERSATION[:2], run) as store:
+        answer_items(CONVERSATION[:2], engine, run=run, store=store)
+    second_turns = engine.batches[1]
+    assert sorted(r.seed for r in second_turns) == [10, 11]
+    for request in second_turns:
+        assert request.messages[1].content.endswith(f"(seed {request.seed})")
+
+
+def test_a_failed_turn_fails_the_later_turns_and_a_rerun_retries_them(tmp_path: Path):
+    run = run_for(CONVERSATION)
+    with open_store(tmp_path, CONVERSATION, run) as store:
+        first = answer_items(CONVERSATION, RecordingEngine(fail_when="头痛"), run=run, store=store)
+        failed = {a.item_id: a for a in store.answers(run.run_id)}
+        assert first.failed == 3 and first.ok == 0
+        assert failed["a-1"].error == "engine exploded" and failed["a-1"].text is None
+        assert "earlier turn 1 failed" in failed["a-3"].error
+
+        again = answer_items(CONVERSATION, RecordingEngine(), run=run, store=store)
+        assert again.ok == 3
+        assert store.count_answers(run.run_id) == {"ok": 3, "failed": 0}
+
+
+def test_rerun_asks_only_what_is_missing_and_reuses_stored_history(tmp_path: Path):
+    run = run_for(CONVERSATION)
+    with open_store(tmp_path, CONVERSATION, run) as store:
+        answer_items(CONVERSATION[:1], RecordingEngine(), run=run, store=store)
+        engine = RecordingEngine()
+        summary = answer_items(CONVERSATION, engine, run=run, store=store)
+        assert summary.already_done == 1 and summary.asked == 2
+        assert [len(b) for b in engine.batches] == [1, 1]
+        assert engine.batches[0][0].messages[1].content == "reply to 我头痛三天了 (seed 10)"
+        assert len(store.answers(run.run_id)) == 3
+
+
+def test_same_settings_give_the_same_run_and_new_settings_a_new_one():
+    assert run_for(CONVERSATION).run_id == run_for(CONVERSATION).run_id
+    assert run_for(CONVERSATION).run_id != run_for(CONVERSATION, samples=2).run_id
+
+
+def test_api_chains_send_the_history_over_the_wire(tmp_path: Path):
+    run = run_for(CONVERSATION + SINGLE)
+    with FakeOpenAI([Reply(status=503), Reply()]) as server:
+        client = OpenAIChatClient("m", base_url=server.base_url, retry_base_s=0.01, concurrency=2)
+        with open_store(tmp_path, CONVERSATION + SINGLE, run) as store:
+            summary = answer_items(CONVERSATION + SINGLE, client, run=run, store=store)
+    assert summary.ok == 4
+    third = [s.body for s in server.seen if s.body["messages"][-1]["content"] == "吃多少？"]
+    assert third[0]["messages"][:4] == [
+        {"role": "user", "content": "我头痛三天了"},
+        {"role": "assistant", "content": "echo: 我头痛三天了"},
+        {"role": "user", "content": "需要吃药吗？"},
+        {"role": "assistant", "content": "echo: 需要吃药吗？"},
+    ]
+
+
+def test_build_messages_for_a_first_turn_is_just_the_question():
+    assert [m.content for m in build_messages(CONVERSATION[:1], [])] == ["我头痛三天了"]
