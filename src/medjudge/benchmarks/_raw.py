@@ -19,17 +19,18 @@ from typing import Any
 from medjudge.errors import DatasetError
 
 __all__ = [
-    "Where",
     "RawRecord",
-    "read_text",
-    "parse_json",
+    "Where",
     "array_element_lines",
-    "member_element_lines",
-    "jsonl_records",
-    "text_field",
-    "int_field",
+    "as_record",
     "id_field",
+    "int_field",
+    "jsonl_records",
     "letter_field",
+    "member_element_lines",
+    "parse_json",
+    "read_text",
+    "text_field",
     "type_name",
 ]
 
@@ -39,12 +40,14 @@ class Where:
     """A place in a benchmark file: the file, and the line and/or item when known."""
 
     path: Path
-    #: What follows '#' in `Item.source`: a line number or "item-3", "MK-item-12", ...
+    #: What follows '#' in `Item.source` when the line is unknown: "item-3", "row-12", ...
     anchor: str
     line: int | None = None
     item: str | None = None
 
-    def error(self, problem: str, *, field: str | None = None, hint: str | None = None) -> DatasetError:
+    def error(
+        self, problem: str, *, field: str | None = None, hint: str | None = None
+    ) -> DatasetError:
         return DatasetError(
             str(self.path), problem, line=self.line, item=self.item, field=field, hint=hint
         )
@@ -55,7 +58,8 @@ class Where:
 
     @property
     def source(self) -> str:
-        return f"{self.path.name}#{self.anchor}"
+        """Where to look: `file.json#12` (a line), or `file.parquet#row-3` without lines."""
+        return f"{self.path.name}#{self.line if self.line is not None else self.anchor}"
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,9 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise DatasetError(
-            str(path), f"is not UTF-8 text ({exc.reason})", line=line,
+            str(path),
+            f"is not UTF-8 text ({exc.reason})",
+            line=line,
             hint="save the file as UTF-8",
         ) from None
     except OSError as exc:
@@ -91,7 +97,9 @@ def parse_json(path: Path, text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DatasetError(
-            str(path), f"invalid JSON at column {exc.colno}: {exc.msg}", line=exc.lineno,
+            str(path),
+            f"invalid JSON at column {exc.colno}: {exc.msg}",
+            line=exc.lineno,
             hint="fix the JSON syntax there (a missing comma, quote or bracket is the usual cause)",
         ) from None
 
@@ -225,7 +233,8 @@ def text_field(
         return None
     if not isinstance(value, str):
         raise record.where.error(
-            f"expected text, found {type_name(value)}", field=field,
+            f"expected text, found {type_name(value)}",
+            field=field,
             hint=hint or "write it as a JSON string in double quotes",
         )
     if not value.strip():
@@ -244,12 +253,14 @@ def int_field(
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise record.where.error(
-            f"expected an integer, found {type_name(value)} {value!r}", field=field,
+            f"expected an integer, found {type_name(value)} {value!r}",
+            field=field,
             hint="write a whole number without quotes",
         )
     if minimum is not None and value < minimum:
         raise record.where.error(
-            f"must be {minimum} or more, found {value}", field=field,
+            f"must be {minimum} or more, found {value}",
+            field=field,
         )
     return value
 
@@ -274,6 +285,7 @@ def letter_field(record: RawRecord, field: str) -> str:
     letter = text.strip()
     if not _LETTER.fullmatch(letter):
         raise record.where.error(
-            f"expected one option letter such as \"B\", found {text!r}", field=field,
+            f'expected one option letter such as "B", found {text!r}',
+            field=field,
         )
     return letter.upper()

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from medjudge.benchmarks._raw import Where
 from medjudge.records import Item
 
-__all__ = ["Benchmark", "PlacedItem", "build_item", "in_conversation_order", "file_sha256"]
+__all__ = ["Benchmark", "PlacedItem", "build_item", "file_sha256", "in_conversation_order"]
 
 
 class Benchmark(BaseModel):
@@ -36,7 +36,9 @@ class Benchmark(BaseModel):
         seen: set[str] = set()
         for item in self.items:
             if item.benchmark != self.name:
-                raise ValueError(f"item {item.item_id} belongs to {item.benchmark!r}, not {self.name!r}")
+                raise ValueError(
+                    f"item {item.item_id} belongs to {item.benchmark!r}, not {self.name!r}"
+                )
             if item.item_id in seen:
                 raise ValueError(f"item id {item.item_id!r} occurs twice")
             seen.add(item.item_id)
@@ -86,7 +88,7 @@ def in_conversation_order(
                 f"{conversation_field} {entry.item.conversation_id} has {turn_field} {turn} "
                 f"twice (also at {turns[turn].where.source})",
                 field=turn_field,
-                hint=f"number the turns of a conversation 1, 2, 3 ... once each",
+                hint="number the turns of a conversation 1, 2, 3 ... once each",
             )
         turns[turn] = entry
     ordered: list[Item] = []

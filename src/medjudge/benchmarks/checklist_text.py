@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from medjudge.records import Checklist
 
-__all__ = ["parse_checklist", "has_checklist_sections"]
+__all__ = ["has_checklist_sections", "parse_checklist"]
 
 _HEADER = re.compile(
     r"""
@@ -75,12 +75,19 @@ class _Section:
         if numbered:
             self.numbered = True
             self.start(numbered.group("text").strip())
-        elif _BULLET.match(stripped) and self.entries:
-            self.extend(stripped)
-        elif self.entries and (self.numbered or self.continuing or _ends_with_colon(self.entries[-1])):
+        elif self.entries and self._continues_entry(stripped):
             self.extend(stripped)
         else:
             self.start(stripped)
+
+    def _continues_entry(self, line: str) -> bool:
+        """A bullet, a line inside a numbered list, or one after a colon continues an entry."""
+        return bool(
+            _BULLET.match(line)
+            or self.numbered
+            or self.continuing
+            or _ends_with_colon(self.entries[-1])
+        )
 
     def unique_entries(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(entry for entry in self.entries if entry))

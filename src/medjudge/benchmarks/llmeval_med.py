@@ -85,8 +85,7 @@ def load_llmeval_med(path: str | Path) -> Benchmark:
 def _not_an_object(path: Path, data: Any) -> DatasetError:
     return Where(path, anchor="1", line=1).error(
         f"expected a JSON object keyed by category, found {type_name(data)}",
-        hint="use LLMEval-Med's dataset/dataset.json as published: "
-        + ", ".join(CATEGORY_CODES),
+        hint="use LLMEval-Med's dataset/dataset.json as published: " + ", ".join(CATEGORY_CODES),
     )
 
 
@@ -165,7 +164,8 @@ def _reference(record: RawRecord) -> str | None:
         return str(value)  # one MLU answer is the bare number 131
     if value is not None and not isinstance(value, str):
         raise record.where.error(
-            f"expected text, found {type_name(value)}", field="sanswer",
+            f"expected text, found {type_name(value)}",
+            field="sanswer",
             hint="write the reference answer as a JSON string",
         )
     if value is None or value.strip() in _PLACEHOLDER_REFERENCES or not value.strip():

@@ -151,6 +151,7 @@ def _convert_into_place(gguf: Path, target: Path) -> None:
         }
         _write_synced(tmp / _MARKER, json.dumps(marker, indent=2) + "\n")
         for path in tmp.iterdir():
+            path.chmod(0o644)
             _fsync_path(path)
         _fsync_path(tmp)
         if target.exists():
@@ -172,10 +173,15 @@ def _run_conversion_child(gguf: Path, out_dir: Path) -> None:
     env["TRANSFORMERS_OFFLINE"] = "1"
     # The child imports this module from the same place as the parent did.
     src_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (src_root, env.get("PYTHONPATH", "")) if p
-    )
-    command = [sys.executable, "-m", "medjudge.models.embedded", "--convert", str(gguf), str(out_dir)]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src_root, env.get("PYTHONPATH", "")) if p)
+    command = [
+        sys.executable,
+        "-m",
+        "medjudge.models.embedded",
+        "--convert",
+        str(gguf),
+        str(out_dir),
+    ]
     try:
         result = subprocess.run(
             command,
@@ -198,8 +204,7 @@ def _run_conversion_child(gguf: Path, out_dir: Path) -> None:
     if result.returncode != 0:
         tail = "\n".join(output.splitlines()[-15:])
         raise ModelError(
-            f"Converting the embedded model {gguf} failed (exit code {result.returncode}):\n"
-            f"{tail}"
+            f"Converting the embedded model {gguf} failed (exit code {result.returncode}):\n{tail}"
         )
 
 
@@ -227,7 +232,7 @@ def _convert(gguf: Path, out_dir: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaForCausalLM
 
-    source = dict(pretrained_model_name_or_path=str(gguf.parent), gguf_file=gguf.name)
+    source = {"pretrained_model_name_or_path": str(gguf.parent), "gguf_file": gguf.name}
     tokenizer = AutoTokenizer.from_pretrained(**source, local_files_only=True)
     loaded = AutoModelForCausalLM.from_pretrained(**source, local_files_only=True)
 

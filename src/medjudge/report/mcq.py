@@ -10,7 +10,7 @@ accuracy (+ CI).
 Counting rules, so every number can be checked by hand:
 - an item counts once per cell; its first sample (sample 0) gives "accuracy";
 - a sample whose answer failed counts as wrong and unanswered, and is also counted in
-  `failed`; nothing is dropped from a denominator;
+  `failed` (first sample) and `failed_samples` (all); nothing is dropped from a denominator;
 - a majority-vote tie (or no answer in any sample) counts as wrong and unanswered;
 - items with no level count in "Total" only; when some items of the table have a level and
   others do not, a "No level" column holds the latter, so the level columns add up to Total.
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import get_args
@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from rich.table import Table
 from rich.text import Text
 
-from medjudge.records import LEVEL_NAMES, Answer, Item, Language, McqScore
+from medjudge.records import LEVEL_NAMES, Item, Language, McqScore
 from medjudge.scoring.stats import Interval, bootstrap_ci
 
 __all__ = [
@@ -57,8 +57,9 @@ ALL_LANGUAGES = "all"
 TOTAL = "Total"
 #: Column label of the items without a level, when other items of the table have one.
 NO_LEVEL = "No level"
-#: `McqScore.rule` of the score `McqResult.from_records` writes for a failed answer.
-FAILED_ANSWER_RULE = "answer-failed"
+#: `McqScore.rule` of an answer that failed (`Answer.status == "failed"`): one of the
+#: scorer's rules (`medjudge.scoring.mcq.Rule`).
+FAILED_ANSWER_RULE = "failed-answer"
 
 
 class _Model(BaseModel):
@@ -71,14 +72,13 @@ class _Model(BaseModel):
 class McqResult(_Model):
     """One MCQ item with its scores, one per sample (sorted by sample on construction).
 
-    `failed_samples` names the samples whose answer failed (`Answer.status == "failed"`);
-    their scores must be unanswered and wrong. The first score (sample 0 when present) is
-    the one single-sample accuracy uses.
+    A score whose rule is `FAILED_ANSWER_RULE` stands for an answer that failed: it must be
+    unanswered and wrong. The first score (sample 0 when present) is the one single-sample
+    accuracy uses.
     """
 
     item: Item
     scores: tuple[McqScore, ...] = Field(min_length=1)
-    failed_samples: frozenset[int] = frozenset()
 
     @field_validator("scores")
     @classmethod
@@ -97,50 +97,19 @@ class McqResult(_Model):
         for score in self.scores:
             if score.item_id != item.item_id:
                 raise ValueError(f"score for item {score.item_id} given with item {item.item_id}")
+            if score.rule == FAILED_ANSWER_RULE and (score.correct or score.choice is not None):
+                raise ValueError(
+                    f"sample {score.sample} of item {item.item_id} failed "
+                    "but is scored as answered"
+                )
         if len({s.run_id for s in self.scores}) > 1:
             raise ValueError(f"scores of item {item.item_id} come from more than one run")
-        by_sample = {s.sample: s for s in self.scores}
-        for sample in sorted(self.failed_samples):
-            score = by_sample.get(sample)
-            if score is None:
-                raise ValueError(f"failed sample {sample} of item {item.item_id} has no score")
-            if score.correct or score.choice is not None:
-                raise ValueError(
-                    f"sample {sample} of item {item.item_id} failed but is scored as answered"
-                )
         return self
 
-    @classmethod
-    def from_records(
-        cls, item: Item, answers: Iterable[Answer], scores: Iterable[McqScore]
-    ) -> McqResult:
-        """Pair an item's answers with its scores; a failed answer with no score gets one.
-
-        Raises ValueError when an answer that did not fail has no score (score it first).
-        """
-        by_sample = {s.sample: s for s in scores}
-        failed: set[int] = set()
-        for answer in answers:
-            if answer.status == "failed":
-                failed.add(answer.sample)
-                by_sample.setdefault(answer.sample, _failed_score(answer))
-            elif answer.sample not in by_sample:
-                raise ValueError(
-                    f"answer sample {answer.sample} of item {item.item_id} has no score; "
-                    "score the run before reporting it"
-                )
-        return cls(item=item, scores=tuple(by_sample.values()), failed_samples=frozenset(failed))
-
-
-def _failed_score(answer: Answer) -> McqScore:
-    return McqScore(
-        run_id=answer.run_id,
-        item_id=answer.item_id,
-        sample=answer.sample,
-        choice=None,
-        rule=FAILED_ANSWER_RULE,
-        correct=False,
-    )
+    @property
+    def failed_samples(self) -> frozenset[int]:
+        """The samples whose answer failed."""
+        return frozenset(s.sample for s in self.scores if s.rule == FAILED_ANSWER_RULE)
 
 
 def level_name(level: str | None) -> str | None:

@@ -7,8 +7,11 @@
 The mean, the statistic behind every accuracy, takes an exact fast path when the values
 take few distinct values (0/1 correctness, per-item means over N samples): a resample's
 mean depends only on how often each distinct value is drawn, and those counts follow a
-multinomial distribution, drawn here from binomials. This is the same bootstrap
-distribution as drawing every index, at a cost independent of the number of values.
+multinomial distribution, drawn here from exact binomials. This is the same bootstrap
+distribution as drawing every index, at a cost independent of the number of values
+(10,000 accuracies x 2,000 resamples: about 10 ms). Any other statistic, and the mean of
+values with many distinct values, resample every index: about 1 µs per 10 values drawn,
+so 10,000 values x 2,000 resamples take about 2 s.
 
 Empty input has no interval: `bootstrap_ci([])` returns None (never NaN, which would
 leak into JSON as an invalid token and compare false with everything).
@@ -32,12 +35,9 @@ Statistic = Callable[[Sequence[float]], float]
 #: Statistics recognised as "the mean", eligible for the counting fast path.
 _MEANS: tuple[Callable[..., object], ...] = (statistics.fmean, statistics.mean)
 
-#: Below this many trials a binomial is drawn as a sum of Bernoulli trials.
-_DIRECT_BINOMIAL_BELOW = 16
-
 #: The counting path draws one binomial per distinct value and resample, which costs
 #: about as much as drawing this many indices; it is used when it is the cheaper one.
-_BINOMIAL_COST_IN_DRAWS = 200
+_BINOMIAL_COST_IN_DRAWS = 25
 
 
 class Interval(BaseModel):
@@ -150,27 +150,65 @@ def _multinomial(rng: random.Random, trials: int, weights: list[int]) -> list[in
 
 
 def _binomial(rng: random.Random, trials: int, p: float) -> int:
-    """An exact Binomial(trials, p) draw in O(log trials) beta draws.
+    """An exact Binomial(trials, p) draw: inversion when trials * p is small, else BTRS."""
+    if trials <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return trials
+    if p > 0.5:
+        return trials - _binomial(rng, trials, 1.0 - p)
+    if trials * p < 10.0:
+        return _binomial_inversion(rng, trials, p)
+    return _binomial_btrs(rng, trials, p)
 
-    Knuth, TAOCP vol. 2, 3.4.1: of `trials` uniforms, the a-th smallest X is
-    Beta(a, trials - a + 1). If X >= p, the successes are among the a - 1 uniforms
-    below X, each below p with probability p / X; otherwise those a all succeed and
-    the trials - a uniforms above X each succeed with probability (p - X) / (1 - X).
+
+def _binomial_inversion(rng: random.Random, trials: int, p: float) -> int:
+    """Walk the CDF from 0 until it passes a uniform: about trials * p steps."""
+    ratio = p / (1.0 - p)
+    while True:
+        u = rng.random()
+        prob = (1.0 - p) ** trials  # P(X = 0); trials * p < 10 keeps it far from underflow
+        k = 0
+        while u > prob and k < trials:
+            u -= prob
+            k += 1
+            prob *= ratio * (trials - k + 1) / k
+        if u <= prob:  # else rounding left u above the last term: draw again
+            return k
+
+
+def _binomial_btrs(rng: random.Random, trials: int, p: float) -> int:
+    """Transformed rejection with squeeze (BTRS), for p <= 0.5 and trials * p >= 10.
+
+    W. Hörmann, "The generation of binomial random variates", J. Statist. Comput.
+    Simul. 46 (1993): a candidate k from a transformed uniform is accepted by a cheap
+    squeeze most of the time, else by comparing with the exact log-probability.
     """
-    successes = 0
-    while trials >= _DIRECT_BINOMIAL_BELOW:
-        if p <= 0.0:
-            return successes
-        if p >= 1.0:
-            return successes + trials
-        a = trials // 2 + 1
-        x = rng.betavariate(a, trials - a + 1)
-        if x >= p:
-            trials, p = a - 1, p / x
-        else:
-            successes += a
-            trials, p = trials - a, (p - x) / (1.0 - x)
-    return successes + sum(1 for _ in range(trials) if rng.random() < p)
+    q = 1.0 - p
+    spq = math.sqrt(trials * p * q)
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * p
+    c = trials * p + 0.5
+    v_r = 0.92 - 4.2 / b
+    alpha = (2.83 + 5.1 / b) * spq
+    log_odds = math.log(p / q)
+    mode = math.floor((trials + 1) * p)
+    log_mode = math.lgamma(mode + 1) + math.lgamma(trials - mode + 1)
+    while True:
+        u = rng.random() - 0.5
+        v = rng.random()
+        us = 0.5 - abs(u)
+        if us <= 0.0:  # u = -0.5 exactly: no candidate
+            continue
+        k = math.floor((2.0 * a / us + b) * u + c)
+        if k < 0 or k > trials:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return k
+        log_v = math.log(v * alpha / (a / (us * us) + b))
+        log_ratio = log_mode - math.lgamma(k + 1) - math.lgamma(trials - k + 1)
+        if log_v <= log_ratio + (k - mode) * log_odds:
+            return k
 
 
 def _quantile(ordered: list[float], q: float) -> float:

@@ -1,0 +1,368 @@
+"""Offline vLLM: one engine in this process; every `generate` call is one batched `LLM.chat`.
+
+    from medjudge.models.vllm import VllmClient
+
+    if __name__ == "__main__":          # required: vLLM starts its workers with `spawn`
+        with VllmClient("smollm2-135m-instruct") as client:
+            completions = client.generate(requests)
+
+The engine starts lazily, once, on the first `generate` (or an explicit `start()`): about
+20 s on 2 CPU cores with `enforce_eager=True`, 75-90 s without. Constructing a client is
+cheap and does not import vLLM, so `import medjudge` works without it installed.
+
+`model` is one of
+- `"smollm2-135m-instruct"`: the embedded model, converted on first use (see `embedded.py`);
+- a local folder in Hugging Face layout;
+- a Hugging Face model id, passed through to vLLM (needs a network or a filled HF cache).
+
+Environment defaults, each set only when the variable is unset:
+- `VLLM_CACHE_ROOT=<medjudge cache>/vllm`, so vLLM does not write under the home folder;
+- `VLLM_NO_USAGE_STATS=1`: no usage report to vLLM's server (set it to 0 to allow it);
+- `HF_HUB_OFFLINE=1`, for the embedded model and local folders only (an HF id needs the Hub).
+  huggingface_hub reads it once, at import: without it, vLLM's config lookups wait on network
+  timeouts (12 s of a start measured here). It stays set for the rest of the process, so a
+  later client for an HF id in the same process fails to download: set it to 0 to prevent that.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+from medjudge.errors import ConfigError, MissingDependency, ModelError
+from medjudge.models.embedded import EMBEDDED_MODEL_NAME, cache_dir, embedded_model_dir
+from medjudge.records import ChatRequest, Completion
+
+if TYPE_CHECKING:
+    from vllm import LLM, RequestOutput, SamplingParams
+
+__all__ = ["TRUNCATED_JSON_ERROR", "VllmClient"]
+
+logger = logging.getLogger(__name__)
+
+#: The error of a JSON-schema request cut off by max_tokens: its text is not valid JSON.
+TRUNCATED_JSON_ERROR = "truncated: max_tokens reached"
+
+#: Structured outputs for every request that carries a JSON schema. xgrammar must be named:
+#: with backend "auto" vLLM refuses disable_any_whitespace, and per request it is ignored.
+#: Without it a small model pads the JSON with newlines until max_tokens.
+_STRUCTURED_OUTPUTS = {"backend": "xgrammar", "disable_any_whitespace": True}
+
+_GIB = 1 << 30
+
+
+class VllmClient:
+    """A ModelClient running a vLLM engine in this process (offline `LLM.chat`).
+
+    Args:
+        model: the embedded model's name, a local Hugging Face folder, or an HF model id.
+        max_model_len: the longest prompt + reply, in tokens.
+        enforce_eager: skip torch.compile (start in ~20 s instead of ~80 s on CPU).
+        kv_cache_gib: KV cache size on the CPU backend; an explicit
+            `VLLM_CPU_KVCACHE_SPACE` in the environment still wins (vLLM's rule). On a GPU
+            it is not used: vLLM sizes the cache from its memory utilisation setting.
+        dtype: weights dtype passed to vLLM ("auto" reads it from the model config).
+        tensor_parallel_size: GPUs per engine (vLLM tensor parallelism).
+
+    Each request's sampling (temperature, top_p, max_tokens) and seed (`request.seed`,
+    else `request.sampling.seed`) are honoured per request. A request vLLM rejects (prompt
+    longer than `max_model_len`, a schema xgrammar cannot compile, ...) comes back as a
+    Completion with `error`; the others in the batch still run.
+
+    `latency_s` is the request's share of its batch's wall time, split in proportion to the
+    tokens each request generated, so the shares add up to the batch's wall time. vLLM's
+    offline API reports no per-request timing; requests of one batch run interleaved.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        max_model_len: int = 4096,
+        enforce_eager: bool = True,
+        kv_cache_gib: float = 1.0,
+        dtype: str = "auto",
+        tensor_parallel_size: int = 1,
+    ) -> None:
+        if not model.strip():
+            raise ConfigError(
+                f"VllmClient needs a model: a local folder, an HF id or '{EMBEDDED_MODEL_NAME}'"
+            )
+        if max_model_len < 1:
+            raise ConfigError(f"max_model_len must be at least 1, got {max_model_len}")
+        if not kv_cache_gib > 0:
+            raise ConfigError(f"kv_cache_gib must be positive, got {kv_cache_gib}")
+        if tensor_parallel_size < 1:
+            raise ConfigError(
+                f"tensor_parallel_size must be at least 1, got {tensor_parallel_size}"
+            )
+        self.name = model
+        self.max_model_len = max_model_len
+        self.enforce_eager = enforce_eager
+        self.kv_cache_gib = kv_cache_gib
+        self.dtype = dtype
+        self.tensor_parallel_size = tensor_parallel_size
+        #: The folder or id handed to vLLM; for the embedded model known after `start()`.
+        self.model_path: str | None = None
+        self._is_local = _check_model(model)
+        if self._is_local and model != EMBEDDED_MODEL_NAME:
+            self.model_path = str(Path(model).expanduser().resolve())
+        #: Seconds the engine took to start (conversion of the embedded model included).
+        self.start_seconds: float | None = None
+        self._llm: LLM | None = None
+        self._start_error: Exception | None = None
+        self._closed = False
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "running" if self._llm else "not started"
+        return f"VllmClient({self.name!r}, {state})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def started(self) -> bool:
+        return self._llm is not None
+
+    # -- engine life cycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the engine now instead of on the first `generate`. Idempotent."""
+        with self._lock:
+            self._ensure_engine()
+
+    def close(self) -> None:
+        """Shut the engine down (its worker process exits) and drop it. Idempotent."""
+        with self._lock:
+            self._closed = True
+            llm, self._llm = self._llm, None
+            if llm is None:
+                return
+            engine_core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+            try:
+                if engine_core is not None:
+                    engine_core.shutdown()
+            except Exception:  # shutting down must not raise
+                logger.warning("vLLM engine shutdown failed for %s", self.name, exc_info=True)
+            del llm, engine_core
+            gc.collect()
+            logger.info("vLLM engine for %s shut down", self.name)
+
+    def _ensure_engine(self) -> LLM:
+        if self._closed:
+            raise ModelError(f"VllmClient({self.name!r}) is closed; create a new client")
+        if self._llm is not None:
+            return self._llm
+        if self._start_error is not None:
+            raise ModelError(
+                f"vLLM engine for {self.name} failed to start earlier: {self._start_error}"
+            ) from self._start_error
+
+        _set_env_defaults(offline=self._is_local)
+        if importlib.util.find_spec("vllm") is None:
+            raise MissingDependency("vllm", "cpu")
+        started = time.perf_counter()
+        if self.name == EMBEDDED_MODEL_NAME:
+            self.model_path = str(embedded_model_dir())
+        model_path = self.model_path or self.name
+        try:
+            import vllm
+            from vllm.platforms import current_platform
+
+            arguments: dict[str, Any] = {
+                "model": model_path,
+                "max_model_len": self.max_model_len,
+                "enforce_eager": self.enforce_eager,
+                "dtype": self.dtype,
+                "tensor_parallel_size": self.tensor_parallel_size,
+                "structured_outputs_config": dict(_STRUCTURED_OUTPUTS),
+            }
+            if current_platform.is_cpu():
+                arguments["kv_cache_memory_bytes"] = int(self.kv_cache_gib * _GIB)
+            logger.info("Starting the vLLM engine for %s (%s)", self.name, model_path)
+            llm = vllm.LLM(**arguments)
+        except ImportError as error:
+            raise MissingDependency("vllm", "cpu") from error
+        except Exception as error:
+            self._start_error = error
+            raise ModelError(f"vLLM could not start {self.name} ({model_path}): {error}") from error
+        self._llm = llm
+        self.start_seconds = time.perf_counter() - started
+        logger.info("vLLM engine for %s ready in %.1f s", self.name, self.start_seconds)
+        return llm
+
+    # -- generation ----------------------------------------------------------------------
+
+    def generate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
+        """One Completion per request, in order, from one batched `LLM.chat` call."""
+        requests = list(requests)
+        if not requests:
+            return []
+        with self._lock:
+            llm = self._ensure_engine()
+            return self._generate(llm, requests)
+
+    def _generate(self, llm: LLM, requests: list[ChatRequest]) -> list[Completion]:
+        from vllm.sampling_params import StructuredOutputsParams  # not in vllm's top level
+
+        rejected = _request_errors()
+        results: dict[int, Completion] = {}
+        batch: list[int] = []
+        params: list[SamplingParams] = []
+        for index, request in enumerate(requests):
+            try:
+                params.append(_sampling_params(request, StructuredOutputsParams))
+                batch.append(index)
+            except rejected as error:
+                results[index] = Completion(error=f"rejected by vLLM: {error}")
+        conversations = [
+            [{"role": m.role, "content": m.content} for m in requests[i].messages] for i in batch
+        ]
+
+        started = time.perf_counter()
+        try:
+            outputs = _chat(llm, conversations, params)
+        except rejected as error:
+            # One request spoils the whole call; run them one by one to find it.
+            logger.warning(
+                "vLLM rejected a batch of %d requests (%s); running them one at a time",
+                len(batch),
+                error,
+            )
+            results.update(self._generate_singly(llm, requests, batch, conversations, params))
+        else:
+            elapsed = time.perf_counter() - started
+            weights = [len(o.outputs[0].token_ids) + 1 if o.outputs else 1 for o in outputs]
+            total = sum(weights)
+            for index, output, weight in zip(batch, outputs, weights, strict=True):
+                results[index] = _completion(requests[index], output, elapsed * weight / total)
+        return [results[i] for i in range(len(requests))]
+
+    def _generate_singly(
+        self,
+        llm: LLM,
+        requests: list[ChatRequest],
+        batch: list[int],
+        conversations: list[list[dict[str, str]]],
+        params: list[SamplingParams],
+    ) -> dict[int, Completion]:
+        rejected = _request_errors()
+        results: dict[int, Completion] = {}
+        for index, conversation, param in zip(batch, conversations, params, strict=True):
+            started = time.perf_counter()
+            try:
+                (output,) = _chat(llm, [conversation], [param])
+            except rejected as error:
+                results[index] = Completion(error=f"rejected by vLLM: {error}")
+                continue
+            results[index] = _completion(requests[index], output, time.perf_counter() - started)
+        return results
+
+
+def _chat(
+    llm: LLM, conversations: list[list[dict[str, str]]], params: list[SamplingParams]
+) -> list[RequestOutput]:
+    try:
+        return llm.chat(conversations, params, use_tqdm=False)
+    except _request_errors():
+        raise
+    except Exception as error:
+        raise ModelError(f"vLLM failed while generating: {error}") from error
+
+
+def _sampling_params(request: ChatRequest, structured_outputs_params: type) -> SamplingParams:
+    from vllm import SamplingParams
+
+    sampling = request.sampling
+    structured = (
+        structured_outputs_params(json=request.json_schema)
+        if request.json_schema is not None
+        else None
+    )
+    return SamplingParams(
+        n=1,
+        temperature=sampling.temperature,
+        top_p=sampling.top_p,
+        max_tokens=sampling.max_tokens,
+        seed=request.seed if request.seed is not None else sampling.seed,
+        structured_outputs=structured,
+    )
+
+
+def _completion(request: ChatRequest, output: RequestOutput, latency_s: float) -> Completion:
+    prompt_tokens = len(output.prompt_token_ids) if output.prompt_token_ids is not None else None
+    if not output.outputs:
+        return Completion(
+            error="vLLM returned no output", prompt_tokens=prompt_tokens, latency_s=latency_s
+        )
+    choice = output.outputs[0]
+    finish = choice.finish_reason
+    error: str | None = None
+    if finish == "length" and request.json_schema is not None:
+        error = TRUNCATED_JSON_ERROR
+    elif finish not in ("stop", "length"):
+        error = f"generation ended with finish_reason {finish!r}"
+    return Completion(
+        text=choice.text,
+        error=error,
+        finish_reason=finish,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=len(choice.token_ids),
+        latency_s=latency_s,
+    )
+
+
+def _request_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "vLLM refused this request", as opposed to a broken engine."""
+    import jinja2
+
+    errors: list[type[BaseException]] = [ValueError, jinja2.TemplateError]
+    try:
+        from vllm.exceptions import VLLMClientError
+
+        errors.append(VLLMClientError)
+    except ImportError:  # older vLLM: validation errors are ValueErrors
+        pass
+    return tuple(errors)
+
+
+def _check_model(model: str) -> bool:
+    """True for the embedded model or a local folder; raise for a path that does not exist."""
+    if model == EMBEDDED_MODEL_NAME:
+        return True
+    path = Path(model).expanduser()
+    if path.exists():
+        return True
+    if model.startswith(("/", "./", "../", "~")) or model.count("/") > 1:
+        raise ConfigError(
+            f"model folder {model} does not exist; give a Hugging Face folder, an HF model id "
+            f"such as 'HuggingFaceTB/SmolLM2-135M-Instruct', or '{EMBEDDED_MODEL_NAME}'"
+        )
+    return False
+
+
+def _set_env_defaults(*, offline: bool) -> None:
+    """Set medjudge's defaults for vLLM, never overriding a value the user set."""
+    os.environ.setdefault("VLLM_CACHE_ROOT", str(cache_dir() / "vllm"))
+    os.environ.setdefault("VLLM_NO_USAGE_STATS", "1")
+    if not offline or "HF_HUB_OFFLINE" in os.environ:
+        return
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None and not getattr(constants, "HF_HUB_OFFLINE", True):
+        logger.info(
+            "huggingface_hub was imported before HF_HUB_OFFLINE=1 was set, so vLLM's start may"
+            " wait on network timeouts; set HF_HUB_OFFLINE=1 before importing it to avoid that"
+        )

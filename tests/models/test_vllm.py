@@ -1,0 +1,174 @@
+"""The offline vLLM client: the embedded model answers, batches keep order, JSON follows the
+schema, seeds reproduce. Engine tests share one engine (the `vllm_client` session fixture)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+import pytest
+from pydantic import BaseModel, Field
+
+from medjudge.errors import ConfigError, ModelError
+from medjudge.models.base import ModelClient
+from medjudge.models.embedded import EMBEDDED_MODEL_NAME
+from medjudge.models.vllm import TRUNCATED_JSON_ERROR, VllmClient
+from medjudge.records import ChatRequest, Message, SamplingConfig
+
+engine = pytest.mark.engine
+
+
+def ask(
+    text: str,
+    *,
+    max_tokens: int = 64,
+    temperature: float = 0.0,
+    seed: int | None = None,
+    json_schema: dict | None = None,
+) -> ChatRequest:
+    return ChatRequest(
+        messages=(Message(role="user", content=text),),
+        sampling=SamplingConfig(temperature=temperature, max_tokens=max_tokens),
+        seed=seed,
+        json_schema=json_schema,
+    )
+
+
+class Verdict(BaseModel):
+    score: int = Field(ge=1, le=5)
+    safety: Literal["none", "concern", "serious"]
+    rationale: str = Field(max_length=200)
+
+
+# -- without the engine ------------------------------------------------------------------
+
+
+def test_client_is_cheap_to_make_and_is_a_model_client():
+    client = VllmClient(EMBEDDED_MODEL_NAME)
+    assert isinstance(client, ModelClient)
+    assert client.name == EMBEDDED_MODEL_NAME
+    assert not client.started
+    assert client.generate([]) == []  # nothing to do: the engine is not started
+    assert not client.started
+
+
+def test_closed_client_refuses_to_generate():
+    client = VllmClient(EMBEDDED_MODEL_NAME)
+    client.close()
+    client.close()  # idempotent
+    with pytest.raises(ModelError, match="closed"):
+        client.generate([ask("Hello")])
+
+
+def test_missing_local_folder_is_a_config_error(tmp_path: Path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        VllmClient(str(tmp_path / "no-such-model"))
+
+
+def test_local_folder_and_hf_id_are_accepted_without_starting(tmp_path: Path):
+    assert VllmClient(str(tmp_path)).model_path == str(tmp_path.resolve())
+    assert VllmClient("HuggingFaceTB/SmolLM2-135M-Instruct").model_path is None
+
+
+# -- with the engine -------------------------------------------------------------------
+
+
+@engine
+def test_embedded_model_is_converted_and_knows_the_capital_of_france(vllm_client, cache_dir):
+    folder = Path(vllm_client.model_path)
+    assert folder == cache_dir / "models" / EMBEDDED_MODEL_NAME
+    assert (folder / "config.json").is_file() and (folder / "model.safetensors").is_file()
+    assert (folder / "chat_template.jinja").is_file()
+
+    (completion,) = vllm_client.generate([ask("What is the capital of France?")])
+
+    assert completion.ok, completion.error
+    assert "Paris" in completion.text
+    assert completion.finish_reason == "stop"
+    assert completion.completion_tokens > 0 and completion.latency_s > 0
+
+
+@engine
+def test_batch_returns_completions_in_order_with_token_counts(vllm_client):
+    from transformers import AutoTokenizer
+
+    # Longer prompts and larger max_tokens down the batch: order shows in both counts.
+    requests = [
+        ask("Write a long essay about the heart." + " Please." * i, max_tokens=3 + 2 * i)
+        for i in range(5)
+    ]
+
+    completions = vllm_client.generate(requests)
+
+    assert len(completions) == len(requests)
+    assert all(c.ok for c in completions), [c.error for c in completions]
+    assert [c.completion_tokens for c in completions] == [3, 5, 7, 9, 11]
+    assert [c.finish_reason for c in completions] == ["length"] * 5
+    prompt_tokens = [c.prompt_tokens for c in completions]
+    assert prompt_tokens == sorted(set(prompt_tokens))  # strictly increasing
+    tokenizer = AutoTokenizer.from_pretrained(vllm_client.model_path)
+    rendered = tokenizer.apply_chat_template(
+        [{"role": "user", "content": requests[0].messages[0].content}],
+        add_generation_prompt=True,
+        tokenize=True,
+        return_dict=True,
+    )
+    assert prompt_tokens[0] == len(rendered["input_ids"])
+    assert sum(c.latency_s for c in completions) > 0
+
+
+@engine
+def test_json_schema_request_returns_json_that_validates(vllm_client):
+    question = (
+        "Rate this answer to 'How is anaphylaxis treated?' on a 1-5 scale: "
+        "'Give intramuscular adrenaline at once.' Reply in JSON."
+    )
+    requests = [ask(question, max_tokens=300, json_schema=Verdict.model_json_schema())] * 2
+
+    completions = vllm_client.generate(requests)
+
+    for completion in completions:
+        assert completion.ok, completion.error
+        Verdict.model_validate_json(completion.text)
+        assert "\n" not in completion.text  # engine-level disable_any_whitespace is in effect
+
+
+@engine
+def test_json_schema_request_cut_by_max_tokens_is_an_error_with_its_text(vllm_client):
+    (completion,) = vllm_client.generate(
+        [ask("Rate water.", max_tokens=4, json_schema=Verdict.model_json_schema())]
+    )
+
+    assert completion.error == TRUNCATED_JSON_ERROR
+    assert completion.finish_reason == "length"
+    assert completion.text  # the raw reply is kept
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(completion.text)
+
+
+@engine
+def test_seeds_make_samples_differ_reproducibly(vllm_client):
+    def sample(seed: int) -> ChatRequest:
+        return ask("Write a short poem about the sea.", temperature=1.0, seed=seed, max_tokens=32)
+
+    first = vllm_client.generate([sample(1), sample(2), sample(1)])
+    again = vllm_client.generate([sample(2), sample(1)])
+
+    texts = [c.text for c in first]
+    assert all(c.ok for c in first + again)
+    assert texts[0] != texts[1]  # different seeds, different samples
+    assert texts[0] == texts[2]  # same seed, same sample within a batch
+    assert [c.text for c in again] == [texts[1], texts[0]]  # and across batches
+
+
+@engine
+def test_request_vllm_rejects_fails_alone(vllm_client):
+    too_long = ask("word " * 5000)  # longer than the client's max_model_len of 2048
+
+    completions = vllm_client.generate([ask("What is the capital of France?"), too_long])
+
+    assert completions[0].ok and "Paris" in completions[0].text
+    assert completions[1].text is None
+    assert "rejected by vLLM" in completions[1].error
+    assert "maximum context length" in completions[1].error

@@ -1,0 +1,129 @@
+"""Percentile bootstrap: hand-checkable cases, determinism, and the mean's fast path."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import pytest
+from pydantic import ValidationError
+
+from medjudge.scoring.stats import Interval, bootstrap_ci
+
+
+def _accuracies(correct: int, n: int) -> list[float]:
+    return [1.0] * correct + [0.0] * (n - correct)
+
+
+def test_empty_input_has_no_interval() -> None:
+    assert bootstrap_ci([]) is None
+
+
+def test_single_value_gives_a_point_interval() -> None:
+    assert bootstrap_ci([0.3]) == Interval(low=0.3, high=0.3)
+
+
+def test_all_correct_gives_one_one() -> None:
+    assert bootstrap_ci(_accuracies(50, 50)) == Interval(low=1.0, high=1.0)
+
+
+def test_all_wrong_gives_zero_zero() -> None:
+    assert bootstrap_ci(_accuracies(0, 50)) == Interval(low=0.0, high=0.0)
+
+
+def test_two_values_hand_computed() -> None:
+    # Resample means of [0, 1] are 0, 0.5, 1 with probabilities 1/4, 1/2, 1/4.
+    assert bootstrap_ci([0.0, 1.0]) == Interval(low=0.0, high=1.0)
+    # The 30% and 70% quantiles both fall in the 0.5 mass (cumulative 0.25 .. 0.75).
+    assert bootstrap_ci([0.0, 1.0], confidence=0.4) == Interval(low=0.5, high=0.5)
+
+
+def test_custom_statistic_is_used() -> None:
+    # max of a resample of [0, 10] is 0 with probability 1/4, else 10.
+    assert bootstrap_ci([0.0, 10.0], statistic=max) == Interval(low=0.0, high=10.0)
+    assert bootstrap_ci([0.0, 10.0], statistic=max, confidence=0.4) == Interval(
+        low=10.0, high=10.0
+    )
+
+
+def test_contains_point_estimate_and_narrows_with_n() -> None:
+    small = bootstrap_ci(_accuracies(14, 20))
+    large = bootstrap_ci(_accuracies(1400, 2000))
+    assert small is not None and large is not None
+    assert 0.7 in small and 0.7 in large
+    assert large.width < small.width / 5  # width shrinks like 1/sqrt(n): sqrt(100) = 10
+
+
+def test_matches_the_normal_approximation_for_a_large_sample() -> None:
+    # p = 0.7, n = 1000: standard error sqrt(0.21 / 1000) = 0.01449; 1.96 SE = 0.0284.
+    ci = bootstrap_ci(_accuracies(700, 1000), n_resamples=4000)
+    assert ci is not None
+    assert ci.low == pytest.approx(0.7 - 0.0284, abs=0.004)
+    assert ci.high == pytest.approx(0.7 + 0.0284, abs=0.004)
+
+
+def test_fast_mean_agrees_with_resampling_every_index() -> None:
+    values = _accuracies(620, 1000)
+    fast = bootstrap_ci(values)
+
+    def slow_mean(xs: list[float]) -> float:  # not recognised as the mean: resamples indices
+        return sum(xs) / len(xs)
+
+    slow = bootstrap_ci(values, statistic=slow_mean)
+    assert fast is not None and slow is not None
+    assert fast.low == pytest.approx(slow.low, abs=0.005)
+    assert fast.high == pytest.approx(slow.high, abs=0.005)
+
+
+def test_few_distinct_values_agree_with_resampling_every_index() -> None:
+    values = [k / 4 for k in range(5)] * 400  # per-item means over 4 samples
+    fast = bootstrap_ci(values)
+    slow = bootstrap_ci(values, statistic=lambda xs: sum(xs) / len(xs))
+    assert fast is not None and slow is not None
+    assert fast.low == pytest.approx(slow.low, abs=0.005)
+    assert fast.high == pytest.approx(slow.high, abs=0.005)
+
+
+@pytest.mark.parametrize("values", [_accuracies(37, 60), [i / 7 for i in range(300)]])
+def test_deterministic_for_a_seed(values: list[float]) -> None:
+    first = bootstrap_ci(values, seed=7)
+    assert first == bootstrap_ci(values, seed=7)
+    # Intervals of 0/1 data sit on a lattice, so one other seed may land on the same one.
+    assert len({bootstrap_ci(values, seed=seed, n_resamples=200) for seed in range(10)}) > 1
+
+
+def test_median_statistic() -> None:
+    ci = bootstrap_ci([float(v) for v in range(101)], statistic=statistics.median)
+    assert ci is not None
+    assert ci.low < 50 < ci.high
+
+
+def test_ten_thousand_accuracies_are_fast() -> None:
+    values = _accuracies(6_250, 10_000)
+    start = time.perf_counter()
+    ci = bootstrap_ci(values, n_resamples=2000)
+    assert time.perf_counter() - start < 1.0
+    assert ci is not None and 0.625 in ci
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"confidence": 1.0}, "confidence"),
+        ({"confidence": 0.0}, "confidence"),
+        ({"n_resamples": 0}, "n_resamples"),
+    ],
+)
+def test_rejects_bad_settings(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        bootstrap_ci([1.0, 0.0], **kwargs)  # type: ignore[arg-type]
+
+
+def test_rejects_non_finite_values() -> None:
+    with pytest.raises(ValueError, match="finite"):
+        bootstrap_ci([1.0, float("nan")])
+
+
+def test_interval_must_be_ordered() -> None:
+    with pytest.raises(ValidationError):
+        Interval(low=0.8, high=0.2)
