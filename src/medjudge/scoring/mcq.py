@@ -584,7 +584,7 @@ def _after_reasoning(text: str) -> str | None:
     for closing in _THINK_CLOSE.finditer(text):
         pass
     body = text[closing.end() :] if closing else text
-    return body
+    return None if _THINK_OPEN.search(body) else body
 
 
 def extract(text: str | None, options: Mapping[str, str], *, strict: bool = False) -> Extraction:
