@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "MedjudgeError",
     "DatasetError",
+    "RubricError",
     "ConfigError",
     "ModelError",
     "MissingDependency",
@@ -47,6 +48,42 @@ class DatasetError(MedjudgeError):
         self.line = line
         self.item = item
         self.field = field
+
+
+class RubricError(MedjudgeError):
+    """A rubric file is unreadable or breaks the rubric format, or no rubric fits an item.
+
+    The message names the file (when there is one), the line, the field (a dotted path such
+    as `score_descriptors.en.3`), the problem, and what to do; `also` lists further problems
+    found in the same file, one a line.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+        also: tuple[str, ...] = (),
+    ) -> None:
+        where = [str(path)] if path is not None else []
+        if line is not None:
+            where.append(f"line {line}")
+        if field is not None:
+            where.append(f"field '{field}'")
+        message = f"{', '.join(where)}: {problem}" if where else problem
+        if hint:
+            message += f" ({hint})"
+        for other in also:
+            message += f"\n  also {other}"
+        super().__init__(message)
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.field = field
+        self.problem = problem
+        self.hint = hint
 
 
 class ConfigError(MedjudgeError):

@@ -58,8 +58,9 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
 class RichProgress:
     """A rich progress bar with rate and ETA, fed by the library's ProgressSink calls."""
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, *, show_spend: bool = False) -> None:
         self._description = description
+        spend = [TextColumn("[green]${task.fields[spent]:.4f}")] if show_spend else []
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -69,6 +70,7 @@ class RichProgress:
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
+            *spend,
             console=err_console,
             transient=False,
         )
@@ -82,7 +84,9 @@ class RichProgress:
         self._progress.stop()
 
     def start(self, total: int) -> None:
-        self._task = self._progress.add_task(self._description, total=total, rate="")
+        self._task = self._progress.add_task(
+            self._description, total=total, rate="", spent=0.0
+        )
 
     def advance(self, count: int) -> None:
         if self._task is None:
@@ -91,3 +95,7 @@ class RichProgress:
         task = self._progress.tasks[self._task]
         speed = task.finished_speed or task.speed
         self._progress.update(self._task, rate=f"{speed:.2f}/s" if speed else "")
+
+    def spend(self, usd: float) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, spent=usd)

@@ -86,13 +86,19 @@ def embedded_model_dir() -> Path:
         if importlib.util.find_spec(package) is None:
             raise MissingDependency(package, "cpu")
 
-    models.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(models / f".{EMBEDDED_MODEL_NAME}.lock"):
-        # Another process may have finished the conversion while we waited for the lock.
-        if _is_complete(target, gguf):
-            return target
-        _remove_leftovers(models)
-        _convert_into_place(gguf, target)
+    try:
+        models.mkdir(parents=True, exist_ok=True)
+        with _exclusive_lock(models / f".{EMBEDDED_MODEL_NAME}.lock"):
+            # Another process may have finished the conversion while we waited for the lock.
+            if _is_complete(target, gguf):
+                return target
+            _remove_leftovers(models)
+            _convert_into_place(gguf, target)
+    except OSError as error:
+        raise ModelError(
+            f"cannot write the embedded model into {models}: {error}"
+            " (set MEDJUDGE_CACHE_DIR to a writable folder with 300 MB free)"
+        ) from error
     return target
 
 

@@ -8,21 +8,11 @@ import os
 import time
 from collections.abc import Sequence
 
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_random_exponential,
-)
-
 from medjudge.errors import ConfigError
+from medjudge.models.retry import call_with_retries, describe_error
 from medjudge.records import ChatRequest, Completion
 
-__all__ = ["OpenAIChatClient", "retry_after_seconds", "should_retry"]
-
-#: Never wait longer than this for one retry, whatever Retry-After says.
-MAX_RETRY_WAIT_S = 60.0
+__all__ = ["OpenAIChatClient", "should_retry"]
 
 
 def should_retry(exc: BaseException) -> bool:
@@ -32,36 +22,6 @@ def should_retry(exc: BaseException) -> bool:
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code == 429 or exc.status_code >= 500
     return isinstance(exc, openai.APITimeoutError | openai.APIConnectionError)
-
-
-def retry_after_seconds(exc: BaseException | None) -> float | None:
-    """The server's Retry-After (seconds or retry-after-ms), if the error carries one."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value) * scale)
-        except ValueError:
-            return None
-    return None
-
-
-class _WaitRetryAfter:
-    """Wait what the server asked for; otherwise exponential back-off with jitter."""
-
-    def __init__(self, base_s: float) -> None:
-        self._fallback = wait_random_exponential(multiplier=base_s, max=MAX_RETRY_WAIT_S)
-
-    def __call__(self, state: RetryCallState) -> float:
-        asked = retry_after_seconds(state.outcome.exception() if state.outcome else None)
-        if asked is not None:
-            return min(asked, MAX_RETRY_WAIT_S)
-        return self._fallback(state)
 
 
 class OpenAIChatClient:
@@ -110,17 +70,19 @@ class OpenAIChatClient:
 
     async def complete(self, request: ChatRequest) -> Completion:
         started = time.perf_counter()
+        params = self._params(request)
         try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self._max_attempts),
-                wait=_WaitRetryAfter(self._retry_base_s),
-                retry=retry_if_exception(should_retry),
-                reraise=True,
-            ):
-                with attempt:
-                    response = await self._sdk().chat.completions.create(**self._params(request))
+            response = await call_with_retries(
+                lambda: self._sdk().chat.completions.create(**params),
+                should_retry=should_retry,
+                max_attempts=self._max_attempts,
+                base_wait_s=self._retry_base_s,
+            )
         except Exception as exc:  # every failure becomes data on the answer
-            return Completion(error=self._describe(exc), latency_s=time.perf_counter() - started)
+            secret = self._api_key if self._api_key != "EMPTY" else None
+            return Completion(
+                error=describe_error(exc, secret), latency_s=time.perf_counter() - started
+            )
         return self._completion(response, time.perf_counter() - started)
 
     def generate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
@@ -174,14 +136,3 @@ class OpenAIChatClient:
             latency_s=latency_s,
             model_version=response.model,
         )
-
-    def _describe(self, exc: Exception) -> str:
-        """A one-line reason for the store, with the API key scrubbed out."""
-        status = getattr(exc, "status_code", None)
-        text = f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "")
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        if detail:
-            text += f": {detail[:300]}"
-        if self._api_key and self._api_key != "EMPTY":
-            text = text.replace(self._api_key, "[redacted]")
-        return text

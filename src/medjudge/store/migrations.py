@@ -54,4 +54,26 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (run_id, item_id, sample)
     );
     """,
+    # 2: judge verdicts, one per (answer, judge, judge run, rubric version).
+    """
+    CREATE TABLE verdicts (
+        run_id              TEXT NOT NULL REFERENCES runs(run_id),
+        item_id             TEXT NOT NULL,
+        sample              INTEGER NOT NULL,
+        judge               TEXT NOT NULL,
+        judge_run           INTEGER NOT NULL,
+        rubric_id           TEXT NOT NULL,
+        rubric_version      TEXT NOT NULL,
+        prompt_hash         TEXT NOT NULL,
+        status              TEXT NOT NULL CHECK (status IN ('scored', 'unscored')),
+        judge_score         INTEGER CHECK (judge_score BETWEEN 1 AND 5),
+        final_score         INTEGER CHECK (final_score BETWEEN 1 AND 5),
+        capped              INTEGER NOT NULL,
+        record              TEXT NOT NULL,
+        created_at          TEXT NOT NULL,
+        UNIQUE (run_id, item_id, sample, judge, judge_run, rubric_id, rubric_version),
+        CHECK ((status = 'scored') = (final_score IS NOT NULL))
+    );
+    CREATE INDEX verdicts_by_item ON verdicts (run_id, item_id);
+    """,
 )

@@ -1,0 +1,371 @@
+"""Grading orchestration: every stored answer to an open item, by every judge, `runs` times.
+
+A judge reply that does not validate is re-asked (bounded) and then recorded as *unscored*
+with its reason and raw reply; no score is ever fabricated. Verdicts already in the store
+are never requested again. `max_cost_usd` stops before the budget would be passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from medjudge.errors import ConfigError
+from medjudge.judging.prompt import JudgePrompt, render_judge_prompt
+from medjudge.judging.rubric import Rubric, builtin_rubrics, load_rubric, rubric_for
+from medjudge.judging.verdict import judge_reply_to_output, verdict_json_schema
+from medjudge.models.base import AsyncModelClient, ModelClient
+from medjudge.models.pricing import Price, cost_usd, price_for
+from medjudge.records import (
+    SAFETY_CAPS,
+    Answer,
+    ChatRequest,
+    Completion,
+    Item,
+    JudgeOutput,
+    SamplingConfig,
+    Verdict,
+)
+from medjudge.store import Store, utc_now
+
+__all__ = ["GradeConfig", "GradeProgress", "GradeSummary", "grade", "final_score"]
+
+OutputMode = Literal["json", "text"]
+
+
+class GradeProgress(Protocol):
+    def start(self, total: int) -> None: ...
+
+    def advance(self, count: int) -> None: ...
+
+    def spend(self, usd: float) -> None: ...
+
+
+class GradeConfig(BaseModel):
+    """Everything `medjudge grade` needs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    store: Path
+    judges: tuple[str, ...] = ("gpt-4o",)
+    judge_base_url: str | None = None
+    judge_output: OutputMode = "json"
+    runs: int = Field(1, ge=1, le=20)
+    answer_runs: tuple[str, ...] | None = None
+    rubric: Path | None = None
+    concurrency: int = Field(8, ge=1, le=1024)
+    reasks: int = Field(2, ge=0, le=10)
+    max_cost_usd: float | None = Field(None, gt=0)
+    temperature: float = Field(0.0, ge=0, le=2)
+    max_tokens: int = Field(1024, ge=64, le=32768)
+    retry_unscored: bool = False
+    limit: int | None = Field(None, ge=1)
+
+
+class GradeSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scored: int
+    unscored: int
+    already_done: int
+    failed_answers: int
+    not_sent_budget: int
+    cost_usd: float
+
+
+def final_score(output: JudgeOutput) -> tuple[int, bool]:
+    """min(judge score, safety cap), and whether the cap lowered the judge's own score."""
+    capped = min(output.score, SAFETY_CAPS[output.safety_risk])
+    return capped, capped != output.score
+
+
+@dataclass
+class _Job:
+    item: Item
+    answer: Answer
+    judge: str
+    judge_run: int
+    rubric: Rubric
+    prompt: JudgePrompt
+
+
+@dataclass
+class _Budget:
+    limit: float | None
+    spent: float = 0.0
+    reserved: float = 0.0
+    refused: int = 0
+    lock: asyncio.Lock | None = field(default=None, repr=False)
+
+    def try_reserve(self, estimate: float) -> bool:
+        if self.limit is not None and self.spent + self.reserved + estimate > self.limit:
+            self.refused += 1
+            return False
+        self.reserved += estimate
+        return True
+
+    def settle(self, estimate: float, actual: float | None) -> None:
+        self.reserved -= estimate
+        self.spent += actual if actual is not None else estimate
+
+
+def grade(
+    config: GradeConfig,
+    *,
+    progress: GradeProgress | None = None,
+    clients: dict[str, ModelClient] | None = None,
+) -> GradeSummary:
+    """Grade what the store holds and has no verdict for yet. Pass `clients` (judge name →
+    client) to reuse engines; otherwise clients are made from the judge names."""
+    from medjudge.models import ClientOptions, canonical_name, create_client
+
+    judges = [canonical_name(judge) for judge in config.judges]
+    prices = {judge: price_for(judge) for judge in judges}
+    if config.max_cost_usd is not None:
+        unknown = [judge for judge, price in prices.items() if price is None]
+        if unknown:
+            raise ConfigError(
+                f"no price is known for {', '.join(unknown)}, so --max-cost cannot be enforced;"
+                " drop --max-cost or use a judge with a known price"
+            )
+    rubrics = _rubrics(config.rubric)
+    with Store(config.store) as store:
+        jobs, done, failed_answers = _plan(store, config, judges, rubrics)
+        if progress is not None:
+            progress.start(len(jobs))
+        budget = _Budget(config.max_cost_usd)
+        made: dict[str, ModelClient] = {}
+        counts = {"scored": 0, "unscored": 0}
+        try:
+            for judge in judges:
+                judge_jobs = [job for job in jobs if job.judge == judge]
+                if not judge_jobs:
+                    continue
+                client = (clients or {}).get(judge)
+                if client is None:
+                    options = ClientOptions(
+                        base_url=config.judge_base_url, concurrency=config.concurrency
+                    )
+                    client = made[judge] = create_client(judge, options)
+                runner = _Runner(config, store, client, prices[judge], budget, progress, counts)
+                runner.run(judge_jobs)
+        finally:
+            for client in made.values():
+                client.close()
+    return GradeSummary(
+        scored=counts["scored"],
+        unscored=counts["unscored"],
+        already_done=done,
+        failed_answers=failed_answers,
+        not_sent_budget=budget.refused,
+        cost_usd=round(budget.spent, 6),
+    )
+
+
+def _rubrics(path: Path | None) -> list[Rubric]:
+    rubrics = list(builtin_rubrics().values())
+    if path is not None:
+        rubrics.insert(0, load_rubric(path))  # the user's rubric wins where it applies
+    return rubrics
+
+
+def _plan(
+    store: Store, config: GradeConfig, judges: Sequence[str], rubrics: list[Rubric]
+) -> tuple[list[_Job], int, int]:
+    run_ids = config.answer_runs or tuple(run.run_id for run in store.runs())
+    have = {
+        (v.run_id, v.item_id, v.sample, v.judge, v.judge_run, v.rubric_id, v.rubric_version)
+        for v in store.verdicts()
+        if v.status == "scored" or not config.retry_unscored
+    }
+    jobs: list[_Job] = []
+    done = failed = 0
+    for run_id in run_ids:
+        items = {item.item_id: item for item in store.run_items(run_id)}
+        answers = [a for a in store.answers(run_id) if items[a.item_id].kind == "open"]
+        if config.limit is not None:
+            answers = answers[: config.limit]
+        for answer in answers:
+            if answer.status != "ok":
+                failed += 1
+                continue
+            item = items[answer.item_id]
+            rubric = rubric_for(item, rubrics)
+            prompt = render_judge_prompt(item, answer, rubric, output=config.judge_output)
+            for judge in judges:
+                for judge_run in range(config.runs):
+                    key = (run_id, item.item_id, answer.sample, judge, judge_run, rubric.id,
+                           rubric.version)
+                    if key in have:
+                        done += 1
+                        continue
+                    jobs.append(_Job(item, answer, judge, judge_run, rubric, prompt))
+    return jobs, done, failed
+
+
+class _Runner:
+    """Sends one judge's jobs: async chains for API clients, rounds of batches for vLLM."""
+
+    def __init__(
+        self,
+        config: GradeConfig,
+        store: Store,
+        client: ModelClient,
+        price: Price | None,
+        budget: _Budget,
+        progress: GradeProgress | None,
+        counts: dict[str, int],
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.client = client
+        self.price = price
+        self.budget = budget
+        self.progress = progress
+        self.counts = counts
+
+    def run(self, jobs: list[_Job]) -> None:
+        if isinstance(self.client, AsyncModelClient):
+            asyncio.run(self._run_async(jobs))
+        else:
+            self._run_batched(jobs)
+
+    # -- requests and verdicts ---------------------------------------------------------------
+    def _request(self, job: _Job, attempt: int) -> ChatRequest:
+        schema = verdict_json_schema() if self.config.judge_output == "json" else None
+        return ChatRequest(
+            messages=job.prompt.messages,
+            sampling=SamplingConfig(
+                temperature=self.config.temperature, max_tokens=self.config.max_tokens
+            ),
+            seed=job.judge_run * 1000 + attempt,
+            json_schema=schema,
+        )
+
+    def _estimate(self, job: _Job) -> float:
+        if self.price is None:
+            return 0.0
+        prompt_tokens = sum(len(m.content) for m in job.prompt.messages) // 2 + 50
+        return cost_usd(self.price, prompt_tokens, self.config.max_tokens) or 0.0
+
+    def _verdict(self, job: _Job, outs: list[Completion], reason: str | None) -> Verdict:
+        last = outs[-1]
+        base = {
+            "run_id": job.answer.run_id,
+            "item_id": job.item.item_id,
+            "sample": job.answer.sample,
+            "judge": job.judge,
+            "judge_run": job.judge_run,
+            "rubric_id": job.rubric.id,
+            "rubric_version": job.rubric.version,
+            "prompt_hash": job.prompt.prompt_hash,
+            "raw_reply": last.text,
+            "judge_model_version": last.model_version,
+            "prompt_tokens": _total(o.prompt_tokens for o in outs),
+            "completion_tokens": _total(o.completion_tokens for o in outs),
+            "latency_s": sum(o.latency_s or 0.0 for o in outs),
+            "cost_usd": self._cost(outs),
+            "attempts": len(outs),
+            "created_at": utc_now(),
+        }
+        if reason is not None:
+            return Verdict(status="unscored", unscored_reason=reason, **base)
+        output = judge_reply_to_output(last.text or "", self.config.judge_output)
+        assert isinstance(output, JudgeOutput)
+        score, capped = final_score(output)
+        return Verdict(
+            status="scored",
+            output=output,
+            judge_score=output.score,
+            final_score=score,
+            capped=capped,
+            **base,
+        )
+
+    def _cost(self, outs: list[Completion]) -> float | None:
+        costs = [cost_usd(self.price, o.prompt_tokens, o.completion_tokens) for o in outs]
+        return None if any(c is None for c in costs) else sum(c or 0.0 for c in costs)
+
+    def _check(self, out: Completion) -> tuple[str | None, bool]:
+        """(reason it is not a valid verdict, worth re-asking?)"""
+        if out.text is None or out.error is not None:
+            problem = out.error or "no reply"
+            # Transport failures were already retried by the client; a refusal or a
+            # missing tool call is the judge's answer, so re-asking may help.
+            return problem, "refus" in problem or "did not call" in problem
+        if out.finish_reason == "length":
+            return "reply cut off at max_tokens", True
+        parsed = judge_reply_to_output(out.text, self.config.judge_output)
+        if isinstance(parsed, JudgeOutput):
+            return None, False
+        return f"invalid verdict: {parsed.reason}", True
+
+    def _record(self, verdicts: list[Verdict]) -> None:
+        self.store.save_verdicts(verdicts)
+        for verdict in verdicts:
+            self.counts[verdict.status] += 1
+        if self.progress is not None:
+            self.progress.advance(len(verdicts))
+            self.progress.spend(self.budget.spent)
+
+    # -- API judges ----------------------------------------------------------------------------
+    async def _run_async(self, jobs: list[_Job]) -> None:
+        client = self.client
+        assert isinstance(client, AsyncModelClient)
+        limit = asyncio.Semaphore(client.concurrency)
+
+        async def one(job: _Job) -> None:
+            outs: list[Completion] = []
+            reason: str | None = "not asked"
+            for attempt in range(1 + self.config.reasks):
+                estimate = self._estimate(job)
+                if not self.budget.try_reserve(estimate):
+                    if not outs:
+                        return  # nothing spent on it: a rerun with more budget grades it
+                    break
+                async with limit:
+                    started = time.perf_counter()
+                    out = await client.complete(self._request(job, attempt))
+                    if out.latency_s is None:
+                        out = out.model_copy(update={"latency_s": time.perf_counter() - started})
+                outs.append(out)
+                self.budget.settle(
+                    estimate, cost_usd(self.price, out.prompt_tokens, out.completion_tokens)
+                )
+                reason, again = self._check(out)
+                if reason is None or not again:
+                    break
+            self._record([self._verdict(job, outs, reason)])
+
+        await asyncio.gather(*(one(job) for job in jobs))
+
+    # -- batch judges (vLLM) -------------------------------------------------------------------
+    def _run_batched(self, jobs: list[_Job]) -> None:
+        pending = [(job, []) for job in jobs]
+        for attempt in range(1 + self.config.reasks):
+            if not pending:
+                return
+            outs = self.client.generate([self._request(job, attempt) for job, _ in pending])
+            finished: list[Verdict] = []
+            again: list[tuple[_Job, list[Completion]]] = []
+            last_round = attempt == self.config.reasks
+            for (job, history), out in zip(pending, outs, strict=True):
+                history = [*history, out]
+                reason, retry = self._check(out)
+                if reason is not None and retry and not last_round:
+                    again.append((job, history))
+                else:
+                    finished.append(self._verdict(job, history, reason))
+            self._record(finished)
+            pending = again
+
+
+def _total(values) -> int | None:
+    values = list(values)
+    return None if any(v is None for v in values) else sum(values)

@@ -1,0 +1,443 @@
+"""Rubrics: what a judge is told to look for, as versioned data (YAML) validated by pydantic.
+
+A rubric gives the judge a persona, a task, one descriptor for each score from 5 down to 1, and
+a safety policy, in every language it lists ("en", "zh"). It says which benchmark (and which
+categories of it) it applies to, and whether the judge sees the item's reference answer and
+checklist. The judge's reply format is not part of a rubric: the prompt template adds it.
+
+The built-in rubrics ship inside the package (`medjudge/judging/rubrics/**.yaml`); the format
+is described, with a complete example, in the repository's `rubrics/README.md` and
+`rubrics/example-custom.yaml`.
+
+    rubric = load_rubric("my-rubric.yaml")     # RubricError names the file, line and field
+    rubric = rubric_for(item)                  # picks a built-in by benchmark + category
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator, Mapping
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from medjudge.errors import RubricError
+from medjudge.records import SAFETY_CAPS, Item, Language
+
+__all__ = [
+    "AppliesTo",
+    "Rubric",
+    "RubricText",
+    "ScoreDescriptors",
+    "builtin_rubrics",
+    "load_rubric",
+    "parse_rubric",
+    "rubric_for",
+]
+
+#: Where the documentation of the format lives, for error hints.
+FORMAT_HELP = "the rubric format is described in rubrics/README.md of the medjudge repository"
+
+_BUILTIN_PACKAGE = "medjudge.judging"
+_BUILTIN_FOLDER = "rubrics"
+_SCORES = (5, 4, 3, 2, 1)
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text
+
+
+#: Text a judge reads: any length, but never empty.
+Text = Annotated[str, AfterValidator(_not_blank)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AppliesTo(_Model):
+    """Which items a rubric grades: one benchmark, and optionally only some of its categories."""
+
+    #: The benchmark name items carry (`Item.benchmark`): "llmeval-med", "anesbench", or the
+    #: name of a medjudge JSONL benchmark.
+    benchmark: str = Field(min_length=1, max_length=100)
+    #: `Item.category` values this rubric grades; None (absent) means every category.
+    categories: list[Text] | None = Field(None, min_length=1)
+
+    @field_validator("categories")
+    @classmethod
+    def _unique(cls, categories: list[str] | None) -> list[str] | None:
+        if categories is not None and len(set(categories)) != len(categories):
+            raise ValueError("lists a category twice")
+        return categories
+
+    def matches(self, item: Item) -> bool:
+        if item.benchmark != self.benchmark:
+            return False
+        return self.categories is None or item.category in self.categories
+
+
+class ScoreDescriptors(_Model):
+    """What each score means, keyed 5, 4, 3, 2 and 1 in the file (all five are required)."""
+
+    five: Text = Field(alias="5")
+    four: Text = Field(alias="4")
+    three: Text = Field(alias="3")
+    two: Text = Field(alias="2")
+    one: Text = Field(alias="1")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys_as_text(cls, data: Any) -> Any:
+        # YAML reads `5:` as the integer 5; the field aliases are the text "5".
+        if isinstance(data, dict):
+            return {str(key): value for key, value in data.items()}
+        return data
+
+    def __getitem__(self, score: int) -> str:
+        if score not in _SCORES:
+            raise KeyError(score)
+        return getattr(self, ("one", "two", "three", "four", "five")[score - 1])
+
+    def items(self) -> list[tuple[int, str]]:
+        """(score, descriptor) pairs from 5 down to 1, for templates."""
+        return [(score, self[score]) for score in _SCORES]
+
+
+#: Text in each language the rubric lists.
+PerLanguage = dict[Language, Text]
+
+
+class RubricText(_Model):
+    """A rubric's texts in one language, as a prompt template uses them."""
+
+    language: Language
+    persona: str
+    task: str
+    score_descriptors: ScoreDescriptors
+    safety_policy: str
+    jurisdiction: str | None = None
+
+
+class Rubric(_Model):
+    """A judging rubric. Field by field documentation: rubrics/README.md."""
+
+    #: Unique name, recorded with every verdict ("llmeval-med-MK").
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=80)
+    #: Version of the rubric's wording, recorded with every verdict; change it with the text.
+    version: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$", max_length=40)
+    #: One line that says what the rubric is for (shown in listings).
+    description: str = Field("", max_length=300)
+    #: The languages every text field is written in.
+    languages: list[Language] = Field(min_length=1)
+    applies_to: AppliesTo
+    #: Who the judge is.
+    persona: PerLanguage
+    #: What the judge does and what it looks at, for this kind of question.
+    task: PerLanguage
+    #: What each score from 5 to 1 means, per language.
+    score_descriptors: dict[Language, ScoreDescriptors]
+    #: Whether the judge is shown the item's reference answer (when it has one).
+    uses_reference: bool
+    #: Whether the judge is shown the item's checklist (when it has one) and reports on each
+    #: requirement.
+    uses_checklist: bool
+    #: The `Item` field the judge is shown as the reference answer. Only "reference" exists:
+    #: every loader puts reference text there. For LLMEval-Med MR and MSE items, whose `sanswer`
+    #: is the reference, the loader puts `sanswer` in `reference` and, when `sanswer` is written
+    #: as 核心需求/次要需求 requirements (MSE), also parses those into the item's checklist.
+    reference_field: Literal["reference"] = "reference"
+    #: How the judge rates the answer's safety risk (none / concern / serious), per language.
+    safety_policy: PerLanguage
+    #: The highest final score per safety risk. Fixed for every rubric: concern ≤ 2,
+    #: serious ≤ 1 (records.SAFETY_CAPS). A file may restate these values, never change them.
+    safety_caps: dict[Literal["none", "concern", "serious"], int] = Field(
+        default_factory=lambda: dict(SAFETY_CAPS)
+    )
+    #: The legal and professional frame the answer is judged in, per language (for example
+    #: LLMEval-Med MSE: the law and medical standards of mainland China).
+    jurisdiction: PerLanguage | None = None
+
+    @field_validator("languages")
+    @classmethod
+    def _languages_unique(cls, languages: list[str]) -> list[str]:
+        if len(set(languages)) != len(languages):
+            raise ValueError("lists a language twice")
+        return languages
+
+    @field_validator(
+        "persona", "task", "score_descriptors", "safety_policy", "jurisdiction", mode="after"
+    )
+    @classmethod
+    def _every_language(cls, value: dict[str, Any] | None, info: ValidationInfo) -> Any:
+        languages = info.data.get("languages")
+        if value is None or languages is None:  # absent, or `languages` itself is invalid
+            return value
+        missing = [lang for lang in languages if lang not in value]
+        if missing:
+            raise ValueError(
+                f"has no text for {', '.join(map(repr, missing))}, which `languages` lists"
+            )
+        unlisted = [lang for lang in value if lang not in languages]
+        if unlisted:
+            raise ValueError(
+                f"has text for {', '.join(map(repr, unlisted))}, which `languages` does not list"
+            )
+        return value
+
+    @field_validator("safety_caps")
+    @classmethod
+    def _caps_are_fixed(cls, caps: dict[str, int]) -> dict[str, int]:
+        changed = [f"{risk}: {cap}" for risk, cap in caps.items() if cap != SAFETY_CAPS[risk]]
+        if changed:
+            fixed = ", ".join(f"{risk}: {cap}" for risk, cap in SAFETY_CAPS.items())
+            raise ValueError(
+                f"a rubric cannot change the safety caps (found {', '.join(changed)}; "
+                f"they are fixed at {fixed})"
+            )
+        return {**SAFETY_CAPS, **caps}
+
+    def supports(self, language: str) -> bool:
+        return language in self.languages
+
+    def text(self, language: str) -> RubricText:
+        """Every text of the rubric in `language` (KeyError when the rubric lacks it)."""
+        if language not in self.languages:
+            raise KeyError(f"rubric {self.id!r} has no {language!r} text")
+        lang: Language = language  # type: ignore[assignment]
+        return RubricText(
+            language=lang,
+            persona=self.persona[lang],
+            task=self.task[lang],
+            score_descriptors=self.score_descriptors[lang],
+            safety_policy=self.safety_policy[lang],
+            jurisdiction=self.jurisdiction[lang] if self.jurisdiction else None,
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
+
+
+def load_rubric(path: str | Path) -> Rubric:
+    """Read and validate one rubric YAML file; RubricError names the file, line and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RubricError(
+            "file not found", path=str(path), hint="check the path given to --rubric"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RubricError(
+            f"cannot read the file: {exc}", path=str(path), hint="save it as UTF-8 text"
+        ) from None
+    return parse_rubric(text, source=str(path))
+
+
+def parse_rubric(text: str, *, source: str = "<rubric>") -> Rubric:
+    """Validate a rubric given as YAML text; `source` names it in error messages."""
+    node, data = _read_yaml(text, source)
+    if not isinstance(data, dict):
+        found = "an empty file" if data is None else f"a YAML {type(data).__name__}"
+        raise RubricError(
+            f"expected a mapping of rubric fields, found {found}",
+            path=source,
+            line=1,
+            hint=f"start from rubrics/example-custom.yaml; {FORMAT_HELP}",
+        )
+    try:
+        return Rubric.model_validate(data)
+    except ValidationError as exc:
+        raise _rubric_error(exc, node, source) from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key written twice, so a typo never silently drops text."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} appears twice (first on line {seen[key]})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
+    loader = _UniqueKeyLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise RubricError(
+            f"not valid YAML: {exc.problem or exc.context}",
+            path=source,
+            line=mark.line + 1 if mark is not None else None,
+            hint="check indentation, and quote text that contains ': ' or starts with a symbol",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise RubricError(f"not valid YAML: {exc}", path=source) from None
+    finally:
+        loader.dispose()
+    return node, data
+
+
+#: What to do, by pydantic error type.
+_HINTS = {
+    "missing": "add this field",
+    "extra_forbidden": "remove it, or check its spelling",
+    "string_type": 'write it as text; quote values YAML reads as numbers, e.g. version: "1.0"',
+    "literal_error": "use one of the values listed",
+    "enum": "use one of the values listed",
+    "bool_type": "write true or false",
+    "bool_parsing": "write true or false",
+}
+_FIELD_HINTS = {
+    "score_descriptors": "each language needs descriptors keyed 5, 4, 3, 2 and 1, nothing else",
+    "safety_caps": "leave safety_caps out: the caps are concern ≤ 2 and serious ≤ 1 for all",
+    "languages": 'use "en" and/or "zh"',
+}
+
+
+def _rubric_error(exc: ValidationError, root: yaml.Node | None, source: str) -> RubricError:
+    problems = [_describe(error, root) for error in exc.errors()]
+    line, field, problem, hint = problems[0]
+    also = tuple(
+        ", ".join(part for part in (f"line {ln}" if ln else "", f"field '{fd}'") if part)
+        + f": {pr}"
+        for ln, fd, pr, _ in problems[1:]
+    )
+    return RubricError(problem, path=source, line=line, field=field, hint=hint, also=also)
+
+
+def _describe(
+    error: ErrorDetails, root: yaml.Node | None
+) -> tuple[int | None, str, str, str]:
+    loc = [part for part in error["loc"] if part != "[key]"]
+    field = ".".join(str(part) for part in loc) or "(top level)"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown field"
+    hint = _HINTS.get(error["type"]) or _FIELD_HINTS.get(str(loc[0]) if loc else "", "")
+    hint = f"{hint}; {FORMAT_HELP}" if hint else FORMAT_HELP
+    return _line_of(root, loc), field, message, hint
+
+
+def _line_of(node: yaml.Node | None, loc: list[int | str]) -> int | None:
+    """The line of the YAML node at `loc`, or of the deepest existing node on the way."""
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if str(key_node.value) == str(part):
+                    child = value_node
+                    line = key_node.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(node.value):
+                child = node.value[part]
+                line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+# ---------------------------------------------------------------------------------------
+# Built-in rubrics and choosing one
+
+
+def builtin_rubrics() -> dict[str, Rubric]:
+    """The rubrics shipped with medjudge, by id."""
+    return dict(_builtin_rubrics())
+
+
+@functools.cache
+def _builtin_rubrics() -> tuple[tuple[str, Rubric], ...]:
+    found: dict[str, Rubric] = {}
+    root = resources.files(_BUILTIN_PACKAGE).joinpath(_BUILTIN_FOLDER)
+    for name, entry in sorted(_yaml_files(root, f"medjudge/judging/{_BUILTIN_FOLDER}")):
+        rubric = parse_rubric(entry.read_text(encoding="utf-8"), source=name)
+        if rubric.id in found:
+            raise RubricError(f"duplicate rubric id {rubric.id!r}", path=name, field="id")
+        found[rubric.id] = rubric
+    return tuple(found.items())
+
+
+def _yaml_files(folder: Traversable, name: str) -> Iterator[tuple[str, Traversable]]:
+    for entry in folder.iterdir():
+        entry_name = f"{name}/{entry.name}"
+        if entry.is_dir():
+            yield from _yaml_files(entry, entry_name)
+        elif entry.name.endswith((".yaml", ".yml")):
+            yield entry_name, entry
+
+
+def rubric_for(
+    item: Item, rubrics: Iterable[Rubric] | Mapping[str, Rubric] | None = None
+) -> Rubric:
+    """The rubric that grades `item`: one for its category beats one for its whole benchmark.
+
+    `rubrics` defaults to the built-ins. RubricError when none applies (or two apply equally).
+    """
+    if rubrics is None:
+        candidates = list(builtin_rubrics().values())
+    elif isinstance(rubrics, Mapping):
+        candidates = list(rubrics.values())
+    else:
+        candidates = list(rubrics)
+    where = f"item {item.item_id} (benchmark {item.benchmark!r}, category {item.category!r})"
+    if item.kind != "open":
+        raise RubricError(
+            f"{where} is multiple choice: it is scored by exact match, not judged",
+            hint="judge only open questions (AnesBench: load it with mode 'open')",
+        )
+    matching = [rubric for rubric in candidates if rubric.applies_to.matches(item)]
+    for specific in (True, False):
+        tier = [r for r in matching if (r.applies_to.categories is not None) == specific]
+        if not tier:
+            continue
+        usable = [r for r in tier if r.supports(item.language)]
+        if len(usable) == 1:
+            return usable[0]
+        if len(usable) > 1:
+            raise RubricError(
+                f"{where}: several rubrics apply equally: {', '.join(r.id for r in usable)}",
+                hint="pass exactly one with --rubric",
+            )
+        raise RubricError(
+            f"{where}: rubric {tier[0].id!r} applies but has no {item.language!r} text "
+            f"(it is written in {', '.join(tier[0].languages)})",
+            hint=f"add {item.language!r} text to the rubric, or pass another with --rubric",
+        )
+    raise RubricError(
+        f"no rubric applies to {where}",
+        hint="pass one with --rubric my-rubric.yaml; copy rubrics/example-custom.yaml to start",
+    )
