@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Before anything imports huggingface_hub (vLLM does): it reads HF_HUB_OFFLINE once, at
+# import, and without it an engine start waits on network time-outs. Tests never download.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT.parent / "shared" / "data"
@@ -53,3 +59,27 @@ def vllm_server(embedded_model: Path, cache_dir: Path, tmp_path_factory: pytest.
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def vllm_client(cache_dir: Path) -> Iterator[object]:
+    """One VllmClient for the session: the embedded model is converted into the session's
+    cache folder and the engine (~20-40 s to start on 2 cores) starts once."""
+    session_env = pytest.MonkeyPatch()
+    # Before vLLM is imported: huggingface_hub reads HF_HUB_OFFLINE once, at import.
+    session_env.setenv("HF_HUB_OFFLINE", "1")
+    session_env.setenv("MEDJUDGE_CACHE_DIR", str(cache_dir))
+    session_env.setenv("VLLM_CACHE_ROOT", str(cache_dir / "vllm"))
+    try:
+        pytest.importorskip("vllm", reason="the [cpu] extra (vLLM) is not installed")
+        from medjudge.models.embedded import EMBEDDED_MODEL_NAME
+        from medjudge.models.vllm import VllmClient
+
+        client = VllmClient(EMBEDDED_MODEL_NAME, max_model_len=2048)
+        try:
+            client.start()
+            yield client
+        finally:
+            client.close()
+    finally:
+        session_env.undo()

@@ -19,7 +19,9 @@ Scores are kept as Evaluate.py recorded them, not re-parsed from the reply. Impo
 verdicts have no structured judge output (`output=None`), `judge_score == final_score`,
 and the reply as `raw_reply`. A score that is not a whole number 1..5 makes the verdict
 unscored, with the reason. LLMEval-Med's Aggregate.py accepts any number from 0 to 5, so
-the two differ only on 0 and on fractions, which Evaluate.py never writes.
+the two differ only on a score of 0 (a judge writing "[0]"; Aggregate.py averages it in,
+here it is unscored: the rubric's scale is 1-5) and on fractions, which Evaluate.py never
+writes (its pattern takes digits only).
 
 Item ids are the LLMEval-Med loader's ("MK-7-2"), so imported answers line up with
 questions medjudge loaded from dataset.json. Unreadable files and fields raise DatasetError
@@ -35,7 +37,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -51,7 +52,6 @@ from medjudge.benchmarks._raw import (
 )
 from medjudge.benchmarks.benchmark import Benchmark
 from medjudge.benchmarks.llmeval_med import BENCHMARK_NAME, CATEGORY_CODES, load_llmeval_med
-from medjudge.errors import DatasetError
 from medjudge.records import Answer, Item, Message, Run, SamplingConfig, Verdict
 from medjudge.store import utc_now
 

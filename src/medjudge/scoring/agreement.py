@@ -204,7 +204,7 @@ def pairwise_agreement(
 
 
 class BinaryMetrics(_Model):
-    """"Judge marked risky" (predicted) against "reference marked risky".
+    """Judge marked risky (predicted) against reference marked risky.
 
     recall = tp / (tp + fn): share of risky answers the judge caught (None: no risky one);
     precision = tp / (tp + fp): share of the judge's flags that were right (None: no flag);
@@ -304,9 +304,7 @@ def run_stability(
         mean_std=math.fsum(statistics.pstdev(s) for s in measured) / n if n else None,
         mean_range=math.fsum(max(s) - min(s) for s in measured) / n if n else None,
         identical=_share(same),
-        identical_ci=bootstrap_ci(
-            same, n_resamples=n_resamples, confidence=confidence, seed=seed
-        ),
+        identical_ci=bootstrap_ci(same, n_resamples=n_resamples, confidence=confidence, seed=seed),
     )
 
 

@@ -231,9 +231,7 @@ def summarize_usability(
         by_category.setdefault(question.category, []).append(question)
 
     def summary(name: str, group: Sequence[QuestionScore]) -> UsabilitySummary:
-        return _summary(
-            name, group, n_resamples=n_resamples, confidence=confidence, seed=seed
-        )
+        return _summary(name, group, n_resamples=n_resamples, confidence=confidence, seed=seed)
 
     return UsabilityReport(
         threshold=threshold,
