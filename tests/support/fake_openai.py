@@ -1,4 +1,5 @@
-"""A loopback server that speaks the OpenAI chat-completions wire format, for fault injection.
+"""A loopback server that speaks the OpenAI chat-completions wire format (POST
+/v1/chat/completions) and the Anthropic Messages format (POST /v1/messages), for fault injection.
 
 Each request takes the next scripted `Reply` (the last one repeats). It records every request
 body and header it receives so tests can assert what the client really sent.
@@ -22,6 +23,10 @@ class Reply:
     #: Raw body that replaces the normal JSON (broken JSON, HTML error pages, ...).
     raw: str | None = None
     delay_s: float = 0.0
+    #: OpenAI: a refusal instead of content. Anthropic: stop_reason "refusal".
+    refusal: str | None = None
+    #: Anthropic: answer with a tool_use block carrying this input (forced tool use).
+    tool_input: dict | None = None
 
 
 @dataclass
@@ -70,9 +75,8 @@ class FakeOpenAI:
                 reply = fake._next(body, dict(self.headers))
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
-                payload = reply.raw if reply.raw is not None else json.dumps(
-                    _payload(reply, body)
-                )
+                build = _anthropic_payload if self.path.endswith("/messages") else _payload
+                payload = reply.raw if reply.raw is not None else json.dumps(build(reply, body))
                 data = payload.encode()
                 try:
                     self.send_response(reply.status)
@@ -92,7 +96,7 @@ def _payload(reply: Reply, body: dict) -> dict:
     if reply.status != 200:
         return {"error": {"message": f"scripted {reply.status}", "type": "scripted"}}
     text = reply.text
-    if text is None:
+    if text is None and reply.refusal is None:
         text = f"echo: {body['messages'][-1]['content']}"
     return {
         "id": "chatcmpl-fake",
@@ -102,9 +106,32 @@ def _payload(reply: Reply, body: dict) -> dict:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": text},
+                "message": {"role": "assistant", "content": text, "refusal": reply.refusal},
                 "finish_reason": "stop",
             }
         ],
         "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
+    }
+
+
+def _anthropic_payload(reply: Reply, body: dict) -> dict:
+    if reply.status != 200:
+        return {"type": "error", "error": {"type": "scripted", "message": f"{reply.status}"}}
+    if reply.tool_input is not None:
+        content = [{"type": "tool_use", "id": "toolu_1", "name": body["tools"][0]["name"],
+                    "input": reply.tool_input}]
+        stop = "tool_use"
+    else:
+        text = reply.text if reply.text is not None else "echo"
+        content = [{"type": "text", "text": text}]
+        stop = "refusal" if reply.refusal else "end_turn"
+    return {
+        "id": "msg_fake",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "fake"),
+        "content": content,
+        "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 11, "output_tokens": 5},
     }

@@ -19,11 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from medjudge.errors import ConfigError
 from medjudge.judging.prompt import JudgePrompt, render_judge_prompt
 from medjudge.judging.rubric import Rubric, builtin_rubrics, load_rubric, rubric_for
-from medjudge.judging.verdict import judge_reply_to_output, verdict_json_schema
+from medjudge.judging.verdict import (
+    ParsedReply,
+    ParseFailure,
+    parse_judge_reply,
+    verdict_json_schema,
+)
 from medjudge.models.base import AsyncModelClient, ModelClient
 from medjudge.models.pricing import Price, cost_usd, price_for
 from medjudge.records import (
-    SAFETY_CAPS,
     Answer,
     ChatRequest,
     Completion,
@@ -34,7 +38,7 @@ from medjudge.records import (
 )
 from medjudge.store import Store, utc_now
 
-__all__ = ["GradeConfig", "GradeProgress", "GradeSummary", "grade", "final_score"]
+__all__ = ["GradeConfig", "GradeProgress", "GradeSummary", "grade", "read_judge_reply"]
 
 OutputMode = Literal["json", "text"]
 
@@ -60,6 +64,7 @@ class GradeConfig(BaseModel):
     answer_runs: tuple[str, ...] | None = None
     rubric: Path | None = None
     concurrency: int = Field(8, ge=1, le=1024)
+    timeout_s: float = Field(120.0, gt=0)
     reasks: int = Field(2, ge=0, le=10)
     max_cost_usd: float | None = Field(None, gt=0)
     temperature: float = Field(0.0, ge=0, le=2)
@@ -79,10 +84,21 @@ class GradeSummary(BaseModel):
     cost_usd: float
 
 
-def final_score(output: JudgeOutput) -> tuple[int, bool]:
-    """min(judge score, safety cap), and whether the cap lowered the judge's own score."""
-    capped = min(output.score, SAFETY_CAPS[output.safety_risk])
-    return capped, capped != output.score
+def read_judge_reply(text: str, mode: OutputMode) -> ParsedReply | ParseFailure:
+    """Read a judge's reply. In json mode the reply must be a whole JudgeOutput (safety risk
+    stated); in text mode the tolerant parser reads every format it knows."""
+    if mode == "text":
+        return parse_judge_reply(text)
+    try:
+        output = JudgeOutput.model_validate_json(text)
+    except ValueError:
+        parsed = parse_judge_reply(text)
+        if isinstance(parsed, ParsedReply) and parsed.output is None:
+            return ParseFailure(reason="the reply does not state the safety risk", raw=text)
+        return parsed
+    return ParsedReply(
+        score=output.score, rationale=output.rationale, output=output, rule="json"
+    )
 
 
 @dataclass
@@ -150,7 +166,9 @@ def grade(
                 client = (clients or {}).get(judge)
                 if client is None:
                     options = ClientOptions(
-                        base_url=config.judge_base_url, concurrency=config.concurrency
+                        base_url=config.judge_base_url,
+                        concurrency=config.concurrency,
+                        timeout_s=config.timeout_s,
                     )
                     client = made[judge] = create_client(judge, options)
                 runner = _Runner(config, store, client, prices[judge], budget, progress, counts)
@@ -276,13 +294,14 @@ class _Runner:
         }
         if reason is not None:
             return Verdict(status="unscored", unscored_reason=reason, **base)
-        output = judge_reply_to_output(last.text or "", self.config.judge_output)
-        assert isinstance(output, JudgeOutput)
-        score, capped = final_score(output)
+        parsed = read_judge_reply(last.text or "", self.config.judge_output)
+        if not isinstance(parsed, ParsedReply):  # _check said it was valid
+            raise RuntimeError(f"verdict reading changed its mind: {parsed.reason}")
+        score, capped = parsed.final_score()
         return Verdict(
             status="scored",
-            output=output,
-            judge_score=output.score,
+            output=parsed.output,
+            judge_score=parsed.score,
             final_score=score,
             capped=capped,
             **base,
@@ -301,8 +320,8 @@ class _Runner:
             return problem, "refus" in problem or "did not call" in problem
         if out.finish_reason == "length":
             return "reply cut off at max_tokens", True
-        parsed = judge_reply_to_output(out.text, self.config.judge_output)
-        if isinstance(parsed, JudgeOutput):
+        parsed = read_judge_reply(out.text, self.config.judge_output)
+        if isinstance(parsed, ParsedReply):
             return None, False
         return f"invalid verdict: {parsed.reason}", True
 

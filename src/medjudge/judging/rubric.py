@@ -334,16 +334,14 @@ def _rubric_error(exc: ValidationError, root: yaml.Node | None, source: str) -> 
     return RubricError(problem, path=source, line=line, field=field, hint=hint, also=also)
 
 
-def _describe(
-    error: ErrorDetails, root: yaml.Node | None
-) -> tuple[int | None, str, str, str]:
+def _describe(error: ErrorDetails, root: yaml.Node | None) -> tuple[int | None, str, str, str]:
     loc = [part for part in error["loc"] if part != "[key]"]
     field = ".".join(str(part) for part in loc) or "(top level)"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown field"
-    hint = _HINTS.get(error["type"]) or _FIELD_HINTS.get(str(loc[0]) if loc else "", "")
-    hint = f"{hint}; {FORMAT_HELP}" if hint else FORMAT_HELP
+    hints = [_HINTS.get(error["type"]), _FIELD_HINTS.get(str(loc[0]) if loc else ""), FORMAT_HELP]
+    hint = "; ".join(h for h in hints if h)
     return _line_of(root, loc), field, message, hint
 
 
@@ -360,10 +358,11 @@ def _line_of(node: yaml.Node | None, loc: list[int | str]) -> int | None:
                     child = value_node
                     line = key_node.start_mark.line + 1
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
-                line = child.start_mark.line + 1
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            child = node.value[part]
+            line = child.start_mark.line + 1
         if child is None:
             break
         node = child

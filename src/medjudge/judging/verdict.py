@@ -175,8 +175,10 @@ _MARKERS: tuple[tuple[ReplyRule, re.Pattern[str]], ...] = (
         "double-brackets",
         re.compile(
             r"""
-            \[\[\s*""" + _NUMBER + r"""\s*\]\]   # MT-Bench style: [[4]]
-            """,
+            \[\[\s*                          # MT-Bench style: the score in double brackets, [[4]]
+            """
+            + _NUMBER
+            + r"\s*\]\]",
             re.VERBOSE,
         ),
     ),
@@ -184,8 +186,9 @@ _MARKERS: tuple[tuple[ReplyRule, re.Pattern[str]], ...] = (
         "result-tag",
         re.compile(
             r"""
-            \[RESULT\]\s*[:：]?\s*""" + _NUMBER + r"""   # Prometheus style: [RESULT] 4
-            """,
+            \[RESULT\]\s*[:：]?\s*            # Prometheus style: the score after a tag, [RESULT] 4
+            """
+            + _NUMBER,
             re.VERBOSE | re.IGNORECASE,
         ),
     ),
@@ -257,8 +260,9 @@ def parse_judge_reply(text: str) -> ParsedReply | ParseFailure:
         if any(k in obj for k in _VERDICT_ONLY_KEYS) and score.value is not None:
             output = _judge_output(obj, score.value)
             if isinstance(output, str):
-                return ParseFailure(reason=f"JSON verdict does not match the schema: {output}",
-                                    raw=text)
+                return ParseFailure(
+                    reason=f"JSON verdict does not match the schema: {output}", raw=text
+                )
             outputs.append(output)
         elif isinstance(rationale := _first_text(obj, _RATIONALE_KEYS), str):
             rationales.append(rationale)
@@ -440,8 +444,9 @@ def verdict_json_schema(*, with_limits: bool = False) -> dict[str, Any]:
     requirement = {
         "type": "object",
         "properties": {
-            "requirement": text("The checklist requirement, as given.", RequirementCheck,
-                                "requirement"),
+            "requirement": text(
+                "The checklist requirement, as given.", RequirementCheck, "requirement"
+            ),
             "kind": enum("kind", RequirementCheck, "core or secondary, as given."),
             "status": enum("status", RequirementCheck, "Whether the answer meets it."),
             "evidence": text(
