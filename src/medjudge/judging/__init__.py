@@ -1,4 +1,7 @@
-"""Judging open answers: rubrics (data), verdict parsing and the safety cap."""
+"""Judging open answers: rubrics (data), prompts, verdict parsing, the safety cap, grading."""
+
+from medjudge.judging.grade import GradeConfig, GradeSummary, grade, read_judge_reply
+from medjudge.judging.prompt import JudgePrompt, render_judge_prompt
 
 from medjudge.judging.rubric import (
     AppliesTo,
@@ -20,6 +23,12 @@ from medjudge.judging.verdict import (
 
 __all__ = [
     "AppliesTo",
+    "GradeConfig",
+    "GradeSummary",
+    "JudgePrompt",
+    "grade",
+    "read_judge_reply",
+    "render_judge_prompt",
     "ParseFailure",
     "ParsedReply",
     "Rubric",
