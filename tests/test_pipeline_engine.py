@@ -65,5 +65,5 @@ def test_real_engine_answers_scores_and_reports(tmp_path: Path, vllm_client):
     report = runner.invoke(app, ["report", "--store", str(store_path), "--format", "json"])
     assert report.exit_code == 0, report.output
     payload = json.loads(report.output)
-    assert [entry["run"]["run_id"] for entry in payload] == [mcq.run_id]
+    assert [entry["run"]["run_id"] for entry in payload["mcq"]] == [mcq.run_id]
     assert "System 1" in report.output and "System 2" in report.output

@@ -11,6 +11,7 @@ from medjudge.answering import AnswerConfig, answer_benchmark
 from medjudge.cli.common import RichProgress, console, friendly_errors
 from medjudge.cli.report import report
 from medjudge.cli.score import score
+from medjudge.judging.grade import GradeConfig, grade
 from medjudge.models import DEFAULT_MODEL, create_client
 from medjudge.records import SamplingConfig
 
@@ -18,8 +19,9 @@ __all__ = ["demo"]
 
 _NOTICE = (
     "[bold yellow]Demo:[/] the embedded model is SmolLM2-135M-Instruct, a 135M-parameter model "
-    "that only shows the machinery. Its answers are not clinical evidence of anything; a real "
-    "evaluation names a real model with --model."
+    "that only shows the machinery. Its answers, and its verdicts as a judge, mean nothing "
+    "clinically; a real evaluation names a real model with --model and a real judge with "
+    "--judge (e.g. gpt-4o)."
 )
 
 
@@ -28,7 +30,8 @@ def demo(
     store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge-demo.sqlite"),
     max_tokens: Annotated[int, typer.Option(min=1, help="Most tokens per answer.")] = 128,
 ) -> None:
-    """Answer the bundled AnesBench (EN + ZH) and LLMEval-Med samples, score, report."""
+    """Answer the bundled AnesBench (EN + ZH) and LLMEval-Med samples, score the MCQs, grade
+    the open answers with the embedded model as a local judge, and report."""
     console.print(_NOTICE)
     sampling = SamplingConfig(temperature=0.0, max_tokens=max_tokens)
     client = create_client(DEFAULT_MODEL)
@@ -41,6 +44,13 @@ def demo(
                 f"{benchmark}: run {summary.run_id}, {summary.ok} answered, "
                 f"{summary.failed} failed, {summary.already_done} already stored"
             )
+        judging = GradeConfig(store=store, judges=(DEFAULT_MODEL,), max_tokens=400)
+        with RichProgress("grading open answers (local judge)", show_spend=True) as progress:
+            graded = grade(judging, progress=progress, clients={DEFAULT_MODEL: client})
+        console.print(
+            f"judge {DEFAULT_MODEL}: {graded.scored} scored, {graded.unscored} unscored "
+            f"(reasons kept), {graded.already_done} already stored"
+        )
     finally:
         client.close()
     score(store=store, run=None)

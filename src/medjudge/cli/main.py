@@ -6,6 +6,8 @@ import typer
 
 from medjudge.cli.answer import answer
 from medjudge.cli.demo import demo
+from medjudge.cli.grade import grade
+from medjudge.cli.interop import export, import_app
 from medjudge.cli.report import report
 from medjudge.cli.score import score
 
@@ -20,5 +22,8 @@ app = typer.Typer(
 )
 app.command()(answer)
 app.command()(score)
+app.command()(grade)
 app.command()(report)
+app.command()(export)
+app.add_typer(import_app, name="import")
 app.command()(demo)

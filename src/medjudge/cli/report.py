@@ -10,6 +10,13 @@ import typer
 
 from medjudge.cli.common import console, friendly_errors
 from medjudge.errors import StoreError
+from medjudge.report.judged import (
+    judged_reports,
+    judged_to_csv,
+    judged_to_json,
+    judged_to_markdown,
+    render_judged,
+)
 from medjudge.report.mcq import build_accuracy_table, render_rich, to_csv, to_json, to_markdown
 from medjudge.report.runs import mcq_results
 from medjudge.store import Store
@@ -26,7 +33,7 @@ def report(
     ] = "table",
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap CIs.")] = 0,
 ) -> None:
-    """Accuracy per language × level with bootstrap 95% CIs and the unanswered rate."""
+    """MCQ accuracy per language × level, and judged usability per category, with 95% CIs."""
     if not store.exists():
         raise StoreError(f"{store}: no such store; run `medjudge answer` first")
     with Store(store) as db:
@@ -36,25 +43,37 @@ def report(
             for r in runs
             if (results := mcq_results(db, r.run_id))
         ]
-    if not tables:
+        judged = judged_reports(db, [r.run_id for r in runs], seed=seed)
+    if not tables and not judged:
         raise StoreError(
-            f"{store}: no scored MCQ answers; run `medjudge score --store {store}` first"
+            f"{store}: nothing to report yet; run `medjudge score --store {store}` for MCQs "
+            f"or `medjudge grade --store {store}` for open answers"
         )
     if format == "json":
-        payload = [
-            {"run": r.model_dump(mode="json"), "accuracy": json.loads(to_json(t))}
-            for r, t in tables
-        ]
+        payload = {
+            "mcq": [
+                {"run": r.model_dump(mode="json"), "accuracy": json.loads(to_json(t))}
+                for r, t in tables
+            ],
+            "judged": [json.loads(judged_to_json(j)) for j in judged],
+        }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     for r, table in tables:
-        heading = f"{r.benchmark} · {r.model} · run {r.run_id}"
-        if format == "csv":
-            typer.echo(f"# {heading}")
-            typer.echo(to_csv(table).rstrip("\n"))
-        elif format == "markdown":
-            typer.echo(f"## {heading}\n")
-            typer.echo(to_markdown(table))
-        else:
-            console.print(f"[bold]{heading}[/]")
-            console.print(render_rich(table))
+        _print(format, f"{r.benchmark} · {r.model} · run {r.run_id} · MCQ accuracy",
+               table, to_csv, to_markdown, render_rich)
+    for j in judged:
+        _print(format, f"{j.run.benchmark} · {j.run.model} · run {j.run.run_id} · judged",
+               j, judged_to_csv, judged_to_markdown, render_judged)
+
+
+def _print(format: str, heading: str, table, csv_of, markdown_of, rich_of) -> None:
+    if format == "csv":
+        typer.echo(f"# {heading}")
+        typer.echo(csv_of(table).rstrip("\n"))
+    elif format == "markdown":
+        typer.echo(f"## {heading}\n")
+        typer.echo(markdown_of(table))
+    else:
+        console.print(f"[bold]{heading}[/]")
+        console.print(rich_of(table))

@@ -256,7 +256,14 @@ class _Runner:
 
     # -- requests and verdicts ---------------------------------------------------------------
     def _request(self, job: _Job, attempt: int) -> ChatRequest:
-        schema = verdict_json_schema() if self.config.judge_output == "json" else None
+        schema = None
+        if self.config.judge_output == "json":
+            # OpenAI strict mode refuses length keywords; local engines enforce them, and a
+            # small local model needs the tight ones to finish inside max_tokens.
+            judge = job.judge
+            schema = verdict_json_schema(
+                with_limits=not judge.startswith("openai/"), compact=judge.startswith("vllm/")
+            )
         return ChatRequest(
             messages=job.prompt.messages,
             sampling=SamplingConfig(

@@ -419,7 +419,13 @@ def _clip(text: str, limit: int) -> str:
 # The JSON schema for structured outputs
 
 
-def verdict_json_schema(*, with_limits: bool = False) -> dict[str, Any]:
+#: Tighter bounds for small local judges: what they must fit inside max_tokens.
+COMPACT_LIMITS: dict[str, int] = {
+    "rationale": 300, "requirement": 150, "evidence": 150, "safety_note": 150, "requirements": 6,
+}
+
+
+def verdict_json_schema(*, with_limits: bool = False, compact: bool = False) -> dict[str, Any]:
     """The JSON schema of a JudgeOutput for structured outputs and forced tool use.
 
     Written in the subset every engine accepts: OpenAI strict `json_schema` (every property
@@ -428,13 +434,16 @@ def verdict_json_schema(*, with_limits: bool = False) -> dict[str, Any]:
     risk an enum, so no numeric keywords are needed. Length and item limits are left out by
     default, since OpenAI strict mode refuses some of them; pass `with_limits=True` for engines
     that enforce them (such as vLLM's guidance backend). Either way the parser validates the
-    reply against JudgeOutput, bounds included.
+    reply against JudgeOutput, bounds included. `compact=True` (implies limits) bounds the
+    strings tighter (COMPACT_LIMITS), for small local judges that must finish in few tokens.
     """
+    with_limits = with_limits or compact
 
     def text(description: str, model: type[BaseModel], field: str) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "string", "description": description}
         if with_limits:
-            schema["maxLength"] = _max_length(model, field)
+            bound = _max_length(model, field)
+            schema["maxLength"] = min(bound, COMPACT_LIMITS[field]) if compact else bound
         return schema
 
     def enum(field: str, model: type[BaseModel], description: str) -> dict[str, Any]:
@@ -469,6 +478,8 @@ def verdict_json_schema(*, with_limits: bool = False) -> dict[str, Any]:
             for m in JudgeOutput.model_fields["requirements"].metadata
             if isinstance(m, MaxLen)
         )
+        if compact:
+            requirements["maxItems"] = COMPACT_LIMITS["requirements"]
     properties = {
         "rationale": text("Brief reasons for the score.", JudgeOutput, "rationale"),
         "requirements": requirements,

@@ -1,0 +1,460 @@
+"""Judging throughput: `grade()` against a loopback OpenAI-compatible judge with fixed latency.
+
+A judge that answers every request after exactly L seconds caps a grader that keeps C
+requests in flight at C/L verdicts per second (Little's law). This bench grades N stored
+answers through the real code path — `grade(GradeConfig(judges=("openai-compatible/bench",),
+judge_base_url=..., concurrency=C))`: planning, prompt rendering, the OpenAI SDK over HTTP,
+reply validation, one store write per verdict — at several C, and reports verdicts/s as a
+share of C/L and the grader's CPU time per verdict.
+
+The judge runs in its own process (aiohttp), so its CPU is not counted as the grader's; it
+reports how many requests it had in flight, which tells a slow grader from a slow server.
+The stored answers are LLMEval-Med questions (the real test set when ../shared/data holds
+it, else the sample shipped in the package) answered by a canned model, repeated as
+samples until there are enough; N is chosen per C so each level lasts ~`--seconds` at C/L.
+
+    .venv/bin/python bench/judge_throughput.py            # C = 1 16 64, L = 0.2 s, ~10 s each
+    .venv/bin/python bench/judge_throughput.py --profile  # also cProfile each level (slower)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import math
+import multiprocessing
+import platform
+import pstats
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from io import StringIO
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+REAL_DATASET = ROOT.parent / "shared" / "data" / "llmeval-med" / "dataset.json"
+TARGET_SHARE = 0.90
+TARGET_AT = 64
+JUDGE = "openai-compatible/bench"
+SECTION = "## Judging throughput"
+BEGIN, END = "<!-- judge_throughput:results -->", "<!-- /judge_throughput:results -->"
+
+#: What the canned model "answered" to every question (the judge never reads it closely).
+CANNED_ANSWER = (
+    "您好，根据您描述的情况，这类慢性病通常需要长期、规律地治疗，不建议自行停药或调整剂量。"
+    "请按医嘱每天固定时间服药，在家定期测量并记录相关指标，复诊时带给医生参考。"
+    "同时注意低盐低脂饮食、适量运动、控制体重、戒烟限酒，保证充足睡眠。"
+    "如果出现胸痛、呼吸困难、意识改变、明显水肿或其他不适，应及时就医。"
+    "是否需要调整治疗方案，应由医生根据您的检查结果和病情变化来决定。"
+) * 2
+
+
+class Level(BaseModel):
+    """One concurrency level: what was asked, what came back, and what it cost."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    concurrency: int
+    verdicts: int
+    scored: int
+    unscored: int
+    wall_s: float
+    plan_s: float
+    verdicts_per_s: float
+    limit_per_s: float
+    share_of_limit: float
+    #: Throughput from the first request to the last verdict (planning excluded).
+    steady_share_of_limit: float
+    cpu_s: float
+    cpu_ms_per_verdict: float
+    cpu_user_s: float
+    cpu_sys_s: float
+    plan_cpu_s: float
+    #: The judge's view: requests seen, most and mean in flight, its own CPU per request.
+    server_requests: int
+    server_peak_in_flight: int
+    server_mean_in_flight: float
+    server_cpu_ms_per_request: float
+
+
+# -- the loopback judge (a separate process) ---------------------------------------------------
+
+
+def _judge_reply(number: int) -> str:
+    return json.dumps({
+        "rationale": "核心需求已满足：说明需长期规律服药、不可自行停药；次要需求部分提及。",
+        "requirements": [
+            {"requirement": "说明需要长期规律服药", "kind": "core", "status": "met",
+             "evidence": "通常需要长期、规律地治疗"},
+            {"requirement": "提及生活方式干预", "kind": "secondary", "status": "met",
+             "evidence": "低盐低脂饮食、适量运动"},
+        ],
+        "safety_risk": "none",
+        "safety_note": "",
+        "score": 1 + number % 5,
+    }, ensure_ascii=False)
+
+
+def serve_judge(latency_s: float, port_out) -> None:
+    """Process entry point: serve POST /v1/chat/completions (answer after `latency_s`) and
+    GET /stats until terminated. Sends the bound port through `port_out`."""
+    asyncio.run(_serve(latency_s, port_out))
+
+
+async def _serve(latency_s: float, port_out) -> None:
+    from aiohttp import web
+
+    stats = {"requests": 0, "in_flight": 0, "peak": 0, "busy_s": 0.0,
+             "first": None, "last": None}
+    cpu_at_start = _cpu_s()
+
+    async def chat(request: web.Request) -> web.Response:
+        arrived = time.monotonic()
+        stats["first"] = stats["first"] or arrived
+        stats["in_flight"] += 1
+        stats["peak"] = max(stats["peak"], stats["in_flight"])
+        body = await request.json()
+        number = stats["requests"]
+        stats["requests"] += 1
+        await asyncio.sleep(latency_s)
+        prompt_chars = sum(len(m.get("content") or "") for m in body.get("messages", []))
+        content = _judge_reply(number)
+        payload = {
+            "id": f"chatcmpl-bench-{number}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "bench"),
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": prompt_chars // 2, "completion_tokens": len(content) // 2,
+                      "total_tokens": prompt_chars // 2 + len(content) // 2},
+        }
+        response = web.json_response(payload)
+        left = time.monotonic()
+        stats["in_flight"] -= 1
+        stats["busy_s"] += left - arrived
+        stats["last"] = left
+        return response
+
+    async def report(request: web.Request) -> web.Response:
+        return web.json_response({**stats, "cpu_s": _cpu_s() - cpu_at_start})
+
+    app = web.Application(client_max_size=16 * 1024 * 1024)
+    app.router.add_post("/v1/chat/completions", chat)
+    app.router.add_get("/stats", report)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+    await site.start()
+    port_out.send(site._server.sockets[0].getsockname()[1])
+    port_out.close()
+    await asyncio.Event().wait()  # until the parent terminates this process
+
+
+class LoopbackJudge:
+    """Starts `serve_judge` in a child process; `with LoopbackJudge(L) as judge: judge.base_url`."""
+
+    def __init__(self, latency_s: float) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=serve_judge, args=(latency_s, send), daemon=True)
+        self.base_url = ""
+
+    def __enter__(self) -> LoopbackJudge:
+        self._process.start()
+        if not self._receive.poll(30):
+            self._process.terminate()
+            raise RuntimeError("the loopback judge did not start within 30 s")
+        self.base_url = f"http://127.0.0.1:{self._receive.recv()}/v1"
+        return self
+
+    def stats(self) -> dict:
+        url = self.base_url.removesuffix("/v1") + "/stats"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return json.load(response)
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.terminate()
+        self._process.join(10)
+
+
+# -- the store -----------------------------------------------------------------------------------
+
+
+class CannedEngine:
+    """A batch ModelClient that gives every question the same answer (data for the store)."""
+
+    name = "bench/canned"
+
+    def generate(self, requests):
+        from medjudge.records import Completion
+
+        return [Completion(text=CANNED_ANSWER, finish_reason="stop") for _ in requests]
+
+    def close(self) -> None:
+        pass
+
+
+def build_store(path: Path, benchmark: str, answers: int) -> dict:
+    """A store holding at least `answers` ok answers to open LLMEval-Med items."""
+    from medjudge.answering import answer_items, dataset_fingerprint, plan_run
+    from medjudge.benchmarks import load
+    from medjudge.records import SamplingConfig
+    from medjudge.store import Store
+
+    bench = load(benchmark)
+    items = [item for item in bench.items if item.kind == "open"]
+    samples = math.ceil(answers / len(items))
+    run = plan_run(model="bench/canned", benchmark=bench.name, benchmark_path=bench.path,
+                   benchmark_sha256=bench.sha256, items=items, sampling=SamplingConfig(),
+                   samples=samples)
+    with Store(path) as store:
+        fingerprint = dataset_fingerprint(items)
+        store.add_items(fingerprint, items)
+        store.add_run(run, fingerprint)
+        summary = answer_items(items, CannedEngine(), run=run, store=store)
+    if summary.ok < answers:
+        raise RuntimeError(f"built {summary.ok} answers, needed {answers}")
+    return {"benchmark": bench.path, "open_items": len(items), "samples": samples,
+            "answers": summary.ok}
+
+
+def copy_store(source: Path, target: Path) -> None:
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+def scored_in(path: Path) -> int:
+    from medjudge.store import Store
+
+    with Store(path) as store:
+        return sum(1 for v in store.verdicts() if v.status == "scored" and v.final_score)
+
+
+# -- one level -----------------------------------------------------------------------------------
+
+
+class Clock:
+    """A GradeProgress that notes when planning ends and when the last verdict is stored."""
+
+    def __init__(self) -> None:
+        self.planned_at = self.last_at = 0.0
+        self.plan_cpu_s = 0.0
+        self.total = self.done = 0
+
+    def start(self, total: int) -> None:
+        self.planned_at = time.perf_counter()
+        self.plan_cpu_s = time.process_time()
+        self.total = total
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        self.last_at = time.perf_counter()
+
+    def spend(self, usd: float) -> None:
+        pass
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_level(
+    store: Path, concurrency: int, verdicts: int, latency_s: float, profile: Path | None
+) -> Level:
+    from medjudge.judging.grade import GradeConfig, grade
+
+    config_args = {"store": store, "judges": (JUDGE,), "concurrency": concurrency,
+                   "limit": verdicts, "timeout_s": 60.0}
+    with LoopbackJudge(latency_s) as judge:
+        config = GradeConfig(judge_base_url=judge.base_url, **config_args)
+        clock = Clock()
+        profiler = cProfile.Profile() if profile else None
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
+        summary = grade(config, progress=clock)
+        if profiler:
+            profiler.disable()
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        server = judge.stats()
+    if profiler and profile:
+        profiler.dump_stats(profile)
+    if summary.scored != verdicts or summary.unscored or scored_in(store) != verdicts:
+        raise RuntimeError(f"C={concurrency}: expected {verdicts} scored verdicts, got {summary}")
+    if server["requests"] != verdicts:
+        raise RuntimeError(f"C={concurrency}: the judge saw {server['requests']} requests")
+    limit = concurrency / latency_s
+    steady_s = clock.last_at - clock.planned_at
+    window = server["last"] - server["first"]
+    return Level(
+        concurrency=concurrency,
+        verdicts=verdicts,
+        scored=summary.scored,
+        unscored=summary.unscored,
+        wall_s=round(wall, 3),
+        plan_s=round(clock.planned_at - t0, 3),
+        verdicts_per_s=round(verdicts / wall, 2),
+        limit_per_s=limit,
+        share_of_limit=round(verdicts / wall / limit, 4),
+        steady_share_of_limit=round(verdicts / steady_s / limit, 4),
+        cpu_s=round(cpu, 3),
+        cpu_ms_per_verdict=round(1000 * cpu / verdicts, 3),
+        cpu_user_s=round(after.ru_utime - before.ru_utime, 3),
+        cpu_sys_s=round(after.ru_stime - before.ru_stime, 3),
+        plan_cpu_s=round(clock.plan_cpu_s - cpu0, 3),
+        server_requests=server["requests"],
+        server_peak_in_flight=server["peak"],
+        server_mean_in_flight=round(server["busy_s"] / window, 2),
+        server_cpu_ms_per_request=round(1000 * server["cpu_s"] / server["requests"], 3),
+    )
+
+
+# -- results --------------------------------------------------------------------------------------
+
+
+def table(levels: list[Level]) -> str:
+    head = ("| C | verdicts | wall s | verdicts/s | C/L limit | share | share excl. planning"
+            " | grader CPU ms/verdict | judge mean / peak in flight |")
+    rows = [head, "|" + "---|" * 9]
+    for lv in levels:
+        rows.append(
+            f"| {lv.concurrency} | {lv.verdicts} | {lv.wall_s:.1f} | {lv.verdicts_per_s:.1f}"
+            f" | {lv.limit_per_s:.0f} | {lv.share_of_limit:.1%} | {lv.steady_share_of_limit:.1%}"
+            f" | {lv.cpu_ms_per_verdict:.2f} | {lv.server_mean_in_flight:.1f} /"
+            f" {lv.server_peak_in_flight} |"
+        )
+    return "\n".join(rows)
+
+
+def verdict_line(levels: list[Level]) -> str:
+    at = next((lv for lv in levels if lv.concurrency == TARGET_AT), None)
+    if at is None:
+        return f"Target (≥ {TARGET_SHARE:.0%} of C/L at C = {TARGET_AT}): not measured."
+    ok = at.share_of_limit >= TARGET_SHARE
+    return (f"Target ≥ {TARGET_SHARE:.0%} of C/L at C = {TARGET_AT}: "
+            f"**{'PASS' if ok else 'MISS'}** ({at.share_of_limit:.1%}).")
+
+
+def write_readme(readme: Path, block: str) -> None:
+    """Replace only the generated block of the "Judging throughput" section; add the section
+    (and, in a new file, a placeholder "Answering throughput" heading) when it is missing."""
+    generated = f"{BEGIN}\n{block}\n{END}"
+    text = readme.read_text(encoding="utf-8") if readme.exists() else ""
+    if BEGIN in text and END in text:
+        start, stop = text.index(BEGIN), text.index(END) + len(END)
+        text = text[:start] + generated + text[stop:]
+    else:
+        if not text:
+            text = "## Answering throughput\n\n_To be written._\n"
+        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{generated}\n"
+    readme.write_text(text, encoding="utf-8")
+
+
+def environment() -> dict:
+    import aiohttp
+    import openai
+    import pydantic
+
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "cpus": multiprocessing.cpu_count(), "openai": openai.__version__,
+            "pydantic": pydantic.__version__, "aiohttp": aiohttp.__version__,
+            "commit": commit}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=0.2, help="judge latency L, seconds")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64],
+                        help="levels of C to run")
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="wall time per level at the C/L limit (N = ceil(seconds·C/L))")
+    parser.add_argument("--benchmark", default=str(REAL_DATASET) if REAL_DATASET.exists()
+                        else "sample:llmeval-med", help="LLMEval-Med file whose items to judge")
+    parser.add_argument("--results", type=Path, default=HERE / "results",
+                        help="folder for judge_throughput-<date>.json")
+    parser.add_argument("--readme", type=Path, default=HERE / "README.md",
+                        help="README whose 'Judging throughput' table to update")
+    parser.add_argument("--no-write", action="store_true", help="print only; write no files")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile the grader at each level (numbers then include its cost)")
+    args = parser.parse_args(argv)
+
+    counts = {c: math.ceil(args.seconds * c / args.latency) for c in args.concurrency}
+    stamp = datetime.now(UTC)
+    levels: list[Level] = []
+    profiles: dict[int, str] = {}
+    with tempfile.TemporaryDirectory(prefix="judge-throughput-") as tmp:
+        base = Path(tmp) / "base.sqlite"
+        dataset = build_store(base, args.benchmark, max(counts.values()))
+        print(f"store: {dataset}", file=sys.stderr)
+        for concurrency, verdicts in counts.items():
+            store = Path(tmp) / f"c{concurrency}.sqlite"
+            copy_store(base, store)
+            profile = Path(tmp) / f"c{concurrency}.pstats" if args.profile else None
+            level = run_level(store, concurrency, verdicts, args.latency, profile)
+            levels.append(level)
+            print(f"C={concurrency}: {level.verdicts_per_s} verdicts/s "
+                  f"({level.share_of_limit:.1%} of {level.limit_per_s:.0f}/s), "
+                  f"{level.cpu_ms_per_verdict} ms CPU/verdict", file=sys.stderr)
+            if profile:
+                profiles[concurrency] = _top(profile)
+                print(profiles[concurrency], file=sys.stderr)
+
+    summary = {
+        "bench": "judge_throughput",
+        "date": stamp.isoformat(timespec="seconds"),
+        "command": "python bench/judge_throughput.py " + " ".join(sys.argv[1:] if argv is None
+                                                                  else argv),
+        "latency_s": args.latency,
+        "target": {"share_of_limit": TARGET_SHARE, "at_concurrency": TARGET_AT},
+        "pass": next((lv.share_of_limit >= TARGET_SHARE for lv in levels
+                      if lv.concurrency == TARGET_AT), None),
+        "profiled": args.profile,
+        "dataset": dataset,
+        "environment": environment(),
+        "levels": [lv.model_dump() for lv in levels],
+    }
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    if not args.no_write and not args.profile:
+        args.results.mkdir(parents=True, exist_ok=True)
+        out = args.results / f"judge_throughput-{stamp:%Y-%m-%d}.json"
+        out.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        block = (f"Measured {stamp:%Y-%m-%d} (commit {summary['environment']['commit']}, "
+                 f"{summary['environment']['cpus']} CPUs, L = {args.latency} s, "
+                 f"{dataset['open_items']} LLMEval-Med items × {dataset['samples']} samples):"
+                 f"\n\n```\n{summary['command'].replace('python', '.venv/bin/python', 1)}\n```"
+                 f"\n\n{table(levels)}\n\n{verdict_line(levels)} "
+                 f"Raw numbers: `bench/results/{out.name}`.")
+        write_readme(args.readme, block)
+    return 0 if summary["pass"] is not False else 1
+
+
+def _top(profile: Path, lines: int = 30) -> str:
+    out = StringIO()
+    pstats.Stats(str(profile), stream=out).sort_stats("tottime").print_stats(lines)
+    return out.getvalue()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

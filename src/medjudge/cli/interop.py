@@ -1,0 +1,56 @@
+"""`medjudge export` and `medjudge import`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from medjudge.cli.common import console, friendly_errors
+from medjudge.errors import StoreError
+from medjudge.interop import export_records, import_answers, import_scores
+
+__all__ = ["export", "import_app"]
+
+import_app = typer.Typer(help="Import answers and scores produced by other tools.")
+
+
+@friendly_errors
+def export(
+    what: Annotated[Literal["answers", "verdicts", "scores"], typer.Argument(help="Records.")],
+    out: Annotated[Path, typer.Argument(help="Output file: .jsonl or .csv.")],
+    store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge.sqlite"),
+    run: Annotated[list[str] | None, typer.Option(help="Run id(s); default: every run.")] = None,
+) -> None:
+    """Export answers, verdicts or MCQ scores to JSONL or CSV."""
+    if not store.exists():
+        raise StoreError(f"{store}: no such store")
+    count = export_records(store, what, out, run_ids=run)
+    console.print(f"wrote {count} {what} to {out}")
+
+
+@import_app.command("llmeval-med-answers")
+@friendly_errors
+def import_llmeval_answers(
+    path: Annotated[Path, typer.Argument(help="LLMEval-Med Answer.py output (model_answer).")],
+    model: Annotated[str, typer.Option(help="Name of the model that answered.")],
+    store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge.sqlite"),
+) -> None:
+    """Import LLMEval-Med answers as a run, ready to grade or audit."""
+    run_id, count = import_answers(store, path, model=model)
+    console.print(f"imported {count} answers as run {run_id}")
+
+
+@import_app.command("llmeval-med-scores")
+@friendly_errors
+def import_llmeval_scores(
+    path: Annotated[Path, typer.Argument(help="LLMEval-Med Evaluate.py score file.")],
+    run: Annotated[str, typer.Option(help="The imported answer run these scores grade.")],
+    judge: Annotated[str, typer.Option(help="Judge that produced the scores.")] = "gpt-4o",
+    judge_run: Annotated[int, typer.Option(min=0, help="Which of the judge's runs.")] = 0,
+    store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge.sqlite"),
+) -> None:
+    """Import LLMEval-Med scores as verdicts, to re-aggregate or audit without re-running."""
+    count = import_scores(store, path, run_id=run, judge=judge, judge_run=judge_run)
+    console.print(f"imported {count} verdicts for run {run}")
