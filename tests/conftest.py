@@ -75,7 +75,7 @@ def vllm_client(cache_dir: Path) -> Iterator[object]:
         from medjudge.models.embedded import EMBEDDED_MODEL_NAME
         from medjudge.models.vllm import VllmClient
 
-        client = VllmClient(EMBEDDED_MODEL_NAME, max_model_len=2048)
+        client = VllmClient(EMBEDDED_MODEL_NAME, max_model_len=8192)
         try:
             client.start()
             yield client

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "Role",
@@ -24,6 +24,9 @@ __all__ = [
     "JudgeOutput",
     "Verdict",
     "SAFETY_CAPS",
+    "Audit",
+    "AuditAction",
+    "Reviewer",
     "ItemKind",
     "Language",
     "LEVEL_NAMES",
@@ -223,3 +226,61 @@ class Verdict(_Record):
     cost_usd: float | None = None
     attempts: int = Field(1, ge=1)
     created_at: str | None = None
+
+
+# -- physicians' audit --------------------------------------------------------------------------
+
+AuditAction = Literal["agree", "override", "blind_rating", "comment", "flag_item", "skip"]
+ItemFlag = Literal["bad_reference", "ambiguous_question", "other"]
+
+
+class Reviewer(_Record):
+    """A physician who audits verdicts. Only a hash of the sign-in token is ever stored."""
+
+    name: str = Field(min_length=1, max_length=100)
+    created_at: str
+
+
+class Audit(_Record):
+    """One physician action on one answer: an edit with provenance (who, when, mode, why).
+
+    The judge's verdict is never modified. `judge` / `judge_run` / `rubric_*` name the verdict
+    the physician saw (None for a blind rating, made before any verdict was shown).
+    `score` / `safety_risk` are the physician's own: for "agree" the verdict's final score and
+    risk, for "override" the corrected ones (a reason is required), for "blind_rating" the
+    independent rating.
+    """
+
+    audit_id: int | None = None
+    run_id: str
+    item_id: str
+    sample: int = Field(0, ge=0)
+    reviewer: str
+    action: AuditAction
+    mode: Literal["review", "blind"]
+    judge: str | None = None
+    judge_run: int | None = None
+    rubric_id: str | None = None
+    rubric_version: str | None = None
+    score: int | None = Field(None, ge=1, le=5)
+    safety_risk: SafetyRisk | None = None
+    reason: str | None = Field(None, max_length=4000)
+    comment: str | None = Field(None, max_length=4000)
+    flag: ItemFlag | None = None
+    created_at: str
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Audit:
+        if self.action == "override" and not (self.reason and self.reason.strip()):
+            raise ValueError("an override needs a reason")
+        if self.action == "override" and self.score is None and self.safety_risk is None:
+            raise ValueError("an override changes the score, the safety risk, or both")
+        if self.action in ("agree", "blind_rating") and (
+            self.score is None or self.safety_risk is None
+        ):
+            raise ValueError(f"{self.action} needs a score and a safety risk")
+        if self.action == "flag_item" and self.flag is None:
+            raise ValueError("flag_item needs a flag")
+        if self.action == "comment" and not (self.comment and self.comment.strip()):
+            raise ValueError("a comment needs text")
+        return self

@@ -34,7 +34,7 @@ class VllmServer:
                 sys.executable, "-m", "vllm.entrypoints.openai.api_server",
                 "--model", str(model_dir), "--served-model-name", SERVED_NAME,
                 "--host", "127.0.0.1", "--port", str(self.port),
-                "--enforce-eager", "--max-model-len", "2048",
+                "--enforce-eager", "--max-model-len", "8192",
             ],
             env=env,
             stdout=self._log,

@@ -13,7 +13,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from medjudge.errors import StoreError
-from medjudge.records import Answer, Item, McqScore, Message, Run, SamplingConfig, Verdict
+from medjudge.records import (
+    Answer,
+    Audit,
+    Item,
+    McqScore,
+    Message,
+    Reviewer,
+    Run,
+    SamplingConfig,
+    Verdict,
+)
 from medjudge.store.migrations import MIGRATIONS
 
 __all__ = ["Store", "utc_now"]
@@ -231,6 +241,51 @@ class Store:
                 "SELECT record FROM verdicts WHERE run_id = ? ORDER BY rowid", (run_id,)
             )
         return [Verdict.model_validate_json(row["record"]) for row in rows]
+
+    # -- reviewers and audits -------------------------------------------------------------
+    def add_reviewer(self, name: str, token_hash: str) -> Reviewer:
+        reviewer = Reviewer(name=name, created_at=utc_now())
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT INTO reviewers (name, token_hash, created_at) VALUES (?, ?, ?)",
+                    (reviewer.name, token_hash, reviewer.created_at),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"{self.path}: a reviewer named '{name}' already exists") from exc
+        return reviewer
+
+    def reviewer_for_token_hash(self, token_hash: str) -> Reviewer | None:
+        row = self._db.execute(
+            "SELECT name, created_at FROM reviewers WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
+        return None if row is None else Reviewer(name=row["name"], created_at=row["created_at"])
+
+    def reviewers(self) -> list[Reviewer]:
+        rows = self._db.execute("SELECT name, created_at FROM reviewers ORDER BY name")
+        return [Reviewer(name=row["name"], created_at=row["created_at"]) for row in rows]
+
+    def save_audit(self, audit: Audit, *, request_id: str | None = None) -> Audit | None:
+        """Append one audit. A repeated `request_id` (a form submitted twice) adds nothing and
+        returns None; otherwise the stored audit with its id."""
+        fields = audit.model_dump(exclude={"audit_id"})
+        columns = [*fields, "request_id"]
+        with self._transaction():
+            cursor = self._db.execute(
+                f"INSERT OR IGNORE INTO audits ({', '.join(columns)})"
+                f" VALUES ({', '.join('?' for _ in columns)})",
+                [*fields.values(), request_id],
+            )
+            if cursor.rowcount == 0:
+                return None
+            return audit.model_copy(update={"audit_id": cursor.lastrowid})
+
+    def audits(self, run_id: str | None = None) -> list[Audit]:
+        query = "SELECT * FROM audits" + (" WHERE run_id = ?" if run_id else "")
+        rows = self._db.execute(query + " ORDER BY audit_id", (run_id,) if run_id else ())
+        return [
+            Audit(**{k: row[k] for k in row.keys() if k != "request_id"}) for row in rows
+        ]
 
     # -- helpers --------------------------------------------------------------------------------
     def _transaction(self) -> _Transaction:

@@ -76,4 +76,33 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX verdicts_by_item ON verdicts (run_id, item_id);
     """,
+    # 3: physicians' audit: reviewers (token hashes only) and append-only audits.
+    """
+    CREATE TABLE reviewers (
+        name        TEXT PRIMARY KEY,
+        token_hash  TEXT NOT NULL UNIQUE,
+        created_at  TEXT NOT NULL
+    );
+    CREATE TABLE audits (
+        audit_id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id          TEXT NOT NULL REFERENCES runs(run_id),
+        item_id         TEXT NOT NULL,
+        sample          INTEGER NOT NULL,
+        reviewer        TEXT NOT NULL REFERENCES reviewers(name),
+        action          TEXT NOT NULL,
+        mode            TEXT NOT NULL,
+        judge           TEXT,
+        judge_run       INTEGER,
+        rubric_id       TEXT,
+        rubric_version  TEXT,
+        score           INTEGER CHECK (score BETWEEN 1 AND 5),
+        safety_risk     TEXT,
+        reason          TEXT,
+        comment         TEXT,
+        flag            TEXT,
+        created_at      TEXT NOT NULL,
+        request_id      TEXT UNIQUE
+    );
+    CREATE INDEX audits_by_answer ON audits (run_id, item_id, sample);
+    """,
 )
