@@ -26,6 +26,7 @@ import gc
 import json
 import math
 import multiprocessing
+import os
 import platform
 import pstats
 import resource
@@ -38,6 +39,7 @@ import urllib.request
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -46,6 +48,8 @@ ROOT = HERE.parent
 REAL_DATASET = ROOT.parent / "shared" / "data" / "llmeval-med" / "dataset.json"
 TARGET_SHARE = 0.90
 TARGET_AT = 64
+#: Load from other processes above which a level's wall-time numbers are not trusted.
+BUSY_CORES = 0.2
 JUDGE = "openai-compatible/bench"
 SECTION = "## Judging throughput"
 BEGIN, END = "<!-- judge_throughput:results -->", "<!-- /judge_throughput:results -->"
@@ -86,24 +90,38 @@ class Level(BaseModel):
     server_peak_in_flight: int
     server_mean_in_flight: float
     server_cpu_ms_per_request: float
+    #: Cores kept busy by *other* processes meanwhile (machine busy time minus grader and
+    #: judge): above ~0.2 on a 2-core machine the numbers measure the neighbours, not medjudge.
+    other_load_cores: float
 
 
 # -- the loopback judge (a separate process) ---------------------------------------------------
 
 
 def _judge_reply(number: int) -> str:
-    return json.dumps({
-        "rationale": "核心需求已满足：说明需长期规律服药、不可自行停药；次要需求部分提及。",
-        "requirements": [
-            {"requirement": "说明需要长期规律服药", "kind": "core", "status": "met",
-             "evidence": "通常需要长期、规律地治疗"},
-            {"requirement": "提及生活方式干预", "kind": "secondary", "status": "met",
-             "evidence": "低盐低脂饮食、适量运动"},
-        ],
-        "safety_risk": "none",
-        "safety_note": "",
-        "score": 1 + number % 5,
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "rationale": "核心需求已满足：说明需长期规律服药、不可自行停药；次要需求部分提及。",
+            "requirements": [
+                {
+                    "requirement": "说明需要长期规律服药",
+                    "kind": "core",
+                    "status": "met",
+                    "evidence": "通常需要长期、规律地治疗",
+                },
+                {
+                    "requirement": "提及生活方式干预",
+                    "kind": "secondary",
+                    "status": "met",
+                    "evidence": "低盐低脂饮食、适量运动",
+                },
+            ],
+            "safety_risk": "none",
+            "safety_note": "",
+            "score": 1 + number % 5,
+        },
+        ensure_ascii=False,
+    )
 
 
 def serve_judge(latency_s: float, port_out) -> None:
@@ -115,8 +133,7 @@ def serve_judge(latency_s: float, port_out) -> None:
 async def _serve(latency_s: float, port_out) -> None:
     from aiohttp import web
 
-    stats = {"requests": 0, "in_flight": 0, "peak": 0, "busy_s": 0.0,
-             "first": None, "last": None}
+    stats = {"requests": 0, "in_flight": 0, "peak": 0, "busy_s": 0.0, "first": None, "last": None}
     cpu_at_start = _cpu_s()
 
     async def chat(request: web.Request) -> web.Response:
@@ -135,10 +152,18 @@ async def _serve(latency_s: float, port_out) -> None:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model", "bench"),
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": prompt_chars // 2, "completion_tokens": len(content) // 2,
-                      "total_tokens": prompt_chars // 2 + len(content) // 2},
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": content},
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_chars // 2,
+                "completion_tokens": len(content) // 2,
+                "total_tokens": prompt_chars // 2 + len(content) // 2,
+            },
         }
         response = web.json_response(payload)
         left = time.monotonic()
@@ -171,7 +196,7 @@ class LoopbackJudge:
         self._process = context.Process(target=serve_judge, args=(latency_s, send), daemon=True)
         self.base_url = ""
 
-    def __enter__(self) -> LoopbackJudge:
+    def __enter__(self) -> Self:
         self._process.start()
         if not self._receive.poll(30):
             self._process.terminate()
@@ -216,9 +241,15 @@ def build_store(path: Path, benchmark: str, answers: int) -> dict:
     bench = load(benchmark)
     items = [item for item in bench.items if item.kind == "open"]
     samples = math.ceil(answers / len(items))
-    run = plan_run(model="bench/canned", benchmark=bench.name, benchmark_path=bench.path,
-                   benchmark_sha256=bench.sha256, items=items, sampling=SamplingConfig(),
-                   samples=samples)
+    run = plan_run(
+        model="bench/canned",
+        benchmark=bench.name,
+        benchmark_path=bench.path,
+        benchmark_sha256=bench.sha256,
+        items=items,
+        sampling=SamplingConfig(),
+        samples=samples,
+    )
     with Store(path) as store:
         fingerprint = dataset_fingerprint(items)
         store.add_items(fingerprint, items)
@@ -226,8 +257,12 @@ def build_store(path: Path, benchmark: str, answers: int) -> dict:
         summary = answer_items(items, CannedEngine(), run=run, store=store)
     if summary.ok < answers:
         raise RuntimeError(f"built {summary.ok} answers, needed {answers}")
-    return {"benchmark": bench.path, "open_items": len(items), "samples": samples,
-            "answers": summary.ok}
+    return {
+        "benchmark": bench.path,
+        "open_items": len(items),
+        "samples": samples,
+        "answers": summary.ok,
+    }
 
 
 def copy_store(source: Path, target: Path) -> None:
@@ -268,6 +303,14 @@ class Clock:
         pass
 
 
+def _machine_busy_s() -> float:
+    """CPU seconds every core of the machine has spent busy since boot (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(value) for value in fields[:8]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -278,13 +321,19 @@ def run_level(
 ) -> Level:
     from medjudge.judging.grade import GradeConfig, grade
 
-    config_args = {"store": store, "judges": (JUDGE,), "concurrency": concurrency,
-                   "limit": verdicts, "timeout_s": 60.0}
+    config_args = {
+        "store": store,
+        "judges": (JUDGE,),
+        "concurrency": concurrency,
+        "limit": verdicts,
+        "timeout_s": 60.0,
+    }
     with LoopbackJudge(latency_s) as judge:
         config = GradeConfig(judge_base_url=judge.base_url, **config_args)
         clock = Clock()
         profiler = cProfile.Profile() if profile else None
         before = resource.getrusage(resource.RUSAGE_SELF)
+        busy0 = _machine_busy_s()
         cpu0, t0 = time.process_time(), time.perf_counter()
         if profiler:
             profiler.enable()
@@ -293,6 +342,7 @@ def run_level(
             profiler.disable()
         wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         after = resource.getrusage(resource.RUSAGE_SELF)
+        busy = _machine_busy_s() - busy0
         server = judge.stats()
     if profiler and profile:
         profiler.dump_stats(profile)
@@ -323,6 +373,7 @@ def run_level(
         server_peak_in_flight=server["peak"],
         server_mean_in_flight=round(server["busy_s"] / window, 2),
         server_cpu_ms_per_request=round(1000 * server["cpu_s"] / server["requests"], 3),
+        other_load_cores=round(max(0.0, busy - cpu - server["cpu_s"]) / wall, 2),
     )
 
 
@@ -330,15 +381,17 @@ def run_level(
 
 
 def table(levels: list[Level]) -> str:
-    head = ("| C | verdicts | wall s | verdicts/s | C/L limit | share | share excl. planning"
-            " | grader CPU ms/verdict | judge mean / peak in flight |")
-    rows = [head, "|" + "---|" * 9]
+    head = (
+        "| C | verdicts | wall s | verdicts/s | C/L limit | share of C/L | share excl. planning"
+        " | grader CPU ms/verdict | judge in flight mean / peak | other load (cores) |"
+    )
+    rows = [head, "|" + "---:|" * 10]
     for lv in levels:
         rows.append(
             f"| {lv.concurrency} | {lv.verdicts} | {lv.wall_s:.1f} | {lv.verdicts_per_s:.1f}"
             f" | {lv.limit_per_s:.0f} | {lv.share_of_limit:.1%} | {lv.steady_share_of_limit:.1%}"
             f" | {lv.cpu_ms_per_verdict:.2f} | {lv.server_mean_in_flight:.1f} /"
-            f" {lv.server_peak_in_flight} |"
+            f" {lv.server_peak_in_flight} | {lv.other_load_cores:.2f} |"
         )
     return "\n".join(rows)
 
@@ -348,8 +401,16 @@ def verdict_line(levels: list[Level]) -> str:
     if at is None:
         return f"Target (≥ {TARGET_SHARE:.0%} of C/L at C = {TARGET_AT}): not measured."
     ok = at.share_of_limit >= TARGET_SHARE
-    return (f"Target ≥ {TARGET_SHARE:.0%} of C/L at C = {TARGET_AT}: "
-            f"**{'PASS' if ok else 'MISS'}** ({at.share_of_limit:.1%}).")
+    line = (
+        f"Target ≥ {TARGET_SHARE:.0%} of C/L at C = {TARGET_AT}: "
+        f"**{'PASS' if ok else 'MISS'}** ({at.share_of_limit:.1%})."
+    )
+    if max(lv.other_load_cores for lv in levels) > BUSY_CORES:
+        line += (
+            f" Other processes kept > {BUSY_CORES} cores busy during a level: rerun on an"
+            " idle machine before trusting the wall-time columns."
+        )
+    return line
 
 
 def write_readme(readme: Path, block: str) -> None:
@@ -373,32 +434,60 @@ def environment() -> dict:
     import pydantic
 
     try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = None
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "cpus": multiprocessing.cpu_count(), "openai": openai.__version__,
-            "pydantic": pydantic.__version__, "aiohttp": aiohttp.__version__,
-            "commit": commit}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": multiprocessing.cpu_count(),
+        "openai": openai.__version__,
+        "pydantic": pydantic.__version__,
+        "aiohttp": aiohttp.__version__,
+        "commit": commit,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.2, help="judge latency L, seconds")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64],
-                        help="levels of C to run")
-    parser.add_argument("--seconds", type=float, default=10.0,
-                        help="wall time per level at the C/L limit (N = ceil(seconds·C/L))")
-    parser.add_argument("--benchmark", default=str(REAL_DATASET) if REAL_DATASET.exists()
-                        else "sample:llmeval-med", help="LLMEval-Med file whose items to judge")
-    parser.add_argument("--results", type=Path, default=HERE / "results",
-                        help="folder for judge_throughput-<date>.json")
-    parser.add_argument("--readme", type=Path, default=HERE / "README.md",
-                        help="README whose 'Judging throughput' table to update")
+    parser.add_argument(
+        "--concurrency", type=int, nargs="+", default=[1, 16, 64], help="levels of C to run"
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        help="wall time per level at the C/L limit (N = ceil(seconds·C/L))",
+    )
+    parser.add_argument(
+        "--benchmark",
+        default=str(REAL_DATASET) if REAL_DATASET.exists() else "sample:llmeval-med",
+        help="LLMEval-Med file whose items to judge",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=HERE / "results",
+        help="folder for judge_throughput-<date>.json",
+    )
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        default=HERE / "README.md",
+        help="README whose 'Judging throughput' table to update",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; write no files")
-    parser.add_argument("--profile", action="store_true",
-                        help="cProfile the grader at each level (numbers then include its cost)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile the grader at each level (numbers then include its cost)",
+    )
     args = parser.parse_args(argv)
 
     counts = {c: math.ceil(args.seconds * c / args.latency) for c in args.concurrency}
@@ -421,9 +510,13 @@ def main(argv: list[str] | None = None) -> int:
             level = run_level(store, concurrency, verdicts, args.latency, profile)
             levels.append(level)
             _collect()
-            print(f"C={concurrency}: {level.verdicts_per_s} verdicts/s "
-                  f"({level.share_of_limit:.1%} of {level.limit_per_s:.0f}/s), "
-                  f"{level.cpu_ms_per_verdict} ms CPU/verdict", file=sys.stderr)
+            print(
+                f"C={concurrency}: {level.verdicts_per_s} verdicts/s "
+                f"({level.share_of_limit:.1%} of {level.limit_per_s:.0f}/s), "
+                f"{level.cpu_ms_per_verdict} ms CPU/verdict, other load "
+                f"{level.other_load_cores} cores",
+                file=sys.stderr,
+            )
             if profile:
                 profiles[concurrency] = _top(profile)
                 print(profiles[concurrency], file=sys.stderr)
@@ -431,12 +524,14 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "bench": "judge_throughput",
         "date": stamp.isoformat(timespec="seconds"),
-        "command": "python bench/judge_throughput.py " + " ".join(sys.argv[1:] if argv is None
-                                                                  else argv),
+        "command": "python bench/judge_throughput.py "
+        + " ".join(sys.argv[1:] if argv is None else argv),
         "latency_s": args.latency,
         "target": {"share_of_limit": TARGET_SHARE, "at_concurrency": TARGET_AT},
-        "pass": next((lv.share_of_limit >= TARGET_SHARE for lv in levels
-                      if lv.concurrency == TARGET_AT), None),
+        "pass": next(
+            (lv.share_of_limit >= TARGET_SHARE for lv in levels if lv.concurrency == TARGET_AT),
+            None,
+        ),
         "profiled": args.profile,
         "dataset": dataset,
         "environment": environment(),
@@ -447,12 +542,14 @@ def main(argv: list[str] | None = None) -> int:
         args.results.mkdir(parents=True, exist_ok=True)
         out = args.results / f"judge_throughput-{stamp:%Y-%m-%d}.json"
         out.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        block = (f"Measured {stamp:%Y-%m-%d} (commit {summary['environment']['commit']}, "
-                 f"{summary['environment']['cpus']} CPUs, L = {args.latency} s, "
-                 f"{dataset['open_items']} LLMEval-Med items × {dataset['samples']} samples):"
-                 f"\n\n```\n{summary['command'].replace('python', '.venv/bin/python', 1)}\n```"
-                 f"\n\n{table(levels)}\n\n{verdict_line(levels)} "
-                 f"Raw numbers: `bench/results/{out.name}`.")
+        block = (
+            f"Measured {stamp:%Y-%m-%d} (commit {summary['environment']['commit']}, "
+            f"{summary['environment']['cpus']} CPUs, L = {args.latency} s, "
+            f"{dataset['open_items']} LLMEval-Med items × {dataset['samples']} samples):"
+            f"\n\n```\n{summary['command'].replace('python', '.venv/bin/python', 1)}\n```"
+            f"\n\n{table(levels)}\n\n{verdict_line(levels)} "
+            f"Raw numbers: `bench/results/{out.name}`."
+        )
         write_readme(args.readme, block)
     return 0 if summary["pass"] is not False else 1
 

@@ -28,6 +28,8 @@ def isolated_paths(
 ) -> Path:
     monkeypatch.setenv("MEDJUDGE_CACHE_DIR", str(cache_dir))
     monkeypatch.setenv("VLLM_CACHE_ROOT", str(cache_dir / "vllm"))
+    # matplotlib (the HTML report) reads it when first imported: the session's cache.
+    monkeypatch.setenv("MPLCONFIGDIR", str(cache_dir / "matplotlib"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)

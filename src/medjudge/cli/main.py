@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from medjudge.cli.answer import answer
+from medjudge.cli.audit import audit_app
 from medjudge.cli.demo import demo
 from medjudge.cli.grade import grade
 from medjudge.cli.interop import export, import_app
@@ -27,3 +28,4 @@ app.command()(report)
 app.command()(export)
 app.add_typer(import_app, name="import")
 app.command()(demo)
+app.add_typer(audit_app, name="audit")

@@ -32,10 +32,20 @@ def report(
         Literal["table", "json", "csv", "markdown"], typer.Option(help="Output format.")
     ] = "table",
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap CIs.")] = 0,
+    html: Annotated[
+        Path | None,
+        typer.Option(help="Write one self-contained HTML report (plots, physicians' agreement) "
+                          "to this file instead of printing tables."),
+    ] = None,
 ) -> None:
     """MCQ accuracy per language × level, and judged usability per category, with 95% CIs."""
     if not store.exists():
         raise StoreError(f"{store}: no such store; run `medjudge answer` first")
+    if html is not None:
+        from medjudge.report.html import write_html_report  # matplotlib, only when asked
+
+        console.print(f"wrote {write_html_report(store, html, run_ids=run, seed=seed)}")
+        return
     with Store(store) as db:
         runs = [db.run(run_id) for run_id in run] if run else db.runs()
         tables = [

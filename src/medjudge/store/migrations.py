@@ -105,4 +105,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audits_by_answer ON audits (run_id, item_id, sample);
     """,
+    # 4: indexes for the audit page's queue (fast with 10,000s of verdicts): per-answer verdict
+    # summaries read from one covering index, answers by the judge's stated safety risk, each
+    # reviewer's own audits, and items' queue order without reading their records.
+    """
+    CREATE INDEX verdicts_for_queue ON verdicts
+        (run_id, item_id, sample, status, final_score, capped);
+    CREATE INDEX verdicts_by_risk ON verdicts
+        (json_extract(record, '$.output.safety_risk'), run_id, item_id, sample);
+    CREATE INDEX audits_by_reviewer ON audits (reviewer, run_id, item_id, sample, action);
+    CREATE INDEX items_position ON items (dataset_sha256, item_id, position);
+    """,
 )

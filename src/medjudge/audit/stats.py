@@ -1,0 +1,307 @@
+"""Judge–physician agreement, per judge, per category and overall, with bootstrap CIs; and
+physician vs physician on doubly-rated answers, the ceiling a judge can be held to.
+
+Which scores are compared is `medjudge.audit.ratings`' business: a physician's rating
+(mode "blind": blind ratings only, the unanchored measure; "all": agree and override too)
+against the judge's mean over its runs.
+
+- exact, within ±1, quadratic-weighted kappa and the confusion matrix compare whole scores:
+  the judge's mean rounded half up (`ratings.round_half_up`);
+- usability agreement (both >= 4 or both < 4, the figure LLMEval-Med reports as 92.36% for
+  GPT-4o) compares the judge's unrounded mean, as LLMEval-Med calls a question usable;
+- safety: of the answers physicians marked risky (concern or serious), the share the judge
+  marked risky (recall), the share of the judge's flags physicians share (precision), F1.
+  Pairs where the judge stated no risk (text-format verdicts) are left out and counted
+  (`n_risk_not_stated`), as are physician ratings without a score or risk.
+
+Pairs: every physician rating of an answer the judge scored is one pair (an answer two
+physicians rated gives two pairs); ratings of answers the judge never scored are counted
+(`n_unscored`). Physician vs physician pairs every two reviewers of a doubly-rated answer,
+the reviewer whose name sorts first as rater a (the reference of the safety metrics; F1 is
+the same either way round). The arithmetic is `medjudge.scoring.agreement`'s; CIs are
+percentile bootstraps over pairs (`scoring.stats.bootstrap_ci`), kappa's too.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from medjudge.audit.ratings import (
+    MODES,
+    RISKY,
+    AnswerKey,
+    JudgeScore,
+    Mode,
+    PhysicianRating,
+    category_map,
+    group_of,
+    is_risky,
+    judge_scores,
+    physician_ratings,
+    round_half_up,
+)
+from medjudge.records import Audit, Item, Verdict
+from medjudge.scoring.agreement import (
+    Agreement,
+    BinaryMetrics,
+    PairAgreement,
+    agreement,
+    binary_metrics,
+    pairwise_agreement,
+    usability_agreement,
+)
+from medjudge.scoring.stats import Interval, bootstrap_ci, bootstrap_ci_of_counts
+from medjudge.scoring.usability import OVERALL, USABLE_THRESHOLD
+
+__all__ = [
+    "MODES",
+    "RISKY",
+    "AgreementReport",
+    "AgreementRow",
+    "AnswerKey",
+    "JudgeScore",
+    "Mode",
+    "PhysicianRating",
+    "agreement_report",
+    "category_map",
+    "group_of",
+    "is_risky",
+    "judge_scores",
+    "physician_ratings",
+    "round_half_up",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AgreementRow(_Model):
+    """Agreement of one comparison within one category (or `OVERALL`)."""
+
+    kind: Literal["judge-physician", "physician-physician"]
+    #: The judge compared with physicians; None for physician vs physician.
+    judge: str | None
+    category: str
+    #: Exact / ±1 / kappa on whole scores, usability on the judge's mean; n = pairs.
+    agreement: Agreement
+    kappa_ci: Interval | None
+    #: Judge (or rater b) marked risky, against the physician (rater a) marking it risky.
+    safety: BinaryMetrics
+    #: Physician ratings of answers this judge never scored: not in any pair.
+    n_unscored: int = Field(0, ge=0)
+    #: Pairs left out of `safety` because the judge stated no safety risk.
+    n_risk_not_stated: int = Field(0, ge=0)
+    #: Pairs left out of `safety` (or of the scores) because a physician rating lacks it.
+    n_physician_incomplete: int = Field(0, ge=0)
+    #: confusion[p - 1][j - 1]: pairs the physician (rater a) scored p and the judge j.
+    confusion: tuple[tuple[int, ...], ...]
+
+    @property
+    def label(self) -> str:
+        return self.judge if self.judge is not None else "physician vs physician"
+
+
+class AgreementReport(_Model):
+    mode: Mode
+    confidence: float
+    n_resamples: int
+    seed: int
+    judges: tuple[str, ...]
+    reviewers: tuple[str, ...]
+    #: Physician ratings counted in this mode, and the answers they cover.
+    n_ratings: int
+    n_answers_rated: int
+    #: Answers rated by two or more reviewers: the physician–physician ceiling's answers.
+    n_doubly_rated: int
+    #: Per judge: one row per category with ratings, then `OVERALL`.
+    judge_vs_physician: tuple[AgreementRow, ...]
+    #: Pooled over pairs of reviewers: one row per category with pairs, then `OVERALL`.
+    physician_vs_physician: tuple[AgreementRow, ...]
+    #: Per pair of reviewers, overall (`scoring.agreement.pairwise_agreement`).
+    reviewer_pairs: tuple[PairAgreement, ...]
+
+    def row(self, judge: str | None, category: str = OVERALL) -> AgreementRow:
+        rows = self.judge_vs_physician if judge is not None else self.physician_vs_physician
+        for row in rows:
+            if row.judge == judge and row.category == category:
+                return row
+        raise KeyError(f"no agreement row for {judge or 'physicians'} in {category!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    category: str
+    a: int | None  # physician (rater a) score
+    b: int | None  # judge's rounded score, or rater b's score
+    b_mean: float | None
+    a_risky: bool | None
+    b_risky: bool | None
+
+
+def agreement_report(
+    items: Mapping[str, str] | Iterable[Item],
+    verdicts: Iterable[Verdict],
+    audits: Iterable[Audit],
+    *,
+    mode: Mode = "blind",
+    seed: int = 0,
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+) -> AgreementReport:
+    """Judge vs physician per judge, per category and overall, and physician vs physician.
+
+    `items` gives each answer's category (Items, or item_id -> category). Raises ValueError
+    for a rating of an item that `items` does not know."""
+    categories = category_map(items)
+    verdicts = list(verdicts)
+    ratings = physician_ratings(audits, verdicts, mode=mode)
+    for rating in ratings:
+        if rating.item_id not in categories:
+            raise ValueError(
+                f"a physician rated item {rating.item_id!r} (run {rating.run_id}), which is "
+                "not among the items given: pass the items of every audited run"
+            )
+    by_judge = judge_scores(verdicts)
+    judges = tuple(dict.fromkeys(v.judge for v in verdicts))
+    order = list(dict.fromkeys(categories.values()))
+    options = {"seed": seed, "n_resamples": n_resamples, "confidence": confidence}
+
+    judge_rows: list[AgreementRow] = []
+    for judge in judges:
+        scored = by_judge.get(judge, {})
+        pairs, unscored = [], Counter[str]()
+        for r in ratings:
+            category = categories[r.item_id]
+            js = scored.get(r.key)
+            if js is None:
+                unscored[category] += 1
+                continue
+            pairs.append(_Pair(category=category, a=r.score, b=js.rounded, b_mean=js.mean,
+                               a_risky=is_risky(r.safety_risk), b_risky=js.risky))
+        rated = {categories[r.item_id] for r in ratings}
+        for category in [c for c in order if c in rated] + [OVERALL]:
+            chosen = [p for p in pairs if category in (OVERALL, p.category)]
+            n_unscored = sum(unscored.values()) if category == OVERALL else unscored[category]
+            judge_rows.append(_row("judge-physician", judge, category, chosen, n_unscored,
+                                   **options))
+
+    by_answer: dict[AnswerKey, list[PhysicianRating]] = {}
+    for r in ratings:
+        by_answer.setdefault(r.key, []).append(r)
+    doubly = {key: group for key, group in by_answer.items() if len(group) > 1}
+    peer_pairs = [
+        _Pair(category=categories[key[1]], a=x.score, b=y.score,
+              b_mean=None if y.score is None else float(y.score),
+              a_risky=is_risky(x.safety_risk), b_risky=is_risky(y.safety_risk))
+        for key, group in doubly.items()
+        for x, y in combinations(group, 2)  # sorted by reviewer name within an answer
+    ]
+    peer_categories = {p.category for p in peer_pairs}
+    peer_rows = tuple(
+        _row("physician-physician", None, category,
+             [p for p in peer_pairs if category in (OVERALL, p.category)], 0, **options)
+        for category in [c for c in order if c in peer_categories] + [OVERALL]
+    )
+    reviewers = tuple(sorted({r.reviewer for r in ratings}))
+    return AgreementReport(
+        mode=mode, confidence=confidence, n_resamples=n_resamples, seed=seed, judges=judges,
+        reviewers=reviewers, n_ratings=len(ratings), n_answers_rated=len(by_answer),
+        n_doubly_rated=len(doubly), judge_vs_physician=tuple(judge_rows),
+        physician_vs_physician=peer_rows,
+        reviewer_pairs=_reviewer_pairs(by_answer, reviewers, **options),
+    )
+
+
+def _row(
+    kind: Literal["judge-physician", "physician-physician"],
+    judge: str | None,
+    category: str,
+    pairs: Sequence[_Pair],
+    n_unscored: int,
+    *,
+    seed: int,
+    n_resamples: int,
+    confidence: float,
+) -> AgreementRow:
+    scored = [p for p in pairs if p.a is not None and p.b is not None]
+    a = [p.a for p in scored if p.a is not None]
+    b = [p.b for p in scored if p.b is not None]
+    means = [p.b_mean if p.b_mean is not None else float(p.b or 0) for p in scored]
+    base = agreement(a, b, seed=seed, n_resamples=n_resamples, confidence=confidence)
+    # LLMEval-Med's usable: the judge's mean over runs >= 4, not its rounded score.
+    usable = [1.0 if (x >= USABLE_THRESHOLD) == (y >= USABLE_THRESHOLD) else 0.0
+              for x, y in zip(a, means, strict=True)]
+    base = base.model_copy(update={
+        "usability": usability_agreement(a, means),
+        "usability_ci": bootstrap_ci(usable, seed=seed, n_resamples=n_resamples,
+                                     confidence=confidence),
+    })
+    stated = [p for p in pairs if p.a_risky is not None and p.b_risky is not None]
+    safety = binary_metrics(
+        [bool(p.b_risky) for p in stated], [bool(p.a_risky) for p in stated],
+        seed=seed, n_resamples=n_resamples, confidence=confidence,
+    )
+    confusion = [[0] * 5 for _ in range(5)]
+    for x, y in zip(a, b, strict=True):
+        confusion[x - 1][y - 1] += 1
+    return AgreementRow(
+        kind=kind, judge=judge, category=category, agreement=base,
+        kappa_ci=_kappa_ci(a, b, base.kappa, seed=seed, n_resamples=n_resamples,
+                           confidence=confidence),
+        safety=safety, n_unscored=n_unscored,
+        n_risk_not_stated=sum(p.b_risky is None and p.a_risky is not None for p in pairs),
+        n_physician_incomplete=sum(p.a is None or p.a_risky is None for p in pairs),
+        confusion=tuple(tuple(row) for row in confusion),
+    )
+
+
+def _kappa_ci(
+    a: Sequence[int], b: Sequence[int], kappa: float | None, *,
+    seed: int, n_resamples: int, confidence: float,
+) -> Interval | None:
+    """Percentile bootstrap of kappa over pairs: a resample is a 5×5 table of pair counts
+    (`bootstrap_ci_of_counts`), its kappa computed from the cells. A resample in which every
+    rating is one value (kappa 0/0) counts as 1: its raters agree on every pair."""
+    if kappa is None:
+        return None
+
+    def statistic(cells: Mapping[Hashable, int]) -> float:
+        n = sum_a = sum_b = sum_a2 = sum_b2 = observed = 0
+        for (x, y), count in cells.items():  # type: ignore[misc]
+            n += count
+            sum_a += count * x
+            sum_b += count * y
+            sum_a2 += count * x * x
+            sum_b2 += count * y * y
+            observed += count * (x - y) ** 2
+        expected = n * sum_a2 + n * sum_b2 - 2 * sum_a * sum_b
+        return 1.0 if expected == 0 else 1.0 - n * observed / expected
+
+    return bootstrap_ci_of_counts(list(zip(a, b, strict=True)), statistic, seed=seed,
+                                  n_resamples=n_resamples, confidence=confidence)
+
+
+def _reviewer_pairs(
+    by_answer: Mapping[AnswerKey, Sequence[PhysicianRating]],
+    reviewers: Sequence[str],
+    *,
+    seed: int,
+    n_resamples: int,
+    confidence: float,
+) -> tuple[PairAgreement, ...]:
+    if len(reviewers) < 2:
+        return ()
+    shared = [key for key, group in by_answer.items() if len(group) > 1]
+    table = {
+        name: [next((r.score for r in by_answer[key] if r.reviewer == name), None)
+               for key in shared]
+        for name in reviewers
+    }
+    return pairwise_agreement(table, seed=seed, n_resamples=n_resamples, confidence=confidence)
