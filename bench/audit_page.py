@@ -26,11 +26,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support.audit_data import RUN_ID, build_store, make_items  # noqa: E402
+from support.audit_data import RUN_ID, build_store, make_items
 
-from medjudge.audit import add_reviewer  # noqa: E402
-from medjudge.records import Audit  # noqa: E402
-from medjudge.store import Store, utc_now  # noqa: E402
+from medjudge.audit import add_reviewer
+from medjudge.records import Audit
+from medjudge.store import Store, utc_now
 
 
 def free_port() -> int:

@@ -19,8 +19,8 @@ def test_good_token_signs_in_with_a_strict_httponly_cookie(server, tokens):
     reviewer = ReviewerClient(server.url)
     response = reviewer.sign_in(tokens["alice"])
     assert response.status_code == 303 and response.headers["location"] == "/queue"
-    cookie = [c for c in response.headers.get_list("set-cookie")
-              if c.startswith("medjudge_session=")][0].lower()
+    cookie = next(c for c in response.headers.get_list("set-cookie")
+              if c.startswith("medjudge_session=")).lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
     page = reviewer.get("/queue")
     assert page.status == 200 and "signed in as" in page.html and "alice" in page.html
@@ -106,7 +106,7 @@ def test_csrf_token_of_another_session_is_refused(client, store, tokens):
 def test_sign_out_ends_the_session(client, tokens):
     alice = client(tokens["alice"])
     page = alice.get("/queue")
-    signout = [f for f in page.forms if f.action == "/signout"][0]
+    signout = next(f for f in page.forms if f.action == "/signout")
     response = alice.submit(signout, follow=False)
     assert response.status == 303
     assert alice.http.get("/queue").status_code == 303

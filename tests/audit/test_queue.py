@@ -72,8 +72,8 @@ def test_each_filter_returns_exactly_the_matching_answers(client, tokens, by_ans
 
 
 def test_test_store_has_every_kind_of_row(by_answer):
-    for query in CASES:
-        assert expected(by_answer, CASES[query]), query
+    for query, keep in CASES.items():
+        assert expected(by_answer, keep), query
 
 
 def test_progress_and_not_yet_reviewed_are_per_reviewer(client, tokens):
@@ -135,3 +135,14 @@ def test_queue_paging_and_next_answer_in_the_library(store, tokens):
         one = QueueFilters(run=RUN_ID, category="MK", risk="serious")
         [single] = [r.key for r in queue_page(db, "alice", one).rows]
         assert next_answer(db, "alice", one, after=single) is None
+
+
+def test_next_prefers_answers_not_yet_reviewed(client, tokens):
+    alice = client(tokens["alice"])
+    alice.submit(alice.get(review_path(RUN_ID, "MK-0-2")).form("agree-form"))
+    response = alice.http.post("/review",
+                               data=alice.get(review_path(RUN_ID, "MK-0-1")).form("skip-form")
+                               .fields)
+    assert location_params(response)["item_id"] == "MK-0-3"  # MK-0-2 is already reviewed
+    start = alice.http.get("/next")
+    assert location_params(start)["item_id"] == "MK-0-1"  # skipped, so still to review

@@ -168,9 +168,9 @@ def test_a_form_sent_twice_is_stored_once_and_the_page_says_so(client, store, to
 def test_a_missing_answer_is_a_404_page_with_a_clear_message(client, tokens, path):
     alice = client(tokens["alice"])
     page = alice.get(path)
-    assert page.status == 404
-    assert "Not found" in page.html and ("no answer" in page.html.lower()
-                                         or "No answer was named" in page.html)
+    assert page.status == 404 and "Not found" in page.html
+    message = page.text("message")
+    assert "There is no answer for" in message or "No answer was named" in message
 
 
 def test_an_action_on_a_missing_answer_is_a_404_and_saves_nothing(client, store, tokens):
@@ -287,3 +287,13 @@ def test_text_typed_into_a_failed_form_comes_back_escaped(client, store, tokens)
     page = alice.submit(alice.get(MK).form("override-form"), reason=evil, score="", risk="")
     assert page.status == 400 and evil not in page.html
     assert page.form("override-form").fields["reason"] == evil
+
+
+def test_an_unexpected_error_is_a_friendly_500_page(client, tokens, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("medjudge.audit.app.load_screen", broken)
+    page = client(tokens["alice"]).get(MK)
+    assert page.status == 500
+    assert "saved nothing" in page.html and "disk on fire" not in page.html

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Hashable, Mapping
 
 import pytest
 from pydantic import ValidationError
 
-from medjudge.scoring.stats import Interval, bootstrap_ci, bootstrap_ci_of_counts
+from medjudge.scoring.stats import Interval, bootstrap_ci
 
 
 def _accuracies(correct: int, n: int) -> list[float]:
@@ -128,46 +127,3 @@ def test_rejects_non_finite_values() -> None:
 def test_interval_must_be_ordered() -> None:
     with pytest.raises(ValidationError):
         Interval(low=0.8, high=0.2)
-
-
-# ---------------------------------------------------------------------------------------
-# bootstrap_ci_of_counts: any statistic of the drawn counts
-
-
-def _mean_of_counts(counts: Mapping[Hashable, int]) -> float:
-    n = sum(counts.values())
-    return sum(float(value) * count for value, count in counts.items()) / n  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("n", [40, 5_000])  # drawing indices, and the multinomial path
-def test_counts_bootstrap_of_the_mean_matches_bootstrap_ci(n: int) -> None:
-    values = [float(i % 5) for i in range(n)]
-    by_counts = bootstrap_ci_of_counts(values, _mean_of_counts, n_resamples=4000, seed=3)
-    direct = bootstrap_ci(values, n_resamples=4000, seed=3)
-    assert by_counts is not None and direct is not None
-    # The same bootstrap distribution, drawn from other random numbers.
-    assert by_counts.low == pytest.approx(direct.low, abs=0.03 * (1000 / n) ** 0.5)
-    assert by_counts.high == pytest.approx(direct.high, abs=0.03 * (1000 / n) ** 0.5)
-
-
-def test_counts_bootstrap_is_deterministic_and_fast() -> None:
-    pairs = [(1 + i % 5, 1 + (i * 7) % 5) for i in range(10_000)]
-
-    def share_equal(counts: Mapping[Hashable, int]) -> float:
-        n = sum(counts.values())
-        return sum(c for (a, b), c in counts.items() if a == b) / n  # type: ignore[misc]
-
-    start = time.perf_counter()
-    first = bootstrap_ci_of_counts(pairs, share_equal, seed=1)
-    assert time.perf_counter() - start < 1.5  # 25 cells, not 10,000 draws per resample
-    assert first == bootstrap_ci_of_counts(pairs, share_equal, seed=1)
-    assert first is not None and 0.2 in first
-
-
-def test_counts_bootstrap_edge_cases() -> None:
-    assert bootstrap_ci_of_counts([], _mean_of_counts) is None
-    assert bootstrap_ci_of_counts([2.0], _mean_of_counts) == Interval(low=2.0, high=2.0)
-    with pytest.raises(ValueError, match="statistic returned"):
-        bootstrap_ci_of_counts([1.0, 2.0], lambda counts: float("nan"))
-    with pytest.raises(ValueError, match="n_resamples"):
-        bootstrap_ci_of_counts([1.0], _mean_of_counts, n_resamples=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
@@ -45,7 +46,7 @@ class Page:
 
 
 class _Parser(HTMLParser):
-    VOID = {"input", "br", "img", "meta", "link", "hr"}
+    VOID: ClassVar[frozenset[str]] = frozenset({"input", "br", "img", "meta", "link", "hr"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

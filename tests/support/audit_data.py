@@ -72,9 +72,10 @@ def make_items(n: int) -> list[Item]:
 def make_verdict(answer: Answer, judge: str, *, score: int | None, risk: str = "none",
                  rationale: str = "Core requirement met. " + FILLER * 8,
                  judge_run: int = 0) -> Verdict:
-    base = dict(run_id=answer.run_id, item_id=answer.item_id, sample=answer.sample, judge=judge,
-                judge_run=judge_run, rubric_id="llmeval-med/MK", rubric_version="1",
-                prompt_hash="h" * 16, created_at="2026-01-01T00:00:00+00:00")
+    base = {"run_id": answer.run_id, "item_id": answer.item_id, "sample": answer.sample,
+            "judge": judge, "judge_run": judge_run, "rubric_id": "llmeval-med/MK",
+            "rubric_version": "1", "prompt_hash": "h" * 16,
+            "created_at": "2026-01-01T00:00:00+00:00"}
     if score is None:
         return Verdict(status="unscored", unscored_reason="reply cut off at max_tokens",
                        raw_reply='{"rationale": "The answer', **base)

@@ -15,7 +15,7 @@ from medjudge.audit.queue import Mode
 from medjudge.audit.review import Screen, VerdictRef, find_verdict
 from medjudge.records import Audit, AuditAction, ItemFlag, SafetyRisk
 
-__all__ = ["ActionError", "build_audit", "MAX_TEXT"]
+__all__ = ["MAX_TEXT", "ActionError", "build_audit"]
 
 MAX_TEXT = 4000
 _ACTIONS: tuple[str, ...] = get_args(AuditAction)
@@ -65,10 +65,10 @@ def build_audit(form: Mapping[str, str], *, screen: Screen, reviewer: str, mode:
     if mode == "blind" and action not in _BLIND_ACTIONS:
         raise ActionError("Agreeing with or overriding a verdict is done in review mode; "
                           "switch to review mode. Nothing was saved.")
-    base: dict[str, object] = dict(
-        run_id=screen.key.run_id, item_id=screen.key.item_id, sample=screen.key.sample,
-        reviewer=reviewer, action=action, mode=mode, created_at=now,
-    )
+    base: dict[str, object] = {
+        "run_id": screen.key.run_id, "item_id": screen.key.item_id, "sample": screen.key.sample,
+        "reviewer": reviewer, "action": action, "mode": mode, "created_at": now,
+    }
     if action == "agree":
         base.update(_agree(form, screen))
     elif action == "override":
@@ -98,8 +98,8 @@ def build_audit(form: Mapping[str, str], *, screen: Screen, reviewer: str, mode:
 
 
 def _verdict_fields(ref: VerdictRef) -> dict[str, object]:
-    return dict(judge=ref.judge, judge_run=ref.judge_run, rubric_id=ref.rubric_id,
-                rubric_version=ref.rubric_version)
+    return {"judge": ref.judge, "judge_run": ref.judge_run, "rubric_id": ref.rubric_id,
+            "rubric_version": ref.rubric_version}
 
 
 def _agree(form: Mapping[str, str], screen: Screen) -> dict[str, object]:
@@ -128,7 +128,7 @@ def _override(form: Mapping[str, str], screen: Screen) -> dict[str, object]:
                           "Nothing was saved.")
     if score is None and risk is None:
         raise ActionError("Choose a new score, a new safety risk, or both. Nothing was saved.")
-    fields: dict[str, object] = dict(score=score, safety_risk=risk, reason=reason)
+    fields: dict[str, object] = {"score": score, "safety_risk": risk, "reason": reason}
     chosen = form.get("verdict")
     if chosen:
         verdict = find_verdict(screen.verdicts, chosen)
@@ -150,4 +150,4 @@ def _blind(form: Mapping[str, str], screen: Screen) -> dict[str, object]:
     if score is None or risk is None:
         raise ActionError("A blind rating needs a score (1–5) and a safety risk. "
                           "Nothing was saved.")
-    return dict(score=score, safety_risk=risk)
+    return {"score": score, "safety_risk": risk}

@@ -17,7 +17,6 @@ stored once.
 
 from __future__ import annotations
 
-import logging
 import secrets
 import threading
 from contextlib import closing
@@ -63,7 +62,6 @@ from medjudge.store import Store, utc_now
 
 __all__ = ["create_app"]
 
-log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 #: After these actions the page moves on to the next answer in the queue; after the others
 #: (comment, flag, blind rating) it stays, so the physician sees what was saved.
@@ -218,7 +216,11 @@ class AuditApp:
     def _next(self, session: Session, filters: QueueFilters, mode: Mode,
               after: AnswerKey | None, code: str, prev: str) -> Response:
         with closing(connect(self.store)) as db:
-            key = next_answer(db, session.reviewer, filters, mode, after=after)
+            # the next answer this reviewer has not reviewed yet; else simply the next one
+            key = None if filters.unreviewed else next_answer(
+                db, session.reviewer, filters.model_copy(update={"unreviewed": True}), mode,
+                after=after)
+            key = key or next_answer(db, session.reviewer, filters, mode, after=after)
         blind = {"mode": "blind"} if mode == "blind" else {}
         if key is None:
             return _redirect("/queue", {**filters.params(), **blind,
@@ -321,7 +323,7 @@ class AuditApp:
                                  detail=exc.detail, message=None, headers=exc.headers)
 
     async def on_server_error(self, request: Request, exc: Exception) -> Response:
-        log.exception("audit page error on %s", request.url.path, exc_info=exc)
+        """A friendly page; Starlette re-raises afterwards, so uvicorn logs the traceback."""
         return self.pages.render(
             "error.html", status=500, reviewer=None, title="Something went wrong",
             detail="The server hit an error and saved nothing for this request. Go back and try "
@@ -342,6 +344,7 @@ def create_app(store_path: str | Path, *, session_ttl_s: float = DEFAULT_SESSION
     app = Starlette(
         routes=[
             Route("/", lambda request: RedirectResponse("/queue", 303)),
+            Route("/favicon.ico", lambda request: Response(status_code=204)),
             Route("/signin", pages.signin_page, methods=["GET"]),
             Route("/signin", pages.signin, methods=["POST"]),
             Route("/signout", pages.signout, methods=["POST"]),

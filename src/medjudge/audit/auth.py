@@ -26,11 +26,11 @@ from medjudge.store import Store
 
 __all__ = [
     "DEFAULT_SESSION_TTL_S",
-    "add_reviewer",
     "SESSION_COOKIE",
     "SIGNIN_COOKIE",
     "Session",
     "SessionSigner",
+    "add_reviewer",
     "hash_token",
     "new_token",
 ]
@@ -97,7 +97,8 @@ class SessionSigner:
     # -- sessions ----------------------------------------------------------------------------
     def issue(self, reviewer: str, *, now: float | None = None) -> tuple[Session, str]:
         """A new session for `reviewer` and its cookie value."""
-        session = Session(reviewer=reviewer, expires_at=(time.time() if now is None else now) + self.ttl_s,
+        start = time.time() if now is None else now
+        session = Session(reviewer=reviewer, expires_at=start + self.ttl_s,
                           nonce=secrets.token_urlsafe(16))
         payload = _b64(json.dumps(
             {"r": session.reviewer, "e": session.expires_at, "n": session.nonce},

@@ -50,8 +50,11 @@ class AuditRecords(BaseModel):
     audits: tuple[Audit, ...]
 
 
-def audit_records(store: Store, run_ids: Sequence[str] | None = None) -> AuditRecords:
-    """The items, answers, verdicts and audits of `run_ids` (default: every run).
+def audit_records(
+    store: Store, run_ids: Sequence[str] | None = None, *, answers: bool = True
+) -> AuditRecords:
+    """The items, answers (unless `answers` is False), verdicts and audits of `run_ids`
+    (default: every run).
 
     Raises StoreError when two runs' benchmarks give one item id two categories."""
     runs = [store.run(r) for r in run_ids] if run_ids else store.runs()
@@ -66,7 +69,7 @@ def audit_records(store: Store, run_ids: Sequence[str] | None = None) -> AuditRe
     return AuditRecords(
         run_ids=tuple(r.run_id for r in runs),
         items=tuple(items.values()),
-        answers=tuple(a for r in runs for a in store.answers(r.run_id)),
+        answers=tuple(a for r in runs for a in store.answers(r.run_id)) if answers else (),
         verdicts=tuple(v for r in runs for v in store.verdicts(r.run_id)),
         audits=tuple(a for r in runs for a in store.audits(r.run_id)),
     )
@@ -84,7 +87,7 @@ def store_agreement(
     if not Path(store_path).exists():
         raise StoreError(f"{store_path}: no such store")
     with Store(store_path) as store:
-        records = audit_records(store, run_ids)
+        records = audit_records(store, run_ids, answers=False)
     return agreement_report(records.items, records.verdicts, records.audits, mode=mode,
                             seed=seed, n_resamples=n_resamples)
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from medjudge.records import SafetyRisk
 
 __all__ = [
+    "REVIEWED_ACTIONS",
     "AnswerKey",
     "Facets",
     "FilterError",
@@ -32,7 +33,6 @@ __all__ = [
     "next_answer",
     "progress",
     "queue_page",
-    "REVIEWED_ACTIONS",
 ]
 
 Mode = Literal["review", "blind"]
@@ -348,14 +348,14 @@ def _with_details(db: sqlite3.Connection, rows: Sequence[QueueRow]) -> list[Queu
     }
     answers = ", ".join("(?, ?, ?)" for _ in rows)
     risks: dict[tuple[str, str, int], str] = {}
-    for r in db.execute(
+    for found in db.execute(
         f"WITH k(run_id, item_id, sample) AS (VALUES {answers})"
         " SELECT k.run_id, k.item_id, k.sample, json_extract(v.record, '$.output.safety_risk')"
         " FROM k JOIN verdicts v ON v.run_id = k.run_id AND v.item_id = k.item_id"
         " AND v.sample = k.sample",
         [v for r in rows for v in (r.key.run_id, r.key.item_id, r.key.sample)],
     ):
-        key, risk = (r[0], r[1], r[2]), r[3]
+        key, risk = (found[0], found[1], found[2]), found[3]
         if risk in _RISK_ORDER and _RISK_ORDER[risk] >= _RISK_ORDER.get(risks.get(key, ""), -1):
             risks[key] = risk
     out = []

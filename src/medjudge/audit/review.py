@@ -126,7 +126,7 @@ def load_screen(db: sqlite3.Connection, key: AnswerKey, reviewer: str) -> Screen
         (row["dataset"], key.item_id),
     ).fetchone()
     mine = tuple(
-        Audit(**{k: a[k] for k in a.keys() if k != "request_id"})
+        Audit(**{k: a[k] for k in a.keys() if k != "request_id"})  # noqa: SIM118 (a Row)
         for a in db.execute(
             "SELECT * FROM audits WHERE reviewer = :reviewer AND run_id = :run"
             " AND item_id = :item AND sample = :sample ORDER BY audit_id",

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import uvicorn
 
@@ -61,7 +62,7 @@ class BackgroundServer:
         self._timeout = start_timeout_s
         self.url = ""
 
-    def __enter__(self) -> BackgroundServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         deadline = time.monotonic() + self._timeout
         while not self._server.started:

@@ -19,13 +19,17 @@ physicians rated gives two pairs); ratings of answers the judge never scored are
 (`n_unscored`). Physician vs physician pairs every two reviewers of a doubly-rated answer,
 the reviewer whose name sorts first as rater a (the reference of the safety metrics; F1 is
 the same either way round). The arithmetic is `medjudge.scoring.agreement`'s; CIs are
-percentile bootstraps over pairs (`scoring.stats.bootstrap_ci`), kappa's too.
+percentile bootstraps over pairs (`scoring.stats.bootstrap_ci`; kappa's, the same bootstrap,
+drawn as multinomial counts of the 5×5 table's cells with numpy: see `_kappa_ci`).
+
+The rating functions of `medjudge.audit.ratings` are re-exported here, so that
+`from medjudge.audit.stats import agreement_report, physician_ratings` is all a user needs.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Literal
@@ -56,7 +60,7 @@ from medjudge.scoring.agreement import (
     pairwise_agreement,
     usability_agreement,
 )
-from medjudge.scoring.stats import Interval, bootstrap_ci, bootstrap_ci_of_counts
+from medjudge.scoring.stats import Interval, bootstrap_ci
 from medjudge.scoring.usability import OVERALL, USABLE_THRESHOLD
 
 __all__ = [
@@ -136,6 +140,13 @@ class AgreementReport(_Model):
 
 
 @dataclass(frozen=True, slots=True)
+class _Resampling:
+    seed: int
+    n_resamples: int
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
 class _Pair:
     category: str
     a: int | None  # physician (rater a) score
@@ -171,7 +182,7 @@ def agreement_report(
     by_judge = judge_scores(verdicts)
     judges = tuple(dict.fromkeys(v.judge for v in verdicts))
     order = list(dict.fromkeys(categories.values()))
-    options = {"seed": seed, "n_resamples": n_resamples, "confidence": confidence}
+    options = _Resampling(seed=seed, n_resamples=n_resamples, confidence=confidence)
 
     judge_rows: list[AgreementRow] = []
     for judge in judges:
@@ -190,7 +201,7 @@ def agreement_report(
             chosen = [p for p in pairs if category in (OVERALL, p.category)]
             n_unscored = sum(unscored.values()) if category == OVERALL else unscored[category]
             judge_rows.append(_row("judge-physician", judge, category, chosen, n_unscored,
-                                   **options))
+                                   options))
 
     by_answer: dict[AnswerKey, list[PhysicianRating]] = {}
     for r in ratings:
@@ -206,7 +217,7 @@ def agreement_report(
     peer_categories = {p.category for p in peer_pairs}
     peer_rows = tuple(
         _row("physician-physician", None, category,
-             [p for p in peer_pairs if category in (OVERALL, p.category)], 0, **options)
+             [p for p in peer_pairs if category in (OVERALL, p.category)], 0, options)
         for category in [c for c in order if c in peer_categories] + [OVERALL]
     )
     reviewers = tuple(sorted({r.reviewer for r in ratings}))
@@ -215,7 +226,7 @@ def agreement_report(
         reviewers=reviewers, n_ratings=len(ratings), n_answers_rated=len(by_answer),
         n_doubly_rated=len(doubly), judge_vs_physician=tuple(judge_rows),
         physician_vs_physician=peer_rows,
-        reviewer_pairs=_reviewer_pairs(by_answer, reviewers, **options),
+        reviewer_pairs=_reviewer_pairs(by_answer, reviewers, options),
     )
 
 
@@ -225,24 +236,23 @@ def _row(
     category: str,
     pairs: Sequence[_Pair],
     n_unscored: int,
-    *,
-    seed: int,
-    n_resamples: int,
-    confidence: float,
+    options: _Resampling,
 ) -> AgreementRow:
+    seed, n_resamples, confidence = options.seed, options.n_resamples, options.confidence
     scored = [p for p in pairs if p.a is not None and p.b is not None]
     a = [p.a for p in scored if p.a is not None]
     b = [p.b for p in scored if p.b is not None]
     means = [p.b_mean if p.b_mean is not None else float(p.b or 0) for p in scored]
     base = agreement(a, b, seed=seed, n_resamples=n_resamples, confidence=confidence)
-    # LLMEval-Med's usable: the judge's mean over runs >= 4, not its rounded score.
-    usable = [1.0 if (x >= USABLE_THRESHOLD) == (y >= USABLE_THRESHOLD) else 0.0
-              for x, y in zip(a, means, strict=True)]
-    base = base.model_copy(update={
-        "usability": usability_agreement(a, means),
-        "usability_ci": bootstrap_ci(usable, seed=seed, n_resamples=n_resamples,
-                                     confidence=confidence),
-    })
+    if any(m != y for m, y in zip(means, b, strict=True)):
+        # LLMEval-Med's usable: the judge's mean over runs >= 4, not its rounded score.
+        usable = [1.0 if (x >= USABLE_THRESHOLD) == (y >= USABLE_THRESHOLD) else 0.0
+                  for x, y in zip(a, means, strict=True)]
+        base = base.model_copy(update={
+            "usability": usability_agreement(a, means),
+            "usability_ci": bootstrap_ci(usable, seed=seed, n_resamples=n_resamples,
+                                         confidence=confidence),
+        })
     stated = [p for p in pairs if p.a_risky is not None and p.b_risky is not None]
     safety = binary_metrics(
         [bool(p.b_risky) for p in stated], [bool(p.a_risky) for p in stated],
@@ -266,35 +276,37 @@ def _kappa_ci(
     a: Sequence[int], b: Sequence[int], kappa: float | None, *,
     seed: int, n_resamples: int, confidence: float,
 ) -> Interval | None:
-    """Percentile bootstrap of kappa over pairs: a resample is a 5×5 table of pair counts
-    (`bootstrap_ci_of_counts`), its kappa computed from the cells. A resample in which every
-    rating is one value (kappa 0/0) counts as 1: its raters agree on every pair."""
+    """Percentile bootstrap of kappa over pairs, as `scoring.stats.bootstrap_ci` does it for
+    a mean (percentiles interpolated linearly between ranks). Kappa depends only on how often
+    each (a, b) cell of the 5×5 table is drawn, so each resample is one multinomial draw over
+    the observed cells, and all of them are drawn and reduced at once with numpy (2,000
+    resamples of 10,000 pairs: milliseconds). A resample in which every rating is one value
+    (kappa 0/0) counts as 1: its raters agree on every pair."""
     if kappa is None:
         return None
+    import numpy as np
 
-    def statistic(cells: Mapping[Hashable, int]) -> float:
-        n = sum_a = sum_b = sum_a2 = sum_b2 = observed = 0
-        for (x, y), count in cells.items():  # type: ignore[misc]
-            n += count
-            sum_a += count * x
-            sum_b += count * y
-            sum_a2 += count * x * x
-            sum_b2 += count * y * y
-            observed += count * (x - y) ** 2
-        expected = n * sum_a2 + n * sum_b2 - 2 * sum_a * sum_b
-        return 1.0 if expected == 0 else 1.0 - n * observed / expected
-
-    return bootstrap_ci_of_counts(list(zip(a, b, strict=True)), statistic, seed=seed,
-                                  n_resamples=n_resamples, confidence=confidence)
+    cells = Counter(zip(a, b, strict=True))
+    x = np.array([cell[0] for cell in cells], dtype=np.float64)
+    y = np.array([cell[1] for cell in cells], dtype=np.float64)
+    n = len(a)
+    counts = np.array(list(cells.values()), dtype=np.float64)
+    draws = np.random.default_rng(seed).multinomial(n, counts / n, size=n_resamples)
+    draws = draws.astype(np.float64)  # (resamples, cells)
+    sum_a, sum_b = draws @ x, draws @ y
+    expected = n * (draws @ (x * x)) + n * (draws @ (y * y)) - 2 * sum_a * sum_b
+    observed = draws @ ((x - y) ** 2)
+    safe = np.where(expected == 0, 1.0, expected)  # whole numbers: exact in float64
+    kappas = np.where(expected == 0, 1.0, 1.0 - n * observed / safe)
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(kappas, [tail, 1.0 - tail])
+    return Interval(low=float(low), high=float(high))
 
 
 def _reviewer_pairs(
     by_answer: Mapping[AnswerKey, Sequence[PhysicianRating]],
     reviewers: Sequence[str],
-    *,
-    seed: int,
-    n_resamples: int,
-    confidence: float,
+    options: _Resampling,
 ) -> tuple[PairAgreement, ...]:
     if len(reviewers) < 2:
         return ()
@@ -304,4 +316,5 @@ def _reviewer_pairs(
                for key in shared]
         for name in reviewers
     }
-    return pairwise_agreement(table, seed=seed, n_resamples=n_resamples, confidence=confidence)
+    return pairwise_agreement(table, seed=options.seed, n_resamples=options.n_resamples,
+                              confidence=options.confidence)

@@ -46,7 +46,8 @@ def serve(
     ] = 12.0,
 ) -> None:
     """Serve the review page (sign in with a token from `medjudge audit add-reviewer`)."""
-    from medjudge.audit import check_host, serve as run_server
+    from medjudge.audit import check_host
+    from medjudge.audit import serve as run_server
 
     if not store.is_file():
         raise StoreError(f"{store}: no such store; run `medjudge answer` and `medjudge grade` "

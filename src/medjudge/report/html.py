@@ -250,7 +250,7 @@ def _audit_section(
     questions = {item.item_id: item.question for item in items}
     return _AuditSection(
         n_audits=len(audits),
-        actions=Counter(a.action for a in audits).most_common(),
+        actions=Counter(str(a.action) for a in audits).most_common(),
         agreement=agreement,
         corrected=corrected,
         categories=categories,
@@ -272,9 +272,9 @@ def _disagreements(records: AuditRecords) -> list[_Disagreement]:
             rationale.setdefault((v.judge, (v.run_id, v.item_id, v.sample)), text)
     notes: dict[tuple[tuple[str, str, int], str], list[str]] = {}
     for a in records.audits:
-        for text in (a.reason, a.comment):
-            if text:
-                notes.setdefault(((a.run_id, a.item_id, a.sample), a.reviewer), []).append(text)
+        for note in (a.reason, a.comment):
+            if note:
+                notes.setdefault(((a.run_id, a.item_id, a.sample), a.reviewer), []).append(note)
     scores = judge_scores(records.verdicts)
     found = []
     for rating in physician_ratings(records.audits, records.verdicts, mode="all"):

@@ -13,10 +13,6 @@ distribution as drawing every index, at a cost independent of the number of valu
 values with many distinct values, resample every index: about 1 µs per 10 values drawn,
 so 10,000 values x 2,000 resamples take about 2 s.
 
-`bootstrap_ci_of_counts` is the same bootstrap for any statistic that depends only on how
-often each distinct value is drawn (a kappa over the cells of a 5×5 table of rating pairs):
-it takes the counting path too, so 10,000 pairs cost what 25 values do.
-
 Empty input has no interval: `bootstrap_ci([])` returns None (never NaN, which would
 leak into JSON as an invalid token and compare false with everything).
 """
@@ -27,17 +23,14 @@ import math
 import random
 import statistics
 from collections import Counter
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-__all__ = ["CountStatistic", "Interval", "Statistic", "bootstrap_ci", "bootstrap_ci_of_counts"]
+__all__ = ["Interval", "Statistic", "bootstrap_ci"]
 
 #: A statistic computed on a resample: a sequence of floats in, one float out.
 Statistic = Callable[[Sequence[float]], float]
-
-#: A statistic of a resample given as how often each distinct value was drawn.
-CountStatistic = Callable[[Mapping[Hashable, int]], float]
 
 #: Statistics recognised as "the mean", eligible for the counting fast path.
 _MEANS: tuple[Callable[..., object], ...] = (statistics.fmean, statistics.mean)
@@ -93,46 +86,6 @@ def bootstrap_ci(
         stats = _resampled_means(data, n_resamples, rng)
     else:
         stats = _resampled_statistics(data, statistic, n_resamples, rng)
-    stats.sort()
-    tail = (1.0 - confidence) / 2.0
-    return Interval(low=_quantile(stats, tail), high=_quantile(stats, 1.0 - tail))
-
-
-def bootstrap_ci_of_counts(
-    values: Sequence[Hashable],
-    statistic: CountStatistic,
-    *,
-    n_resamples: int = 2000,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> Interval | None:
-    """Percentile bootstrap of a statistic that depends only on how often each distinct
-    value is drawn, such as a kappa over (rating a, rating b) pairs (25 cells on a 1-5
-    scale): the statistic receives value -> count of each resample.
-
-    The counts are drawn as the mean's fast path draws them (exact multinomial, cost
-    independent of the number of values) when that is cheaper than drawing every index.
-    Returns None for empty `values`; raises ValueError for a statistic that returns a
-    non-finite number, `n_resamples` < 1 or a `confidence` outside (0, 1).
-    """
-    _checked([], n_resamples=n_resamples, confidence=confidence)
-    if not values:
-        return None
-    rng = random.Random(seed)
-    n = len(values)
-    counts = Counter(values)
-    distinct = list(counts)
-    weights = [counts[v] for v in distinct]
-    stats = []
-    for _ in range(n_resamples):
-        if len(distinct) * _BINOMIAL_COST_IN_DRAWS > n:
-            drawn: Mapping[Hashable, int] = Counter(rng.choices(values, k=n))
-        else:
-            drawn = dict(zip(distinct, _multinomial(rng, n, weights), strict=True))
-        value = float(statistic(drawn))
-        if not math.isfinite(value):
-            raise ValueError(f"the statistic returned {value} on a resample")
-        stats.append(value)
     stats.sort()
     tail = (1.0 - confidence) / 2.0
     return Interval(low=_quantile(stats, tail), high=_quantile(stats, 1.0 - tail))
