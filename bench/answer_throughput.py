@@ -372,6 +372,7 @@ def machine() -> dict:
                 "LD_PRELOAD",
                 "OMP_NUM_THREADS",
                 "VLLM_CPU_OMP_THREADS_BIND",
+                "VLLM_CPU_NUM_OF_RESERVED_CPU",
             )
         },
         "git": _git(),
@@ -479,7 +480,7 @@ def main(argv: Sequence[str]) -> int:
         )
         return 2
 
-    from proctree import TreeSampler
+    from proctree import TreeSampler, describe_tree
 
     from medjudge.answering import conversations
     from medjudge.benchmarks import load
@@ -505,6 +506,7 @@ def main(argv: Sequence[str]) -> int:
         logger.info("starting the engine")
         inner.start()
         engine_window = sampler.reset()
+        engine_processes = describe_tree()
 
         from transformers import AutoTokenizer
 
@@ -613,6 +615,9 @@ def main(argv: Sequence[str]) -> int:
             "start_s": inner.start_seconds,
             "start_peak_rss_gib": engine_window.peak_rss_bytes / _GIB,
             "warmup_s": warmup_s,
+            #: vLLM's CPU backend binds its worker's OpenMP threads; on x86 it reserves
+            #: one core for the engine core process, so look at cpus_allowed here.
+            "processes": engine_processes,
         },
         "modes": [asdict(r) for r in results],
         "ratios": ratios(results),

@@ -14,21 +14,19 @@ it, else the sample shipped in the package) answered by a canned model, repeated
 samples until there are enough; N is chosen per C so each level lasts ~`--seconds` at C/L.
 
     .venv/bin/python bench/judge_throughput.py            # C = 1 16 64, L = 0.2 s, ~10 s each
-    .venv/bin/python bench/judge_throughput.py --profile  # also cProfile each level (slower)
+    .venv/bin/python bench/judge_throughput.py --no-write  # print the JSON only
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import gc
 import json
 import math
 import multiprocessing
 import os
 import platform
-import pstats
 import resource
 import sqlite3
 import subprocess
@@ -37,9 +35,8 @@ import tempfile
 import time
 import urllib.request
 from datetime import UTC, datetime
-from io import StringIO
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -70,6 +67,8 @@ class Level(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     concurrency: int
+    #: "http": the OpenAI SDK to a judge process; "in-process": no HTTP (medjudge alone).
+    transport: Literal["http", "in-process"]
     verdicts: int
     scored: int
     unscored: int
@@ -82,6 +81,9 @@ class Level(BaseModel):
     steady_share_of_limit: float
     cpu_s: float
     cpu_ms_per_verdict: float
+    #: The share of C/L that this much CPU per verdict allows with one whole core and no
+    #: other cost: the ceiling of a single-threaded grader, whatever else runs on the machine.
+    cpu_ceiling_share: float
     cpu_user_s: float
     cpu_sys_s: float
     plan_cpu_s: float
@@ -124,6 +126,62 @@ def _judge_reply(number: int) -> str:
     )
 
 
+class InFlight:
+    """The judge's view of the load: requests seen, in flight now and at most, and the time
+    they spent in flight (busy_s / window = mean number in flight)."""
+
+    def __init__(self) -> None:
+        self.requests = self.now = self.peak = 0
+        self.busy_s = 0.0
+        self.first: float | None = None
+        self.last: float | None = None
+
+    def enter(self) -> tuple[int, float]:
+        arrived = time.monotonic()
+        self.first = self.first or arrived
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        self.requests += 1
+        return self.requests - 1, arrived
+
+    def leave(self, arrived: float) -> None:
+        self.last = time.monotonic()
+        self.now -= 1
+        self.busy_s += self.last - arrived
+
+    def as_dict(self, cpu_s: float) -> dict:
+        return {
+            "requests": self.requests,
+            "peak": self.peak,
+            "busy_s": self.busy_s,
+            "first": self.first,
+            "last": self.last,
+            "cpu_s": cpu_s,
+        }
+
+
+def _completion_payload(number: int, model: str, prompt_chars: int) -> dict:
+    content = _judge_reply(number)
+    return {
+        "id": f"chatcmpl-bench-{number}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": content},
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_chars // 2,
+            "completion_tokens": len(content) // 2,
+            "total_tokens": prompt_chars // 2 + len(content) // 2,
+        },
+    }
+
+
 def serve_judge(latency_s: float, port_out) -> None:
     """Process entry point: serve POST /v1/chat/completions (answer after `latency_s`) and
     GET /stats until terminated. Sends the bound port through `port_out`."""
@@ -133,47 +191,20 @@ def serve_judge(latency_s: float, port_out) -> None:
 async def _serve(latency_s: float, port_out) -> None:
     from aiohttp import web
 
-    stats = {"requests": 0, "in_flight": 0, "peak": 0, "busy_s": 0.0, "first": None, "last": None}
+    load = InFlight()
     cpu_at_start = _cpu_s()
 
     async def chat(request: web.Request) -> web.Response:
-        arrived = time.monotonic()
-        stats["first"] = stats["first"] or arrived
-        stats["in_flight"] += 1
-        stats["peak"] = max(stats["peak"], stats["in_flight"])
+        number, arrived = load.enter()
         body = await request.json()
-        number = stats["requests"]
-        stats["requests"] += 1
         await asyncio.sleep(latency_s)
-        prompt_chars = sum(len(m.get("content") or "") for m in body.get("messages", []))
-        content = _judge_reply(number)
-        payload = {
-            "id": f"chatcmpl-bench-{number}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": body.get("model", "bench"),
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "message": {"role": "assistant", "content": content},
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt_chars // 2,
-                "completion_tokens": len(content) // 2,
-                "total_tokens": prompt_chars // 2 + len(content) // 2,
-            },
-        }
-        response = web.json_response(payload)
-        left = time.monotonic()
-        stats["in_flight"] -= 1
-        stats["busy_s"] += left - arrived
-        stats["last"] = left
+        chars = sum(len(m.get("content") or "") for m in body.get("messages", []))
+        response = web.json_response(_completion_payload(number, body.get("model", ""), chars))
+        load.leave(arrived)
         return response
 
     async def report(request: web.Request) -> web.Response:
-        return web.json_response({**stats, "cpu_s": _cpu_s() - cpu_at_start})
+        return web.json_response(load.as_dict(_cpu_s() - cpu_at_start))
 
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app.router.add_post("/v1/chat/completions", chat)
@@ -212,6 +243,50 @@ class LoopbackJudge:
     def __exit__(self, *exc: object) -> None:
         self._process.terminate()
         self._process.join(10)
+
+
+class InProcessJudge:
+    """The same judge without HTTP: an `AsyncModelClient` handed to `grade(clients=...)` that
+    answers after `latency_s`. What grade() reaches with it is medjudge's own ceiling."""
+
+    base_url = "http://in-process.invalid/v1"  # never dialled: grade() uses this client
+
+    def __init__(self, latency_s: float, concurrency: int) -> None:
+        self.name = JUDGE
+        self.concurrency = concurrency
+        self._latency_s = latency_s
+        self._load = InFlight()
+
+    async def complete(self, request):
+        from medjudge.records import Completion
+
+        number, arrived = self._load.enter()
+        await asyncio.sleep(self._latency_s)
+        chars = sum(len(m.content) for m in request.messages)
+        payload = _completion_payload(number, "bench", chars)
+        self._load.leave(arrived)
+        return Completion(
+            text=payload["choices"][0]["message"]["content"],
+            finish_reason="stop",
+            prompt_tokens=payload["usage"]["prompt_tokens"],
+            completion_tokens=payload["usage"]["completion_tokens"],
+            model_version="bench",
+        )
+
+    def generate(self, requests):
+        raise NotImplementedError("grade() sends API judges' requests through complete()")
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def stats(self) -> dict:
+        return self._load.as_dict(cpu_s=0.0)  # its CPU is the grader's, counted there
 
 
 # -- the store -----------------------------------------------------------------------------------
@@ -317,7 +392,12 @@ def _cpu_s() -> float:
 
 
 def run_level(
-    store: Path, concurrency: int, verdicts: int, latency_s: float, profile: Path | None
+    store: Path,
+    concurrency: int,
+    verdicts: int,
+    latency_s: float,
+    *,
+    http: bool = True,
 ) -> Level:
     from medjudge.judging.grade import GradeConfig, grade
 
@@ -328,24 +408,19 @@ def run_level(
         "limit": verdicts,
         "timeout_s": 60.0,
     }
-    with LoopbackJudge(latency_s) as judge:
+    judge_cm = LoopbackJudge(latency_s) if http else InProcessJudge(latency_s, concurrency)
+    with judge_cm as judge:
         config = GradeConfig(judge_base_url=judge.base_url, **config_args)
+        clients = None if http else {JUDGE: judge}
         clock = Clock()
-        profiler = cProfile.Profile() if profile else None
         before = resource.getrusage(resource.RUSAGE_SELF)
         busy0 = _machine_busy_s()
         cpu0, t0 = time.process_time(), time.perf_counter()
-        if profiler:
-            profiler.enable()
-        summary = grade(config, progress=clock)
-        if profiler:
-            profiler.disable()
+        summary = grade(config, progress=clock, clients=clients)
         wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         after = resource.getrusage(resource.RUSAGE_SELF)
         busy = _machine_busy_s() - busy0
         server = judge.stats()
-    if profiler and profile:
-        profiler.dump_stats(profile)
     if summary.scored != verdicts or summary.unscored or scored_in(store) != verdicts:
         raise RuntimeError(f"C={concurrency}: expected {verdicts} scored verdicts, got {summary}")
     if server["requests"] != verdicts:
@@ -355,6 +430,7 @@ def run_level(
     window = server["last"] - server["first"]
     return Level(
         concurrency=concurrency,
+        transport="http" if http else "in-process",
         verdicts=verdicts,
         scored=summary.scored,
         unscored=summary.unscored,
@@ -366,6 +442,7 @@ def run_level(
         steady_share_of_limit=round(verdicts / steady_s / limit, 4),
         cpu_s=round(cpu, 3),
         cpu_ms_per_verdict=round(1000 * cpu / verdicts, 3),
+        cpu_ceiling_share=round(min(1.0, verdicts / cpu / limit), 4),
         cpu_user_s=round(after.ru_utime - before.ru_utime, 3),
         cpu_sys_s=round(after.ru_stime - before.ru_stime, 3),
         plan_cpu_s=round(clock.plan_cpu_s - cpu0, 3),
@@ -382,22 +459,33 @@ def run_level(
 
 def table(levels: list[Level]) -> str:
     head = (
-        "| C | verdicts | wall s | verdicts/s | C/L limit | share of C/L | share excl. planning"
-        " | grader CPU ms/verdict | judge in flight mean / peak | other load (cores) |"
+        "| C | N | wall s | verdicts/s | C/L | share of C/L | excl. planning"
+        " | grader CPU ms/verdict | CPU ceiling | judge in flight mean / peak | other load |"
     )
-    rows = [head, "|" + "---:|" * 10]
+    rows = [head, "|" + "---:|" * 11]
     for lv in levels:
         rows.append(
-            f"| {lv.concurrency} | {lv.verdicts} | {lv.wall_s:.1f} | {lv.verdicts_per_s:.1f}"
+            f"| {_label(lv)} | {lv.verdicts} | {lv.wall_s:.1f} | {lv.verdicts_per_s:.1f}"
             f" | {lv.limit_per_s:.0f} | {lv.share_of_limit:.1%} | {lv.steady_share_of_limit:.1%}"
-            f" | {lv.cpu_ms_per_verdict:.2f} | {lv.server_mean_in_flight:.1f} /"
-            f" {lv.server_peak_in_flight} | {lv.other_load_cores:.2f} |"
+            f" | {lv.cpu_ms_per_verdict:.2f} | {lv.cpu_ceiling_share:.0%}"
+            f" | {lv.server_mean_in_flight:.1f} / {lv.server_peak_in_flight}"
+            f" | {lv.other_load_cores:.2f} |"
         )
     return "\n".join(rows)
 
 
+def _target(levels: list[Level]) -> Level | None:
+    return next(
+        (lv for lv in levels if lv.concurrency == TARGET_AT and lv.transport == "http"), None
+    )
+
+
+def _label(level: Level) -> str:
+    return str(level.concurrency) + (" (no HTTP)" if level.transport == "in-process" else "")
+
+
 def verdict_line(levels: list[Level]) -> str:
-    at = next((lv for lv in levels if lv.concurrency == TARGET_AT), None)
+    at = _target(levels)
     if at is None:
         return f"Target (≥ {TARGET_SHARE:.0%} of C/L at C = {TARGET_AT}): not measured."
     ok = at.share_of_limit >= TARGET_SHARE
@@ -405,10 +493,16 @@ def verdict_line(levels: list[Level]) -> str:
         f"Target ≥ {TARGET_SHARE:.0%} of C/L at C = {TARGET_AT}: "
         f"**{'PASS' if ok else 'MISS'}** ({at.share_of_limit:.1%})."
     )
+    if at.cpu_ceiling_share < TARGET_SHARE:
+        line += (
+            f" At {at.cpu_ms_per_verdict:.2f} ms of CPU per verdict a single-threaded grader"
+            f" cannot pass {at.cpu_ceiling_share:.0%} at C = {TARGET_AT} on this CPU,"
+            " however idle the machine."
+        )
     if max(lv.other_load_cores for lv in levels) > BUSY_CORES:
         line += (
-            f" Other processes kept > {BUSY_CORES} cores busy during a level: rerun on an"
-            " idle machine before trusting the wall-time columns."
+            f" Other processes kept > {BUSY_CORES} cores busy during a level, so the wall-time"
+            " columns understate what an idle machine gives."
         )
     return line
 
@@ -482,63 +576,58 @@ def main(argv: list[str] | None = None) -> int:
         default=HERE / "README.md",
         help="README whose 'Judging throughput' table to update",
     )
-    parser.add_argument("--no-write", action="store_true", help="print only; write no files")
     parser.add_argument(
-        "--profile",
+        "--no-baseline",
         action="store_true",
-        help="cProfile the grader at each level (numbers then include its cost)",
+        help="skip the last run: the highest C again with an in-process judge (no HTTP)",
     )
+    parser.add_argument("--no-write", action="store_true", help="print only; write no files")
     args = parser.parse_args(argv)
 
-    counts = {c: math.ceil(args.seconds * c / args.latency) for c in args.concurrency}
+    plan = [(c, math.ceil(args.seconds * c / args.latency), True) for c in args.concurrency]
+    if not args.no_baseline:
+        plan.append((*plan[-1][:2], False))
     stamp = datetime.now(UTC)
     levels: list[Level] = []
-    profiles: dict[int, str] = {}
     with tempfile.TemporaryDirectory(prefix="judge-throughput-") as tmp:
         base = Path(tmp) / "base.sqlite"
-        dataset = build_store(base, args.benchmark, max(counts.values()))
+        dataset = build_store(base, args.benchmark, max(n for _, n, _ in plan))
         print(f"store: {dataset}", file=sys.stderr)
         # Imports, template compilation and first connections are paid once per process, not
         # per verdict: a short unmeasured run pays them before the first level.
         copy_store(base, Path(tmp) / "warm-up.sqlite")
-        run_level(Path(tmp) / "warm-up.sqlite", 4, 8, args.latency, None)
+        run_level(Path(tmp) / "warm-up.sqlite", 4, 8, args.latency)
         _collect()
-        for concurrency, verdicts in counts.items():
-            store = Path(tmp) / f"c{concurrency}.sqlite"
+        for number, (concurrency, verdicts, http) in enumerate(plan):
+            store = Path(tmp) / f"level-{number}.sqlite"
             copy_store(base, store)
-            profile = Path(tmp) / f"c{concurrency}.pstats" if args.profile else None
-            level = run_level(store, concurrency, verdicts, args.latency, profile)
+            level = run_level(store, concurrency, verdicts, args.latency, http=http)
             levels.append(level)
             _collect()
             print(
-                f"C={concurrency}: {level.verdicts_per_s} verdicts/s "
+                f"C={_label(level)}: {level.verdicts_per_s} verdicts/s "
                 f"({level.share_of_limit:.1%} of {level.limit_per_s:.0f}/s), "
                 f"{level.cpu_ms_per_verdict} ms CPU/verdict, other load "
                 f"{level.other_load_cores} cores",
                 file=sys.stderr,
             )
-            if profile:
-                profiles[concurrency] = _top(profile)
-                print(profiles[concurrency], file=sys.stderr)
 
+    target = _target(levels)
     summary = {
         "bench": "judge_throughput",
         "date": stamp.isoformat(timespec="seconds"),
-        "command": "python bench/judge_throughput.py "
-        + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": " ".join(
+            ["python", "bench/judge_throughput.py", *(sys.argv[1:] if argv is None else argv)]
+        ),
         "latency_s": args.latency,
         "target": {"share_of_limit": TARGET_SHARE, "at_concurrency": TARGET_AT},
-        "pass": next(
-            (lv.share_of_limit >= TARGET_SHARE for lv in levels if lv.concurrency == TARGET_AT),
-            None,
-        ),
-        "profiled": args.profile,
+        "pass": None if target is None else target.share_of_limit >= TARGET_SHARE,
         "dataset": dataset,
         "environment": environment(),
         "levels": [lv.model_dump() for lv in levels],
     }
     print(json.dumps(summary, indent=2, ensure_ascii=False))
-    if not args.no_write and not args.profile:
+    if not args.no_write:
         args.results.mkdir(parents=True, exist_ok=True)
         out = args.results / f"judge_throughput-{stamp:%Y-%m-%d}.json"
         out.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
@@ -559,12 +648,6 @@ def _collect() -> None:
     next level's loop, its `__del__` would schedule a close of sockets bound to a closed loop
     there ("Event loop is closed"), adding work and noise to that level."""
     gc.collect()
-
-
-def _top(profile: Path, lines: int = 30) -> str:
-    out = StringIO()
-    pstats.Stats(str(profile), stream=out).sort_stats("tottime").print_stats(lines)
-    return out.getvalue()
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["TreeSample", "TreeSampler", "TreeWindow"]
+__all__ = ["TreeSample", "TreeSampler", "TreeWindow", "describe_tree", "sample_tree"]
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -81,7 +81,26 @@ def _sample_psutil(psutil, root: int) -> TreeSample:  # type: ignore[no-untyped-
     return TreeSample(counted, rss, pss, cpu)
 
 
-def _sample_proc(root: int) -> TreeSample:
+def describe_tree(root: int | None = None) -> list[dict]:
+    """Name, thread count and allowed CPUs of each process in the tree (Linux /proc)."""
+    described = []
+    for pid in _tree_pids(os.getpid() if root is None else root):
+        status = _read(Path(f"/proc/{pid}/status"))
+        if status is None:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        described.append(
+            {
+                "pid": pid,
+                "name": fields.get("Name", "").strip(),
+                "threads": int(fields.get("Threads", "0")),
+                "cpus_allowed": fields.get("Cpus_allowed_list", "").strip(),
+            }
+        )
+    return described
+
+
+def _tree_pids(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -96,6 +115,11 @@ def _sample_proc(root: int) -> TreeSample:
         pid = queue.pop()
         pids.append(pid)
         queue.extend(children.get(pid, []))
+    return pids
+
+
+def _sample_proc(root: int) -> TreeSample:
+    pids = _tree_pids(root)
     rss = pss = 0
     cpu = 0.0
     counted = 0

@@ -58,10 +58,13 @@ def test_signed_out_pages_send_you_to_sign_in_and_back(server, tokens):
     assert back.headers["location"] == MK
 
 
-def test_next_never_leaves_the_server(server, tokens):
+@pytest.mark.parametrize("target", [
+    "//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example",
+])
+def test_next_never_leaves_the_server(server, tokens, target):
     reviewer = ReviewerClient(server.url)
-    page = reviewer.get("/signin?next=//evil.example/x")
-    response = reviewer.http.post("/signin", data={**page.forms[-1].fields,
+    page = reviewer.get("/signin")
+    response = reviewer.http.post("/signin", data={**page.forms[-1].fields, "next": target,
                                                     "token": tokens["alice"]})
     assert response.headers["location"] == "/queue"
 

@@ -91,7 +91,7 @@ def build_audit(form: Mapping[str, str], *, screen: Screen, reviewer: str, mode:
                               "Nothing was saved.")
         base.update(flag=flag, comment=text)
     try:
-        return Audit(**base)
+        return Audit.model_validate(base)
     except ValidationError as exc:  # the record's own rules, should the checks above miss one
         problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
         raise ActionError(f"{problems}. Nothing was saved.") from None

@@ -83,7 +83,8 @@ def _mode(params: Any) -> Mode:
 
 def _safe_next(url: str | None) -> str:
     """Only paths on this server (no open redirect)."""
-    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+    if (url and url.startswith("/") and not url.startswith("//") and "\\" not in url
+            and url.isprintable() and " " not in url):
         return url
     return "/queue"
 

@@ -3,6 +3,7 @@ show, the keyboard map, and the security headers every response carries."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -96,7 +97,7 @@ class Pages:
         )
 
     def render(self, name: str, *, status: int = 200,
-               headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+               headers: Mapping[str, str] | None = None, **context: Any) -> HTMLResponse:
         html = self.env.get_template(name).render(**context)
         response = HTMLResponse(html, status_code=status, headers=headers)
         # Medical text and judgements: never kept in caches, never re-sent from history.

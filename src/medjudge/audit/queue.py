@@ -67,9 +67,10 @@ class AnswerKey(_Model):
     def from_params(cls, params: Mapping[str, str]) -> AnswerKey | None:
         """The answer named in URL or form parameters; None when missing or malformed."""
         try:
+            sample = int((params.get("sample") or "0").strip())
             return cls(run_id=params.get("run_id") or "", item_id=params.get("item_id") or "",
-                       sample=(params.get("sample") or "0").strip())
-        except ValidationError:
+                       sample=sample)
+        except (ValueError, ValidationError):
             return None
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import uvicorn
 
@@ -53,7 +54,7 @@ class BackgroundServer:
     """`with BackgroundServer(app) as server: httpx.get(server.url + "/queue")` — uvicorn on
     127.0.0.1 and a free port, in a daemon thread, stopped on exit."""
 
-    def __init__(self, app: object, *, start_timeout_s: float = 15.0) -> None:
+    def __init__(self, app: Callable[..., Any], *, start_timeout_s: float = 15.0) -> None:
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                 lifespan="off", server_header=False)
         self._server = uvicorn.Server(config)
