@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from support.audit_client import ReviewerClient
 from support.audit_data import build_store
+from support.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 
 from medjudge.audit import BackgroundServer, add_reviewer, create_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 
 @pytest.fixture
@@ -61,3 +66,49 @@ def client(server: BackgroundServer) -> Iterator[Callable[[str | None], Reviewer
     for reviewer in made:
         reviewer.close()
 
+
+# -- a real browser --------------------------------------------------------------------------
+# Module scope, not session scope: while Playwright's sync API is alive it marks its own event
+# loop as running in the main thread, so any later test calling asyncio.run() (the OpenAI
+# client, grading) would fail. One browser serves the whole browser-test module; it is closed
+# when that module is done.
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's headless Chromium under Playwright, one per test module."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's `chromium` (make browser)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Python playwright is not installed (the [dev] extra)")
+    sync_api.expect.set_options(timeout=10_000)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=list(CHROMIUM_ARGS))
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def open_page(chromium: Browser, server: BackgroundServer) -> Iterator[Callable[..., Page]]:
+    """open_page(**context options) -> a tab in a fresh browser context (its own cookies) on
+    the test's server. Fails the test if the page's own script threw an uncaught error."""
+    contexts = []
+    errors: list[str] = []
+
+    def make(**options: Any) -> Page:
+        context = chromium.new_context(base_url=server.url, viewport=VIEWPORT,
+                                       locale="en-US", **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    if errors:
+        pytest.fail(f"the page threw: {errors}")

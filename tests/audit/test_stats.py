@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
+import random
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from medjudge.audit.stats import (
 )
 from medjudge.cli.main import app
 from medjudge.records import SAFETY_CAPS, Audit, Item, JudgeOutput, Verdict
+from medjudge.scoring.agreement import quadratic_weighted_kappa
+from medjudge.scoring.stats import bootstrap_ci
 
 RUN = "r"
 runner = CliRunner()
@@ -149,6 +153,34 @@ def test_overall_category_b_and_confusion() -> None:
     assert [list(r) for r in overall.confusion] == expected
     assert [r.category for r in report.judge_vs_physician if r.judge == "j"] == [
         "A", "B", "overall"]
+
+
+def test_kappa_ci_is_the_pairs_bootstrap() -> None:
+    """The numpy-drawn kappa CI against the textbook bootstrap: resample pair indices with
+    `bootstrap_ci` and recompute kappa (other random numbers: the bounds agree to ~0.02)."""
+    rng = random.Random(5)
+    physician = [rng.randint(1, 5) for _ in range(300)]
+    judge = [min(5, max(1, p + rng.choice([-1, 0, 0, 1, 2]))) for p in physician]
+    items = [item(f"p{n}") for n in range(300)]
+    verdicts = [verdict(f"p{n}", s) for n, s in enumerate(judge)]
+    audits = [rate(f"p{n}", "dr-a", s, "none") for n, s in enumerate(physician)]
+    row = agreement_report(items, verdicts, audits, n_resamples=4000, seed=2).row("j")
+    assert row.agreement.kappa == pytest.approx(quadratic_weighted_kappa(physician, judge))
+
+    def kappa_of(indices: Sequence[float]) -> float:
+        chosen = [int(i) for i in indices]
+        value = quadratic_weighted_kappa([physician[i] for i in chosen],
+                                         [judge[i] for i in chosen])
+        return 1.0 if value is None else value
+
+    direct = bootstrap_ci([float(i) for i in range(300)], statistic=kappa_of,
+                          n_resamples=4000, seed=2)
+    assert row.kappa_ci is not None and direct is not None
+    assert row.kappa_ci.low == pytest.approx(direct.low, abs=0.02)
+    assert row.kappa_ci.high == pytest.approx(direct.high, abs=0.02)
+    again = agreement_report(items, verdicts, audits, n_resamples=4000, seed=2).row("j")
+    assert again.kappa_ci == row.kappa_ci  # the seed decides
+    assert agreement_report(*table()).row("j", "B").kappa_ci is None  # kappa undefined
 
 
 def test_one_row_set_per_judge() -> None:

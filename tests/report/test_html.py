@@ -239,6 +239,16 @@ def test_report_html_command(store: Path, tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "no such store" in missing.output
 
 
+def test_nothing_to_report_says_what_to_run(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.sqlite"
+    with Store(empty) as db:
+        db.runs()  # the schema, no run
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", "--store", str(empty), "--html", str(out)])
+    assert result.exit_code == 2 and "nothing to report yet" in result.output
+    assert not out.exists()
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 

@@ -19,9 +19,9 @@ __all__ = ["MESSAGES", "SHORTCUTS", "Pages", "SecurityHeaders", "message"]
 #: Message codes carried in a redirect's `msg` parameter → (kind, text). Only these texts are
 #: ever shown, so a crafted link cannot put words in the page's mouth.
 MESSAGES: dict[str, tuple[str, str]] = {
-    "required": ("warn", "Sign in with your reviewer token to continue."),
-    "expired": ("warn", "Your session has expired. Sign in again with your token."),
-    "signed_out": ("ok", "You are signed out."),
+    "required": ("warn", "Sign in with your reviewer token to continue"),
+    "expired": ("warn", "Your session has expired. Sign in again with your token"),
+    "signed_out": ("ok", "You are signed out"),
     "saved_agree": ("ok", "Saved: you agreed with the verdict"),
     "saved_override": ("ok", "Saved: your override and its reason"),
     "saved_comment": ("ok", "Saved: your comment"),

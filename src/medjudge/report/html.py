@@ -118,13 +118,17 @@ def build_html_report(
     n_resamples: int = 2000,
     generated_at: str | None = None,
 ) -> str:
-    """The report of `run_ids` (default: every run) as one HTML document."""
+    """The report of `run_ids` (default: every run) as one HTML document. `n_resamples`
+    applies to the MCQ, agreement and corrected tables (the judged report keeps its 2,000).
+    Raises StoreError when the runs have neither MCQ scores, verdicts nor audits."""
     figures = _Figures()
     runs = [store.run(r) for r in run_ids] if run_ids else store.runs()
     judged = {j.run.run_id: j for j in judged_reports(store, [r.run_id for r in runs],
                                                       seed=seed)}
     sections = [
-        _run_section(store, run, judged.get(run.run_id), figures, seed=seed) for run in runs
+        _run_section(store, run, judged.get(run.run_id), figures, seed=seed,
+                     n_resamples=n_resamples)
+        for run in runs
     ]
     sections = [s for s in sections if s.mcq is not None or s.judged is not None]
     records = audit_records(store, [r.run_id for r in runs])
@@ -162,12 +166,13 @@ def write_html_report(
 
 
 def _run_section(
-    store: Store, run: Run, judged: JudgedReport | None, figures: _Figures, *, seed: int
+    store: Store, run: Run, judged: JudgedReport | None, figures: _Figures, *, seed: int,
+    n_resamples: int,
 ) -> _RunSection:
     section = _RunSection(run=run, judged=judged)
     results = mcq_results(store, run.run_id)
     if results:
-        table = build_accuracy_table(results, seed=seed)
+        table = build_accuracy_table(results, seed=seed, n_resamples=n_resamples)
         section.mcq = table
         levels = list(table.levels)
         section.mcq_plot = Markup(plots.accuracy_bars(
