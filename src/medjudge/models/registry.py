@@ -51,36 +51,17 @@ def create_client(spec: str, options: ClientOptions | None = None) -> ModelClien
 
         return VllmClient(model, max_model_len=options.max_model_len)
     if provider == "anthropic":
-        from medjudge.models.anthropic_chat import AnthropicChatClient
-
-        return AnthropicChatClient(
-            model,
-            name=name,
-            base_url=options.base_url,
-            concurrency=options.concurrency,
-            timeout_s=options.timeout_s,
-            max_attempts=options.max_attempts,
-        )
-    from medjudge.models.openai_chat import OpenAIChatClient
-
-    if provider == "openai-compatible":
-        if not options.base_url:
-            raise ConfigError(
-                f"{name} needs --base-url, e.g. http://127.0.0.1:8000/v1"
-            )
-        return OpenAIChatClient(
-            model,
-            name=name,
-            base_url=options.base_url,
-            concurrency=options.concurrency,
-            timeout_s=options.timeout_s,
-            max_attempts=options.max_attempts,
-        )
-    return OpenAIChatClient(
+        from medjudge.models.anthropic_chat import AnthropicChatClient as client_class
+    else:
+        from medjudge.models.openai_chat import OpenAIChatClient as client_class
+    if provider == "openai-compatible" and not options.base_url:
+        raise ConfigError(f"{name} needs --base-url, e.g. http://127.0.0.1:8000/v1")
+    return client_class(
         model,
         name=name,
         base_url=options.base_url,
-        require_key=True,
+        # A local server needs no key; OpenAI and Anthropic do.
+        require_key=provider != "openai-compatible",
         concurrency=options.concurrency,
         timeout_s=options.timeout_s,
         max_attempts=options.max_attempts,
