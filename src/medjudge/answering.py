@@ -297,7 +297,13 @@ async def _answer_in_chains(
             chain.answers[index] = answer
             tally.record([answer])
 
-    await asyncio.gather(*(follow(chain) for chain in chains))
+    try:
+        await asyncio.gather(*(follow(chain) for chain in chains))
+    finally:
+        # Close the client's connections in the loop that opened them (API clients only).
+        aclose = getattr(client, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 class AnswerConfig(BaseModel):

@@ -27,6 +27,10 @@ class VllmServer:
         env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
         env["VLLM_CACHE_ROOT"] = str(cache_dir / "vllm")
         env["HF_HUB_OFFLINE"] = "1"
+        if (os.cpu_count() or 1) >= 2:
+            # vLLM binds each CPU engine to core 0 by default; the session's offline engine
+            # is there already, so the server takes core 1 and neither starves the other.
+            env.setdefault("VLLM_CPU_OMP_THREADS_BIND", "1")
         self._log = open(log_path, "wb")  # noqa: SIM115 (closed in stop)
         self.log_path = log_path
         self._process = subprocess.Popen(

@@ -369,7 +369,13 @@ class _Runner:
                     break
             self._record([self._verdict(job, outs, reason)])
 
-        await asyncio.gather(*(one(job) for job in jobs))
+        try:
+            await asyncio.gather(*(one(job) for job in jobs))
+        finally:
+            # Close the client's connections in the loop that opened them (API clients only).
+            aclose = getattr(client, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
     # -- batch judges (vLLM) -------------------------------------------------------------------
     def _run_batched(self, jobs: list[_Job]) -> None:

@@ -21,6 +21,7 @@ class ApiChatClient:
 
     Subclasses say how to make the SDK client (`_make_sdk`), send one request (`_send`),
     what is retryable (`_should_retry`) and how to read a response (`_completion`).
+    Whoever runs an event loop over `complete` awaits `aclose()` before that loop ends.
     """
 
     api_key_env: str = ""
@@ -63,6 +64,10 @@ class ApiChatClient:
     def _completion(self, response: Any, request: ChatRequest, latency_s: float) -> Completion:
         raise NotImplementedError
 
+    async def _close_sdk(self, sdk: Any) -> None:
+        # The OpenAI and Anthropic SDK clients and aiohttp sessions all close this way.
+        await sdk.close()
+
     # -- shared ----------------------------------------------------------------------------------
     def _sdk(self) -> Any:
         # One SDK client per event loop: httpx pools are bound to the loop that made them.
@@ -95,9 +100,23 @@ class ApiChatClient:
                 async with limit:
                     return await self.complete(request)
 
-            return list(await asyncio.gather(*(one(r) for r in requests)))
+            try:
+                return list(await asyncio.gather(*(one(r) for r in requests)))
+            finally:
+                await self.aclose()
 
         return asyncio.run(run_all())
 
+    async def aclose(self) -> None:
+        """Close the running loop's SDK client and its connections, inside that loop.
+
+        A client made in another (by now closed) loop can no longer be closed; it is dropped.
+        """
+        made, self._client = self._client, None
+        if made is not None and made[0] is asyncio.get_running_loop():
+            await self._close_sdk(made[1])
+
     def close(self) -> None:
+        """Forget the SDK client. Its connections are closed only by `aclose()`, awaited in
+        the loop that used them."""
         self._client = None

@@ -1,9 +1,11 @@
-"""Chat completions over the OpenAI wire format: OpenAI itself and compatible servers
-(vLLM, SGLang, llama.cpp, ...). Async, bounded retries that honour Retry-After."""
+"""Chat completions through the OpenAI SDK, for OpenAI itself (`openai/<model>`). Compatible
+servers are spoken to over plain aiohttp (`openai_http`). Async, bounded retries that honour
+Retry-After."""
 
 from __future__ import annotations
 
 from medjudge.models.api_client import ApiChatClient
+from medjudge.models.openai_wire import chat_params, read_chat_completion
 from medjudge.records import ChatRequest, Completion
 
 __all__ = ["OpenAIChatClient", "should_retry"]
@@ -19,7 +21,7 @@ def should_retry(exc: BaseException) -> bool:
 
 
 class OpenAIChatClient(ApiChatClient):
-    """An `AsyncModelClient` for any server that speaks OpenAI chat completions."""
+    """An `AsyncModelClient` for the OpenAI API, through the OpenAI SDK."""
 
     api_key_env = "OPENAI_API_KEY"
 
@@ -37,38 +39,7 @@ class OpenAIChatClient(ApiChatClient):
         return should_retry(exc)
 
     def _params(self, request: ChatRequest) -> dict:
-        params: dict = {
-            "model": self.model,
-            "messages": [m.model_dump() for m in request.messages],
-            "temperature": request.sampling.temperature,
-            "top_p": request.sampling.top_p,
-            "max_tokens": request.sampling.max_tokens,
-        }
-        if request.seed is not None:
-            params["seed"] = request.seed
-        if request.json_schema is not None:
-            params["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "reply", "schema": request.json_schema, "strict": True},
-            }
-        return params
+        return chat_params(self.model, request)
 
     def _completion(self, response, request: ChatRequest, latency_s: float) -> Completion:
-        if not response.choices:
-            return Completion(error="the server returned no choices", latency_s=latency_s)
-        choice = response.choices[0]
-        usage = response.usage
-        text = choice.message.content
-        refusal = getattr(choice.message, "refusal", None)
-        error = None
-        if text is None:
-            error = f"refused: {refusal}" if refusal else "the server returned no text"
-        return Completion(
-            text=text,
-            error=error,
-            finish_reason=choice.finish_reason,
-            prompt_tokens=usage.prompt_tokens if usage else None,
-            completion_tokens=usage.completion_tokens if usage else None,
-            latency_s=latency_s,
-            model_version=response.model,
-        )
+        return read_chat_completion(response.model_dump(warnings=False), latency_s)

@@ -52,6 +52,9 @@ def create_client(spec: str, options: ClientOptions | None = None) -> ModelClien
         return VllmClient(model, max_model_len=options.max_model_len)
     if provider == "anthropic":
         from medjudge.models.anthropic_chat import AnthropicChatClient as client_class
+    elif provider == "openai-compatible":
+        # Plain aiohttp: the OpenAI SDK costs ~5 ms of CPU per request (bench/README.md).
+        from medjudge.models.openai_http import OpenAICompatibleClient as client_class
     else:
         from medjudge.models.openai_chat import OpenAIChatClient as client_class
     if provider == "openai-compatible" and not options.base_url:

@@ -22,9 +22,11 @@ T = TypeVar("T")
 
 
 def retry_after_seconds(exc: BaseException | None) -> float | None:
-    """The server's Retry-After (seconds) or retry-after-ms, if the error carries one."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
+    """The server's Retry-After (seconds) or retry-after-ms, if the error carries one: on
+    `exc.response.headers` (the SDKs' errors) or `exc.headers` (`openai_http.HTTPStatusError`)."""
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    if headers is None:
+        headers = getattr(exc, "headers", None)
     if headers is None:
         return None
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
