@@ -3,9 +3,9 @@
 A judge that answers every request after exactly L seconds caps a grader that keeps C
 requests in flight at C/L verdicts per second (Little's law). This bench grades N stored
 answers through the real code path — `grade(GradeConfig(judges=("openai-compatible/bench",),
-judge_base_url=..., concurrency=C))`: planning, prompt rendering, the OpenAI SDK over HTTP,
-reply validation, one store write per verdict — at several C, and reports verdicts/s as a
-share of C/L and the grader's CPU time per verdict.
+judge_base_url=..., concurrency=C))`: planning, prompt rendering, the OpenAI-compatible
+(aiohttp) client over HTTP, reply validation, one store write per verdict — at several C, and
+reports verdicts/s as a share of C/L and the grader's CPU time per verdict.
 
 The judge runs in its own process (aiohttp), so its CPU is not counted as the grader's; it
 reports how many requests it had in flight, which tells a slow grader from a slow server.
@@ -67,7 +67,8 @@ class Level(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     concurrency: int
-    #: "http": the OpenAI SDK to a judge process; "in-process": no HTTP (medjudge alone).
+    #: "http": the OpenAI-compatible client to a judge process; "in-process": no HTTP
+    #: (medjudge alone).
     transport: Literal["http", "in-process"]
     verdicts: int
     scored: int

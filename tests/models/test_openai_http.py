@@ -122,8 +122,9 @@ def test_refusal_is_recorded_as_refused():
 def test_api_key_is_sent_but_never_in_the_error(monkeypatch: pytest.MonkeyPatch):
     secret = "sk-test-SECRET-123456"
     monkeypatch.setenv("OPENAI_API_KEY", secret)
-    with FakeOpenAI([Reply(status=401, raw=f'{{"error": {{"message": "bad key {secret}"}}}}')]) \
-            as server:
+    with FakeOpenAI(
+        [Reply(status=401, raw=f'{{"error": {{"message": "bad key {secret}"}}}}')]
+    ) as server:
         out = complete(server)
     assert server.seen[0].headers.get("authorization") == f"Bearer {secret}"
     assert secret not in out.error and "[redacted]" in out.error
