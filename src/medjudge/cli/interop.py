@@ -9,7 +9,7 @@ import typer
 
 from medjudge.cli.common import console, friendly_errors
 from medjudge.errors import StoreError
-from medjudge.interop import export_records, import_answers, import_scores
+from medjudge.interop import export_records, import_answers, import_jsonl, import_scores
 
 __all__ = ["export", "import_app"]
 
@@ -54,3 +54,20 @@ def import_llmeval_scores(
     """Import LLMEval-Med scores as verdicts, to re-aggregate or audit without re-running."""
     count = import_scores(store, path, run_id=run, judge=judge, judge_run=judge_run)
     console.print(f"imported {count} verdicts for run {run}")
+
+
+@import_app.command("answers")
+@friendly_errors
+def import_jsonl_answers(
+    path: Annotated[Path, typer.Argument(help='JSONL: {"id": …, "answer": …, "sample": 0}.')],
+    benchmark: Annotated[str, typer.Option(help="The benchmark the answers belong to.")],
+    model: Annotated[str, typer.Option(help="Name of the model that answered.")],
+    lang: Annotated[Literal["en", "zh", "both"], typer.Option(help="AnesBench language(s).")]
+    = "en",
+    mode: Annotated[Literal["mcq", "open"], typer.Option(help="AnesBench mode.")] = "mcq",
+    store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge.sqlite"),
+) -> None:
+    """Import answers made elsewhere (medjudge JSONL answer format) as a run."""
+    run_id, count = import_jsonl(store, path, benchmark=benchmark, model=model, lang=lang,
+                                 mode=mode)
+    console.print(f"imported {count} answers as run {run_id}")
