@@ -32,6 +32,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -86,6 +87,8 @@ class ModeResult:
     loadavg_before: tuple[float, float, float]
     loadavg_after: tuple[float, float, float]
     chunk_size: int | None = None
+    #: Which engine start measured it (0, or more when a run was resumed with --resume).
+    session: int = 0
     #: serial only: the measured sample was this many of `full_requests`; the rates are
     #: the sample's, and `extrapolated_wall_s` is full_requests / requests_per_s.
     full_requests: int | None = None
@@ -400,6 +403,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="only the first N conversations (a quick check); 0 = all",
     )
     parser.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        help="a JSON file of an interrupted run with the same settings: skip the steps it "
+        "holds, measure the rest (with a new engine) and write into it",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=None,
@@ -444,10 +454,13 @@ def main(argv: Sequence[str]) -> int:
     rejections = _RejectionCounter()
     logging.getLogger("medjudge.models.vllm").addHandler(rejections)
     started_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    signal.signal(signal.SIGTERM, _terminated)
 
     inner = VllmClient("smollm2-135m-instruct", max_model_len=args.max_model_len)
     client = TimedClient(inner)
-    results: list[ModeResult] = []
+    previous = json.loads(args.resume.read_text(encoding="utf-8")) if args.resume else None
+    results = [ModeResult(**mode) for mode in previous["modes"]] if previous else []
+    session = len(previous["engine_sessions"]) if previous else 0
     try:
         logger.info("starting the engine")
         inner.start()
@@ -483,9 +496,13 @@ def main(argv: Sequence[str]) -> int:
         warmup_s = time.perf_counter() - warm_started
         sampler.reset()
 
-        output = args.output or RESULTS / f"answer_throughput-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        output = (
+            args.resume
+            or args.output
+            or RESULTS / f"answer_throughput-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        )
         context = {
-            "started_at": started_at,
+            "started_at": previous["started_at"] if previous else started_at,
             "settings": {
                 "model": "vllm/smollm2-135m-instruct",
                 "enforce_eager": inner.enforce_eager,
@@ -510,17 +527,27 @@ def main(argv: Sequence[str]) -> int:
                     sum(selection.turn1_prompt_tokens[i.item_id] for i in items) / len(items), 1
                 ),
             },
-            "engine": {
-                "start_s": inner.start_seconds,
-                "start_peak_rss_gib": engine_window.peak_rss_bytes / _GIB,
-                "warmup_s": warmup_s,
-                # vLLM's CPU backend binds its worker's OpenMP threads; on x86 it reserves
-                # one core for the engine core process: see cpus_allowed.
-                "processes": engine_processes,
-            },
+            "engine_sessions": [
+                *(previous["engine_sessions"] if previous else []),
+                {
+                    "started_at": started_at,
+                    "start_s": inner.start_seconds,
+                    "start_peak_rss_gib": engine_window.peak_rss_bytes / _GIB,
+                    "warmup_s": warmup_s,
+                    # vLLM's CPU backend binds its worker's OpenMP threads; on x86 it reserves
+                    # one core for the engine core process: see cpus_allowed.
+                    "processes": engine_processes,
+                },
+            ],
         }
+        if previous:
+            _check_same_run(previous, context)
+        done = {result.label for result in results}
         with tempfile.TemporaryDirectory(prefix="medjudge-bench-") as folder:
             for step in plan(args.modes, args.chunk_size):
+                if _label(step) in done:
+                    logger.info("%s: already measured in %s", _label(step), output)
+                    continue
                 results.append(
                     run_step(
                         step,
@@ -535,6 +562,7 @@ def main(argv: Sequence[str]) -> int:
                         rejections,
                     )
                 )
+                results[-1].session = session
                 # Written after every step: a long run that is killed keeps what it measured.
                 write_summary(output, context, results, sampler, complete=False)
         summary = write_summary(output, context, results, sampler, complete=True)
@@ -557,6 +585,30 @@ def plan(modes: Sequence[str], chunk_sizes: Sequence[int]) -> list[tuple[str, in
     return steps
 
 
+def _label(step: tuple[str, int | None]) -> str:
+    mode, size = step
+    return f"waves chunk={size}" if mode == "waves" else mode
+
+
+def _check_same_run(previous: dict, context: dict) -> None:
+    """--resume only adds to a run with the same settings and the same items."""
+    for section, keys in (
+        ("settings", ("model", "enforce_eager", "max_model_len", "sampling", "overlong")),
+        ("dataset", ("sha256", "items_run", "conversations_run")),
+    ):
+        for key in keys:
+            if previous[section].get(key) != context[section].get(key):
+                raise SystemExit(
+                    f"error: --resume file has {section}.{key} = {previous[section].get(key)!r}, "
+                    f"this run {context[section].get(key)!r}; resume with the same options"
+                )
+
+
+def _terminated(signum: int, frame: object) -> None:
+    logger.warning("terminated by signal %d; the steps measured so far are in the JSON", signum)
+    raise SystemExit(128 + signum)
+
+
 def run_step(step, items, convs, client, benchmark, sampling, args, folder, sampler, rejections):  # type: ignore[no-untyped-def]
     mode, size = step
     if mode == "flat":
@@ -565,7 +617,7 @@ def run_step(step, items, convs, client, benchmark, sampling, args, folder, samp
         )
         return result_from("flat", "flat", outs, stats)
     if mode == "waves":
-        label = f"waves chunk={size}"
+        label = _label(step)
         answers, stats = measure(
             label,
             lambda: run_waves(items, client, benchmark, sampling, size, folder),

@@ -56,8 +56,8 @@ def test_offline_vllm_judge_returns_schema_valid_verdicts(answered: Path, vllm_c
 
 def test_openai_sdk_judge_against_vllm_server(answered: Path, vllm_server):
     summary = grade(GradeConfig(
-        store=answered, judges=("openai-compatible/smollm2",), max_tokens=400,
-        judge_base_url=vllm_server.base_url, limit=4, concurrency=4,
+        store=answered, judges=("openai-compatible/smollm2",), max_tokens=1024,
+        judge_base_url=vllm_server.base_url, limit=4, concurrency=4, compact_verdicts=True,
     ))
     assert summary.scored + summary.unscored == 4
     check_verdicts(answered, "openai-compatible/smollm2", 4)

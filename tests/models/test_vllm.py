@@ -164,7 +164,7 @@ def test_seeds_make_samples_differ_reproducibly(vllm_client):
 
 @engine
 def test_request_vllm_rejects_fails_alone(vllm_client):
-    too_long = ask("word " * 5000)  # longer than the client's max_model_len of 2048
+    too_long = ask("word " * 10000)  # longer than the session client's max_model_len of 8192
 
     completions = vllm_client.generate([ask("What is the capital of France?"), too_long])
 

@@ -52,6 +52,13 @@ def grade(
     ] = False,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N answers per run.")]
     = None,
+    compact_verdicts: Annotated[
+        bool | None,
+        typer.Option(
+            "--compact-verdicts/--full-verdicts",
+            help="Tight string bounds for small local judges (default: on for vllm/ only).",
+        ),
+    ] = None,
 ) -> None:
     """Grade open answers; a rerun sends no request for a verdict already stored."""
     if not store.exists():
@@ -71,6 +78,7 @@ def grade(
         max_tokens=max_tokens,
         retry_unscored=retry_unscored,
         limit=limit,
+        compact_verdicts=compact_verdicts,
     )
     with RichProgress("grading", show_spend=True) as progress:
         summary = run_grading(config, progress=progress)

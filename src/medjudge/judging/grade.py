@@ -70,6 +70,9 @@ class GradeConfig(BaseModel):
     temperature: float = Field(0.0, ge=0, le=2)
     max_tokens: int = Field(1024, ge=64, le=32768)
     retry_unscored: bool = False
+    #: Tight string bounds in the verdict schema, so a small local judge finishes inside
+    #: max_tokens. None: on for vllm/ judges, off for the rest.
+    compact_verdicts: bool | None = None
     limit: int | None = Field(None, ge=1)
 
 
@@ -261,8 +264,10 @@ class _Runner:
             # OpenAI strict mode refuses length keywords; local engines enforce them, and a
             # small local model needs the tight ones to finish inside max_tokens.
             judge = job.judge
+            compact = self.config.compact_verdicts
             schema = verdict_json_schema(
-                with_limits=not judge.startswith("openai/"), compact=judge.startswith("vllm/")
+                with_limits=not judge.startswith("openai/"),
+                compact=judge.startswith("vllm/") if compact is None else compact,
             )
         return ChatRequest(
             messages=job.prompt.messages,
