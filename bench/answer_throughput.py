@@ -269,6 +269,12 @@ def measure(label: str, work, client: TimedClient, sampler, rejections) -> tuple
     """Run `work()` and time it; returns (its result, the window's numbers)."""
     client.calls.clear()
     rejections.count = 0
+    # Every mode starts with an empty prefix cache (vLLM caches prompt prefixes by default),
+    # so no mode reuses another's prompts. Within a mode, reuse is real: turn k's prompt
+    # starts with turn k-1's. VllmClient has no public hook for this; the bench reaches in.
+    engine = getattr(client.inner, "_llm", None)
+    if engine is not None:
+        engine.reset_prefix_cache()
     before = os.getloadavg()
     logger.info("%s: starting (load average %.2f)", label, before[0])
     sampler.reset()
