@@ -30,7 +30,7 @@ def score(
     table = Table(title="MCQ scoring")
     for column in ("run", "scored", "correct", "accuracy", "unanswered", "failed answers"):
         table.add_column(column, justify="right" if column != "run" else "left")
-    for s in summaries:
+    for s in (s for s in summaries if s.scored):  # runs with no MCQ (open items) stay out
         accuracy = f"{s.correct / s.scored:.1%}" if s.scored else "—"
         table.add_row(
             s.run_id, str(s.scored), str(s.correct), accuracy, str(s.unanswered),
