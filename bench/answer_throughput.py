@@ -93,6 +93,10 @@ class ModeResult:
     #: the sample's, and `extrapolated_wall_s` is full_requests / requests_per_s.
     full_requests: int | None = None
     extrapolated_wall_s: float | None = None
+    #: serial only: (prompt tokens, generated tokens, seconds) of each request, and the
+    #: least-squares fit seconds = per_request_s + per_prompt_token_s * prompt tokens.
+    per_request: list[tuple[int, int, float]] | None = None
+    cost_fit: dict | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -329,6 +333,39 @@ def _is_ok(record) -> bool:  # type: ignore[no-untyped-def]
     return record.error is None and record.text is not None
 
 
+def fit_cost(per_request: Sequence[tuple[int, int, float]]) -> dict | None:
+    """Least squares: seconds = per_request_s + per_prompt_token_s * prompt tokens."""
+    if len(per_request) < 3:
+        return None
+    xs = [float(p) for p, _, _ in per_request]
+    ys = [seconds for _, _, seconds in per_request]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mean_x) ** 2 for x in xs)
+    if not sxx:
+        return None
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sxx
+    intercept = mean_y - slope * mean_x
+    residual = sum((y - intercept - slope * x) ** 2 for x, y in zip(xs, ys, strict=True))
+    total = sum((y - mean_y) ** 2 for y in ys)
+    return {
+        "per_request_s": intercept,
+        "per_prompt_token_s": slope,
+        "r2": 1 - residual / total if total else 1.0,
+    }
+
+
+def serial_wall_for(serial: ModeResult, other: ModeResult) -> float | None:
+    """Serial's fitted cost of `other`'s requests and prompt tokens, in seconds.
+
+    The serial sample's prompts need not be as long on average as the whole set's; the
+    fit carries the sample's cost per request and per prompt token over to the whole set.
+    """
+    if not serial.cost_fit:
+        return None
+    fit = serial.cost_fit
+    return other.requests * fit["per_request_s"] + other.prompt_tokens * fit["per_prompt_token_s"]
+
+
 def ratios(results: list[ModeResult]) -> dict:
     """waves/serial and waves/flat, on generated tokens/s and on requests/s."""
     flat = next((r for r in results if r.mode == "flat"), None)
@@ -343,6 +380,11 @@ def ratios(results: list[ModeResult]) -> dict:
                 waves.generated_tokens_per_s / other.generated_tokens_per_s
             )
             entry[f"requests_per_s_{name}"] = waves.requests_per_s / other.requests_per_s
+        fitted = serial_wall_for(serial, waves) if serial is not None else None
+        if fitted is not None:
+            # Same requests, same tokens: the ratio of wall times is the ratio of rates.
+            entry["serial_fitted_wall_s"] = fitted
+            entry["tokens_per_s_over_serial_fitted"] = fitted / waves.wall_s
         if "tokens_per_s_over_serial" in entry:
             entry["target_over_serial_met"] = (
                 entry["tokens_per_s_over_serial"] >= TARGET_WAVES_OVER_SERIAL
@@ -642,6 +684,11 @@ def run_step(step, items, convs, client, benchmark, sampling, args, folder, samp
     )
     result = result_from("serial", "serial", outs, stats, full_requests=len(items))
     result.extrapolated_wall_s = len(items) / result.requests_per_s
+    result.per_request = [
+        (out.prompt_tokens or 0, out.completion_tokens or 0, round(seconds, 4))
+        for out, (_, seconds) in zip(outs, client.calls, strict=True)
+    ]
+    result.cost_fit = fit_cost(result.per_request)
     if result.requests < len(items):
         result.notes.append(
             f"measured on {result.requests} of {len(items)} requests (every k-th "

@@ -74,6 +74,11 @@ class Store:
         for number in range(version, len(MIGRATIONS)):
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                # Another process may have migrated while we waited for the write lock:
+                # read the version again inside the transaction, so the schema is created once.
+                if self._db.execute("PRAGMA user_version").fetchone()[0] > number:
+                    self._db.execute("COMMIT")
+                    continue
                 for statement in _split_sql(MIGRATIONS[number]):
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {number + 1}")

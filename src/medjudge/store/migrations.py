@@ -116,4 +116,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX audits_by_reviewer ON audits (reviewer, run_id, item_id, sample, action);
     CREATE INDEX items_position ON items (dataset_sha256, item_id, position);
     """,
+    # 5: strict extraction beside the lenient one, so reports show both (NULL for scores
+    # stored before this version: rescore to fill them).
+    """
+    ALTER TABLE mcq_scores ADD COLUMN strict_choice TEXT;
+    ALTER TABLE mcq_scores ADD COLUMN strict_rule TEXT;
+    """,
+    # 6: leases, so two processes never send the same requests: one row per leased run
+    # stage (e.g. "answer:<run_id>", "grade:<run_ids>"), who holds it and its last heartbeat.
+    """
+    CREATE TABLE leases (
+        name          TEXT PRIMARY KEY,
+        holder        TEXT NOT NULL,
+        pid           INTEGER NOT NULL,
+        host          TEXT NOT NULL,
+        acquired_at   TEXT NOT NULL,
+        heartbeat_at  TEXT NOT NULL
+    );
+    """,
 )
