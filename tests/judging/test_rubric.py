@@ -9,7 +9,7 @@ import pytest
 
 from medjudge.benchmarks import load
 from medjudge.errors import RubricError
-from medjudge.judging import builtin_rubrics, load_rubric, rubric_for
+from medjudge.judging import RubricSet, builtin_rubrics, load_rubric, rubric_for
 from medjudge.records import SAFETY_CAPS, Checklist, Item
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -141,6 +141,54 @@ def test_category_rubric_beats_benchmark_wide_rubric(tmp_path: Path) -> None:
     assert rubric_for(sample["child-fever-zh"], [wide, narrow]).id == "medjudge-sample-open"
     with pytest.raises(RubricError, match="several rubrics apply"):
         rubric_for(sample["child-fever-zh"], {"a": wide, "b": wide})
+
+
+def _llmeval_user_rubric(tmp_path: Path, categories: str | None) -> Path:
+    text = example_text().replace("id: medjudge-sample-open", "id: my-llmeval").replace(
+        "  benchmark: medjudge-sample", "  benchmark: llmeval-med"
+    )
+    if categories is not None:
+        text = text.replace("  # categories: [medication, emergency]", f"  categories: {categories}")
+    return write(tmp_path / "mine.yaml", text)
+
+
+def test_user_rubric_for_one_category_grades_it_and_builtins_grade_the_rest(
+    tmp_path: Path,
+) -> None:
+    """`grade --rubric` with a rubric for MSE only: MSE items get it, no "several rubrics
+    apply" error, and every other category keeps its built-in rubric."""
+    rubrics = RubricSet.with_user(_llmeval_user_rubric(tmp_path, "[MSE]"))
+    chosen = {item.category: rubrics.for_item(item).id for item in load("sample:llmeval-med").items}
+    assert chosen["MSE"] == "my-llmeval"
+    assert {c: r for c, r in chosen.items() if c != "MSE"} == {
+        c: f"llmeval-med-{c}" for c in LLMEVAL_CATEGORIES if c != "MSE"
+    }
+
+
+def test_user_rubric_for_the_whole_benchmark_beats_the_builtin_category_rubrics(
+    tmp_path: Path,
+) -> None:
+    rubrics = RubricSet.with_user(_llmeval_user_rubric(tmp_path, None))
+    items = load("sample:llmeval-med").items
+    assert {item.category for item in items} == set(LLMEVAL_CATEGORIES)
+    assert {rubrics.for_item(item).id for item in items} == {"my-llmeval"}
+
+
+def test_without_a_user_rubric_the_builtins_grade(tmp_path: Path) -> None:
+    rubrics = RubricSet.with_user()
+    item = open_item(category="MK")
+    assert rubrics.for_item(item).id == "llmeval-med-MK"
+
+
+def test_user_rubric_that_lacks_the_items_language_is_refused_not_skipped(
+    tmp_path: Path,
+) -> None:
+    """A user rubric that applies but has no text in the item's language is an error naming
+    it: silently falling back to the built-in would grade with a rubric nobody asked for."""
+    path = write(tmp_path / "en.yaml", english_only(
+        _llmeval_user_rubric(tmp_path, None).read_text(encoding="utf-8")))
+    with pytest.raises(RubricError, match=r"my-llmeval.*--rubric.*no 'zh' text"):
+        RubricSet.with_user(path).for_item(open_item(category="MK"))
 
 
 def test_rubric_without_the_items_language_is_refused(tmp_path: Path) -> None:

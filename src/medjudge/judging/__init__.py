@@ -6,6 +6,7 @@ from medjudge.judging.prompt import JudgePrompt, render_judge_prompt
 from medjudge.judging.rubric import (
     AppliesTo,
     Rubric,
+    RubricSet,
     RubricText,
     ScoreDescriptors,
     builtin_rubrics,
@@ -32,6 +33,7 @@ __all__ = [
     "ParseFailure",
     "ParsedReply",
     "Rubric",
+    "RubricSet",
     "RubricText",
     "ScoreDescriptors",
     "apply_safety_cap",

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medjudge.errors import ConfigError
 from medjudge.judging.prompt import JudgePrompt, render_judge_prompt
-from medjudge.judging.rubric import Rubric, builtin_rubrics, load_rubric, rubric_for
+from medjudge.judging.rubric import Rubric, RubricSet
 from medjudge.judging.verdict import (
     ParsedReply,
     ParseFailure,
@@ -189,15 +189,13 @@ def grade(
     )
 
 
-def _rubrics(path: Path | None) -> list[Rubric]:
-    rubrics = list(builtin_rubrics().values())
-    if path is not None:
-        rubrics.insert(0, load_rubric(path))  # the user's rubric wins where it applies
-    return rubrics
+def _rubrics(path: Path | None) -> RubricSet:
+    # The user's rubric wins wherever its applies_to reaches; the built-ins grade the rest.
+    return RubricSet.with_user(*([path] if path is not None else []))
 
 
 def _plan(
-    store: Store, config: GradeConfig, judges: Sequence[str], rubrics: list[Rubric]
+    store: Store, config: GradeConfig, judges: Sequence[str], rubrics: RubricSet
 ) -> tuple[list[_Job], int, int]:
     run_ids = config.answer_runs or tuple(run.run_id for run in store.runs())
     have = {
@@ -217,7 +215,7 @@ def _plan(
                 failed += 1
                 continue
             item = items[answer.item_id]
-            rubric = rubric_for(item, rubrics)
+            rubric = rubrics.for_item(item)
             prompt = render_judge_prompt(item, answer, rubric, output=config.judge_output)
             for judge in judges:
                 for judge_run in range(config.runs):

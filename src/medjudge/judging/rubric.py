@@ -41,6 +41,7 @@ from medjudge.records import SAFETY_CAPS, Item, Language
 __all__ = [
     "AppliesTo",
     "Rubric",
+    "RubricSet",
     "RubricText",
     "ScoreDescriptors",
     "builtin_rubrics",
@@ -400,11 +401,18 @@ def _yaml_files(folder: Traversable, name: str) -> Iterator[tuple[str, Traversab
 
 
 def rubric_for(
-    item: Item, rubrics: Iterable[Rubric] | Mapping[str, Rubric] | None = None
+    item: Item,
+    rubrics: Iterable[Rubric] | Mapping[str, Rubric] | None = None,
+    *,
+    user: Iterable[Rubric] = (),
 ) -> Rubric:
     """The rubric that grades `item`: one for its category beats one for its whole benchmark.
 
-    `rubrics` defaults to the built-ins. RubricError when none applies (or two apply equally).
+    `rubrics` defaults to the built-ins. `user` rubrics (given with `grade --rubric`) come
+    first: one that applies to the item replaces every rubric of `rubrics`, so a user's
+    rubric for a whole benchmark beats the built-in per-category ones, and one for a single
+    category grades that category while the others keep theirs. RubricError when none
+    applies, or two apply equally within the same group.
     """
     if rubrics is None:
         candidates = list(builtin_rubrics().values())
@@ -418,7 +426,20 @@ def rubric_for(
             f"{where} is multiple choice: it is scored by exact match, not judged",
             hint="judge only open questions (AnesBench: load it with mode 'open')",
         )
-    matching = [rubric for rubric in candidates if rubric.applies_to.matches(item)]
+    for group, origin in ((list(user), "given with --rubric"), (candidates, "")):
+        chosen = _choose(item, group, where, origin)
+        if chosen is not None:
+            return chosen
+    raise RubricError(
+        f"no rubric applies to {where}",
+        hint="pass one with --rubric my-rubric.yaml; copy rubrics/example-custom.yaml to start",
+    )
+
+
+def _choose(item: Item, rubrics: list[Rubric], where: str, origin: str) -> Rubric | None:
+    """The one rubric of `rubrics` for `item` (its category's first), None when none applies."""
+    matching = [rubric for rubric in rubrics if rubric.applies_to.matches(item)]
+    origin = f" ({origin})" if origin else ""
     for specific in (True, False):
         tier = [r for r in matching if (r.applies_to.categories is not None) == specific]
         if not tier:
@@ -428,15 +449,31 @@ def rubric_for(
             return usable[0]
         if len(usable) > 1:
             raise RubricError(
-                f"{where}: several rubrics apply equally: {', '.join(r.id for r in usable)}",
-                hint="pass exactly one with --rubric",
+                f"{where}: several rubrics{origin} apply equally: "
+                f"{', '.join(r.id for r in usable)}",
+                hint="give each rubric different applies_to categories, or pass only one",
             )
         raise RubricError(
-            f"{where}: rubric {tier[0].id!r} applies but has no {item.language!r} text "
-            f"(it is written in {', '.join(tier[0].languages)})",
+            f"{where}: rubric {tier[0].id!r}{origin} applies but has no {item.language!r} "
+            f"text (it is written in {', '.join(tier[0].languages)})",
             hint=f"add {item.language!r} text to the rubric, or pass another with --rubric",
         )
-    raise RubricError(
-        f"no rubric applies to {where}",
-        hint="pass one with --rubric my-rubric.yaml; copy rubrics/example-custom.yaml to start",
-    )
+    return None
+
+
+class RubricSet(_Model):
+    """The rubrics a grading run chooses from: the user's (`--rubric`) before the built-ins."""
+
+    user: tuple[Rubric, ...] = ()
+    builtin: tuple[Rubric, ...]
+
+    @classmethod
+    def with_user(cls, *paths: str | Path) -> RubricSet:
+        """The built-ins, and the rubric file(s) the user gave (RubricError when unreadable)."""
+        return cls(
+            user=tuple(load_rubric(path) for path in paths),
+            builtin=tuple(builtin_rubrics().values()),
+        )
+
+    def for_item(self, item: Item) -> Rubric:
+        return rubric_for(item, self.builtin, user=self.user)
