@@ -7,10 +7,10 @@ from __future__ import annotations
 import csv
 import json
 import random
-from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 from support.report_data import OPEN_RUN, build_report_store
 from typer.testing import CliRunner
@@ -24,8 +24,6 @@ from medjudge.audit.stats import (
 )
 from medjudge.cli.main import app
 from medjudge.records import SAFETY_CAPS, Audit, Item, JudgeOutput, Verdict
-from medjudge.scoring.agreement import quadratic_weighted_kappa
-from medjudge.scoring.stats import bootstrap_ci
 
 RUN = "r"
 runner = CliRunner()
@@ -155,9 +153,42 @@ def test_overall_category_b_and_confusion() -> None:
         "A", "B", "overall"]
 
 
+def _table_kappa(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Quadratic-weighted kappa from the 5×5 contingency table (observed vs outer product of
+    the marginals), written here from the textbook definition; None when undefined."""
+    observed = np.zeros((5, 5))
+    np.add.at(observed, (a - 1, b - 1), 1.0)
+    observed /= len(a)
+    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0))
+    i, j = np.indices((5, 5))
+    weights = (i - j) ** 2 / 16.0
+    chance = float((weights * expected).sum())
+    if chance == 0.0:
+        return None
+    return 1.0 - float((weights * observed).sum()) / chance
+
+
+def _reference_kappa_ci(physician: list[int], judge: list[int], *, n_resamples: int,
+                        seed: int) -> tuple[float, float, int]:
+    """The textbook pairs bootstrap: draw pair indices, recompute kappa from the table, drop
+    resamples where kappa is undefined; 2.5% and 97.5% percentiles, count of the dropped."""
+    rng = np.random.default_rng(seed)
+    a, b = np.array(physician), np.array(judge)
+    kappas, undefined = [], 0
+    for _ in range(n_resamples):
+        chosen = rng.integers(0, len(a), size=len(a))
+        value = _table_kappa(a[chosen], b[chosen])
+        if value is None:
+            undefined += 1
+        else:
+            kappas.append(value)
+    low, high = np.quantile(kappas, [0.025, 0.975])
+    return float(low), float(high), undefined
+
+
 def test_kappa_ci_is_the_pairs_bootstrap() -> None:
-    """The numpy-drawn kappa CI against the textbook bootstrap: resample pair indices with
-    `bootstrap_ci` and recompute kappa (other random numbers: the bounds agree to ~0.02)."""
+    """The numpy-drawn kappa CI against an independent textbook bootstrap (other random
+    numbers: the bounds agree to ~0.02)."""
     rng = random.Random(5)
     physician = [rng.randint(1, 5) for _ in range(300)]
     judge = [min(5, max(1, p + rng.choice([-1, 0, 0, 1, 2]))) for p in physician]
@@ -165,22 +196,59 @@ def test_kappa_ci_is_the_pairs_bootstrap() -> None:
     verdicts = [verdict(f"p{n}", s) for n, s in enumerate(judge)]
     audits = [rate(f"p{n}", "dr-a", s, "none") for n, s in enumerate(physician)]
     row = agreement_report(items, verdicts, audits, n_resamples=4000, seed=2).row("j")
-    assert row.agreement.kappa == pytest.approx(quadratic_weighted_kappa(physician, judge))
-
-    def kappa_of(indices: Sequence[float]) -> float:
-        chosen = [int(i) for i in indices]
-        value = quadratic_weighted_kappa([physician[i] for i in chosen],
-                                         [judge[i] for i in chosen])
-        return 1.0 if value is None else value
-
-    direct = bootstrap_ci([float(i) for i in range(300)], statistic=kappa_of,
-                          n_resamples=4000, seed=2)
-    assert row.kappa_ci is not None and direct is not None
-    assert row.kappa_ci.low == pytest.approx(direct.low, abs=0.02)
-    assert row.kappa_ci.high == pytest.approx(direct.high, abs=0.02)
+    assert row.agreement.kappa == pytest.approx(_table_kappa(*map(np.array, (physician, judge))))
+    low, high, undefined = _reference_kappa_ci(physician, judge, n_resamples=4000, seed=9)
+    assert row.kappa_ci is not None
+    assert row.kappa_ci.low == pytest.approx(low, abs=0.02)
+    assert row.kappa_ci.high == pytest.approx(high, abs=0.02)
+    assert undefined == row.kappa_undefined_resamples == 0
     again = agreement_report(items, verdicts, audits, n_resamples=4000, seed=2).row("j")
     assert again.kappa_ci == row.kappa_ci  # the seed decides
     assert agreement_report(*table()).row("j", "B").kappa_ci is None  # kappa undefined
+
+
+def test_kappa_ci_on_ceiling_data_drops_undefined_resamples() -> None:
+    """Ceiling effect: the judge gives 5 to all 20 answers, physicians 5 to 19 and 4 to one.
+    kappa = 1 - n·Σd²/(nΣa² + nΣb² - 2ΣaΣb) = 1 - 20·1/(20·496 + 20·500 - 2·99·100) = 0,
+    and every resample that still holds the 4 has kappa 0 too (a constant rater agrees no
+    better than chance). A resample without the 4 (probability (19/20)^20 = 0.358) has every
+    rating 5: kappa is undefined there, as the point estimate is for such data. The CI is
+    [0, 0], not the [0, 1] that counting those resamples as 1 gave."""
+    physician = [5] * 19 + [4]
+    judge = [5] * 20
+    items = [item(f"c{n}") for n in range(20)]
+    verdicts = [verdict(f"c{n}", s) for n, s in enumerate(judge)]
+    audits = [rate(f"c{n}", "dr-a", s, "none") for n, s in enumerate(physician)]
+    row = agreement_report(items, verdicts, audits, n_resamples=2000, seed=3).row("j")
+    assert row.agreement.kappa == pytest.approx(0.0)
+    assert row.kappa_ci is not None
+    assert (row.kappa_ci.low, row.kappa_ci.high) == pytest.approx((0.0, 0.0))
+    low, high, undefined = _reference_kappa_ci(physician, judge, n_resamples=2000, seed=4)
+    assert (low, high) == pytest.approx((0.0, 0.0))
+    # 2000 · 0.358 = 717 expected, binomial sd 21: both counts within 5 sd of it.
+    assert abs(row.kappa_undefined_resamples - 717) < 105
+    assert abs(undefined - 717) < 105
+
+
+def test_kappa_ci_is_withheld_when_more_than_half_the_resamples_are_undefined() -> None:
+    """Two answers, rated (5, 5) and (4, 4): kappa is 1, but a resample draws the same answer
+    twice with probability 1/2 and then has no kappa. Whenever more than half of the 2,000
+    resamples are undefined there is no CI; otherwise the defined ones give [1, 1]."""
+    items = [item("t1"), item("t2")]
+    verdicts = [verdict("t1", 5), verdict("t2", 4)]
+    audits = [rate("t1", "dr-a", 5, "none"), rate("t2", "dr-a", 4, "none")]
+    withheld = 0
+    for seed in range(8):
+        row = agreement_report(items, verdicts, audits, n_resamples=2000, seed=seed).row("j")
+        assert row.agreement.kappa == pytest.approx(1.0)
+        assert abs(row.kappa_undefined_resamples - 1000) < 150  # 2000 · 1/2, sd 22
+        if row.kappa_undefined_resamples > 1000:
+            assert row.kappa_ci is None
+            withheld += 1
+        else:
+            assert row.kappa_ci is not None
+            assert (row.kappa_ci.low, row.kappa_ci.high) == pytest.approx((1.0, 1.0))
+    assert 0 < withheld < 8  # both branches ran
 
 
 def test_one_row_set_per_judge() -> None:

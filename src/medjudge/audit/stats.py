@@ -20,7 +20,9 @@ physicians rated gives two pairs); ratings of answers the judge never scored are
 the reviewer whose name sorts first as rater a (the reference of the safety metrics; F1 is
 the same either way round). The arithmetic is `medjudge.scoring.agreement`'s; CIs are
 percentile bootstraps over pairs (`scoring.stats.bootstrap_ci`; kappa's, the same bootstrap,
-drawn as multinomial counts of the 5×5 table's cells with numpy: see `_kappa_ci`).
+drawn as multinomial counts of the 5×5 table's cells with numpy: see `_kappa_ci`). A
+resample in which kappa is undefined (every rating one value) is dropped from kappa's CI
+and counted (`kappa_undefined_resamples`), never scored as a perfect 1.
 
 The rating functions of `medjudge.audit.ratings` are re-exported here, so that
 `from medjudge.audit.stats import agreement_report, physician_ratings` is all a user needs.
@@ -95,7 +97,11 @@ class AgreementRow(_Model):
     category: str
     #: Exact / ±1 / kappa on whole scores, usability on the judge's mean; n = pairs.
     agreement: Agreement
+    #: Bootstrap CI of kappa over the resamples where kappa is defined; None when kappa is
+    #: undefined or more than half of the resamples are.
     kappa_ci: Interval | None
+    #: Resamples in which every rating was one value (kappa 0/0): left out of `kappa_ci`.
+    kappa_undefined_resamples: int = Field(0, ge=0)
     #: Judge (or rater b) marked risky, against the physician (rater a) marking it risky.
     safety: BinaryMetrics
     #: Physician ratings of answers this judge never scored: not in any pair.
@@ -258,13 +264,14 @@ def _row(
         [bool(p.b_risky) for p in stated], [bool(p.a_risky) for p in stated],
         seed=seed, n_resamples=n_resamples, confidence=confidence,
     )
+    kappa_ci = _kappa_ci(a, b, base.kappa, seed=seed, n_resamples=n_resamples,
+                         confidence=confidence)
     confusion = [[0] * 5 for _ in range(5)]
     for x, y in zip(a, b, strict=True):
         confusion[x - 1][y - 1] += 1
     return AgreementRow(
         kind=kind, judge=judge, category=category, agreement=base,
-        kappa_ci=_kappa_ci(a, b, base.kappa, seed=seed, n_resamples=n_resamples,
-                           confidence=confidence),
+        kappa_ci=kappa_ci.interval, kappa_undefined_resamples=kappa_ci.n_undefined,
         safety=safety, n_unscored=n_unscored,
         n_risk_not_stated=sum(p.b_risky is None and p.a_risky is not None for p in pairs),
         n_physician_incomplete=sum(p.a is None or p.a_risky is None for p in pairs),
@@ -272,18 +279,34 @@ def _row(
     )
 
 
+#: Above this share of undefined resamples (every rating one value: kappa 0/0) no kappa CI
+#: is given: the defined ones no longer stand for the bootstrap distribution.
+MAX_UNDEFINED_KAPPA_SHARE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class _KappaCI:
+    interval: Interval | None
+    #: Resamples in which kappa was undefined: dropped from the percentiles, never counted 1.
+    n_undefined: int
+
+
 def _kappa_ci(
     a: Sequence[int], b: Sequence[int], kappa: float | None, *,
     seed: int, n_resamples: int, confidence: float,
-) -> Interval | None:
+) -> _KappaCI:
     """Percentile bootstrap of kappa over pairs, as `scoring.stats.bootstrap_ci` does it for
     a mean (percentiles interpolated linearly between ranks). Kappa depends only on how often
     each (a, b) cell of the 5×5 table is drawn, so each resample is one multinomial draw over
     the observed cells, and all of them are drawn and reduced at once with numpy (2,000
-    resamples of 10,000 pairs: milliseconds). A resample in which every rating is one value
-    (kappa 0/0) counts as 1: its raters agree on every pair."""
+    resamples of 10,000 pairs: milliseconds).
+
+    A resample in which the chance-expected disagreement is zero (every rating one value)
+    has no kappa, exactly as the point estimate has none for such data: it is left out of
+    the percentiles and counted. When more than `MAX_UNDEFINED_KAPPA_SHARE` of the resamples
+    are undefined there is no CI."""
     if kappa is None:
-        return None
+        return _KappaCI(interval=None, n_undefined=0)
     import numpy as np
 
     cells = Counter(zip(a, b, strict=True))
@@ -296,11 +319,14 @@ def _kappa_ci(
     sum_a, sum_b = draws @ x, draws @ y
     expected = n * (draws @ (x * x)) + n * (draws @ (y * y)) - 2 * sum_a * sum_b
     observed = draws @ ((x - y) ** 2)
-    safe = np.where(expected == 0, 1.0, expected)  # whole numbers: exact in float64
-    kappas = np.where(expected == 0, 1.0, 1.0 - n * observed / safe)
+    defined = expected != 0  # whole numbers: exact in float64
+    n_undefined = int(n_resamples - defined.sum())
+    if n_undefined > MAX_UNDEFINED_KAPPA_SHARE * n_resamples:
+        return _KappaCI(interval=None, n_undefined=n_undefined)
+    kappas = 1.0 - n * observed[defined] / expected[defined]
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(kappas, [tail, 1.0 - tail])
-    return Interval(low=float(low), high=float(high))
+    return _KappaCI(interval=Interval(low=float(low), high=float(high)), n_undefined=n_undefined)
 
 
 def _reviewer_pairs(
