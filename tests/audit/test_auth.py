@@ -10,7 +10,7 @@ import pytest
 from support.audit_client import ReviewerClient, location_params, review_path
 from support.audit_data import RUN_ID, stored_audits
 
-from medjudge.audit.auth import SessionSigner, hash_token
+from medjudge.audit.auth import SESSION_COOKIE, SessionSigner, hash_token
 
 MK = review_path(RUN_ID, "MK-0-1")
 
@@ -69,19 +69,35 @@ def test_next_never_leaves_the_server(server, tokens, target):
     assert response.headers["location"] == "/queue"
 
 
+SECRET = b"test-secret-of-the-audit-server-32b"
+
+
+def _use_session(reviewer: ReviewerClient, cookie: str) -> None:
+    """Replace the reviewer's session cookie (the sign-in cookie goes too)."""
+    reviewer.http.cookies.clear()
+    reviewer.http.cookies.set(SESSION_COOKIE, cookie)
+
+
 def test_expired_session_redirects_to_sign_in_with_a_message(serve, store, tokens):
-    server = serve(session_ttl_s=1.0)
+    """A session cookie signed by this server whose lifetime ended an hour ago, made with the
+    signer's own clock argument (`now`), instead of sleeping past a short lifetime."""
+    server = serve(secret=SECRET)
     reviewer = ReviewerClient(server.url)
     assert reviewer.sign_in(tokens["alice"]).status_code == 303
     page = reviewer.get(MK)
     assert page.status == 200
     comment = page.form("comment-form")
-    time.sleep(1.2)
+    signer = SessionSigner(SECRET, ttl_s=3600.0)
+    # Control: the same signer's cookie issued now is accepted, so only its age differs.
+    _use_session(reviewer, signer.issue("alice")[1])
+    assert reviewer.get(MK).status == 200
+    _use_session(reviewer, signer.issue("alice", now=time.time() - 7200.0)[1])
     response = reviewer.http.get("/queue")
     assert response.status_code == 303 and location_params(response)["msg"] == "expired"
     shown = reviewer.get(response.headers["location"])
     assert "Your session has expired" in shown.text("message")
     # A form sent after expiry is not saved either.
+    _use_session(reviewer, signer.issue("alice", now=time.time() - 7200.0)[1])
     posted = reviewer.submit(comment, follow=False, comment="too late")
     assert posted.status == 303 and stored_audits(store) == []
     reviewer.close()
