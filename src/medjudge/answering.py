@@ -30,6 +30,7 @@ from medjudge.records import (
     SamplingConfig,
 )
 from medjudge.store import Store, utc_now
+from medjudge.store.lease import RunLease
 
 __all__ = [
     "AnswerConfig",
@@ -146,7 +147,7 @@ class _Chain:
         """Index of the first turn before `upto` without a usable answer, if any."""
         for index in range(upto):
             earlier = self.answers.get(index)
-            if earlier is None or earlier.status != "ok":
+            if earlier is None or not _usable(earlier):
                 return index
         return None
 
@@ -161,7 +162,7 @@ def answer_items(
     chunk_size: int = 256,
 ) -> AnswerSummary:
     """Answer every (item, sample) of `run` not yet answered in `store`."""
-    done = {(a.item_id, a.sample): a for a in store.answers(run.run_id) if a.status == "ok"}
+    done = {(a.item_id, a.sample): a for a in store.answers(run.run_id) if _usable(a)}
     chains = [
         _Chain(turns, sample, _stored(turns, sample, done))
         for turns in conversations(items)
@@ -183,6 +184,12 @@ def answer_items(
         ok=tally.ok,
         failed=tally.failed,
     )
+
+
+def _usable(answer: Answer) -> bool:
+    """An ok answer with text. Older versions stored empty HTTP-200 replies as ok: those are
+    asked again, and no later turn is built on them."""
+    return answer.status == "ok" and bool((answer.text or "").strip())
 
 
 def _stored(turns: tuple[Item, ...], sample: int, done: dict) -> dict[int, Answer]:
@@ -237,14 +244,14 @@ def _request(run: Run, chain: _Chain, index: int) -> ChatRequest | Answer:
 
 
 def _to_answer(run: Run, item: Item, sample: int, request: ChatRequest, out: Completion) -> Answer:
-    ok = out.error is None and out.text is not None
+    ok = out.error is None and bool((out.text or "").strip())
     return Answer(
         run_id=run.run_id,
         item_id=item.item_id,
         sample=sample,
         status="ok" if ok else "failed",
         text=out.text if ok else None,
-        error=None if ok else (out.error or "the model returned no text"),
+        error=None if ok else (out.error or "empty reply (no text)"),
         messages=request.messages,
         finish_reason=out.finish_reason,
         prompt_tokens=out.prompt_tokens,
@@ -321,7 +328,12 @@ class AnswerConfig(BaseModel):
     sampling: SamplingConfig = SamplingConfig()
     limit: int | None = Field(None, ge=1)
     concurrency: int = Field(8, ge=1, le=1024)
+    #: Seconds one API request may take, and tries per request (timeouts and 5xx retried).
+    timeout_s: float = Field(120.0, gt=0, le=3600)
+    max_attempts: int = Field(4, ge=1, le=20)
     max_model_len: int = Field(4096, ge=256)
+    #: Another process answering the same run: wait for it (True) or fail at once (False).
+    wait_for_lease: bool = False
 
 
 def answer_benchmark(
@@ -353,16 +365,21 @@ def answer_benchmark(
     options = ClientOptions(
         base_url=config.base_url,
         concurrency=config.concurrency,
+        timeout_s=config.timeout_s,
+        max_attempts=config.max_attempts,
         max_model_len=config.max_model_len,
     )
     own_client = client is None
+    # Made before the store is opened: a missing engine or API key fails with nothing written.
     active = create_client(model, options) if client is None else client
     try:
         with Store(config.store) as store:
             fingerprint = dataset_fingerprint(benchmark.items)
             store.add_items(fingerprint, benchmark.items)
             store.add_run(run, fingerprint)
-            return answer_items(items, active, run=run, store=store, progress=progress)
+        with RunLease(config.store, f"answer:{run.run_id}", wait=config.wait_for_lease):
+            with Store(config.store) as store:
+                return answer_items(items, active, run=run, store=store, progress=progress)
     finally:
         if own_client:
             active.close()

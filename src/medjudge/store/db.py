@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
 
 from medjudge.errors import StoreError
 from medjudge.records import (
@@ -26,11 +28,24 @@ from medjudge.records import (
 )
 from medjudge.store.migrations import MIGRATIONS
 
-__all__ = ["Store", "utc_now"]
+__all__ = ["LeaseRow", "Store", "utc_now"]
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class LeaseRow(BaseModel):
+    """Who holds a lease on a run stage (a row of the `leases` table)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    holder: str
+    pid: int
+    host: str
+    acquired_at: str
+    heartbeat_at: str
 
 
 class Store:
@@ -161,7 +176,9 @@ class Store:
                 " prompt_tokens = excluded.prompt_tokens,"
                 " completion_tokens = excluded.completion_tokens,"
                 " latency_s = excluded.latency_s, created_at = excluded.created_at"
-                " WHERE answers.status = 'failed'",
+                # Empty "ok" answers stored by older versions are retried like failed ones.
+                " WHERE answers.status = 'failed'"
+                " OR trim(coalesce(answers.text, ''), ' ' || char(9, 10, 13)) = ''",
                 rows,
             )
 
@@ -246,6 +263,55 @@ class Store:
                 "SELECT record FROM verdicts WHERE run_id = ? ORDER BY rowid", (run_id,)
             )
         return [Verdict.model_validate_json(row["record"]) for row in rows]
+
+    def verdict_spend(self, run_ids: Sequence[str], judges: Sequence[str]) -> float:
+        """USD the stored verdicts of these answer runs by these judges cost (known costs)."""
+        if not run_ids or not judges:
+            return 0.0
+        runs = ", ".join("?" for _ in run_ids)
+        names = ", ".join("?" for _ in judges)
+        row = self._db.execute(
+            "SELECT COALESCE(SUM(json_extract(record, '$.cost_usd')), 0) FROM verdicts"
+            f" WHERE run_id IN ({runs}) AND judge IN ({names})",
+            (*run_ids, *judges),
+        ).fetchone()
+        return float(row[0])
+
+    # -- leases ---------------------------------------------------------------------------------
+    def lease(self, name: str) -> LeaseRow | None:
+        row = self._db.execute("SELECT * FROM leases WHERE name = ?", (name,)).fetchone()
+        return None if row is None else LeaseRow(**dict(row))
+
+    def take_lease(self, mine: LeaseRow, is_stale: Callable[[LeaseRow], bool]) -> LeaseRow | None:
+        """Take `mine.name` unless someone else holds it and `is_stale` says they are alive.
+        Returns None when taken, else the holder's row. One write transaction: of two
+        processes asking at once, exactly one gets it."""
+        with self._transaction():
+            held = self.lease(mine.name)
+            if held is not None and held.holder != mine.holder and not is_stale(held):
+                return held
+            self._db.execute(
+                "INSERT INTO leases (name, holder, pid, host, acquired_at, heartbeat_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+                " holder = excluded.holder, pid = excluded.pid, host = excluded.host,"
+                " acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at",
+                (mine.name, mine.holder, mine.pid, mine.host, mine.acquired_at,
+                 mine.heartbeat_at),
+            )
+        return None
+
+    def heartbeat_lease(self, name: str, holder: str, at: str) -> bool:
+        """Refresh our heartbeat; False when the lease is no longer ours (taken over)."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "UPDATE leases SET heartbeat_at = ? WHERE name = ? AND holder = ?",
+                (at, name, holder),
+            )
+        return cursor.rowcount == 1
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._transaction():
+            self._db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
     # -- reviewers and audits -------------------------------------------------------------
     def add_reviewer(self, name: str, token_hash: str) -> Reviewer:
