@@ -181,8 +181,10 @@ def test_usability_mcq_and_corrected_tables_match(page: str, store: Path) -> Non
     values = {r.attrs["data-category"]: r.cells for r in usability.rows[1:]}
     for summary in (*judged.usability.categories, judged.usability.overall):
         cells = values[summary.category]
-        assert cells[1].text == str(summary.n_questions)
+        assert cells[1].text == f"{summary.n_scored} of {summary.n_questions}"  # coverage
         assert cells[3].attrs["data-value"] == str(summary.usability_rate)
+        among = summary.usability_rate_among_scored
+        assert cells[4].attrs["data-value"] == ("" if among is None else str(among))
     # o0 (mean 4.5) and o4 (5) are the usable answers of six: OP 2/6
     assert judged.usability.op == pytest.approx(2 / 6)
     assert values[HOSTILE_CATEGORY][0].text == HOSTILE_CATEGORY  # escaped, shown as text

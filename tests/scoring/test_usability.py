@@ -289,3 +289,26 @@ def test_scored_verdict_without_score_is_an_error() -> None:
     broken = verdict("a", 5).model_copy(update={"final_score": None})
     with pytest.raises(ValueError, match="no final_score"):
         usability_report([broken], CATEGORIES)
+
+
+def test_coverage_says_what_the_rate_counts() -> None:
+    """MK: a and b graded (5, 4: both usable), c a good answer never sent to a judge
+    (--limit / budget stop), d an answer whose model call failed; MR: e judged, but its only
+    judge reply was unparseable. By hand:
+    MK usability (LLMEval-Med, all questions) 2/4 = 50%, among graded 2/2 = 100%, graded 2 of 4;
+    overall 2/5 = 40%, among graded 2/2, graded 2 of 5, one of each ungraded reason."""
+    categories = {"a": "MK", "b": "MK", "c": "MK", "d": "MK", "e": "MR"}
+    answers = [Answer(run_id="r", item_id=i, sample=0, status="ok", text="...")
+               for i in ("a", "b", "c", "e")]
+    answers.append(Answer(run_id="r", item_id="d", sample=0, status="failed", error="timeout"))
+    verdicts = runs("a", 5) + runs("b", 4) + runs("e", None)
+    report = usability_report(verdicts, categories, expected=answers)
+    mk = report.category("MK")
+    assert mk.usability_rate == 0.5 and mk.usability_rate_among_scored == 1.0
+    assert mk.coverage == "graded 2 of 4"
+    assert (mk.n_answer_failed, mk.n_not_judged, mk.n_judge_failed) == (1, 1, 0)
+    overall = report.overall
+    assert overall.usability_rate == pytest.approx(0.4)
+    assert overall.usability_rate_among_scored == 1.0
+    assert overall.coverage == "graded 2 of 5"
+    assert (overall.n_answer_failed, overall.n_not_judged, overall.n_judge_failed) == (1, 1, 1)

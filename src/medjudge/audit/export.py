@@ -22,6 +22,7 @@ from medjudge.errors import ConfigError, StoreError
 from medjudge.records import Answer, Audit, Item, Verdict
 from medjudge.report.agreement import AGREEMENT_COLUMNS, agreement_rows
 from medjudge.report.files import atomic_writer
+from medjudge.scoring.versions import VersionPick, select_rubric_versions
 from medjudge.store import Store
 
 __all__ = [
@@ -51,10 +52,12 @@ class AuditRecords(BaseModel):
 
 
 def audit_records(
-    store: Store, run_ids: Sequence[str] | None = None, *, answers: bool = True
+    store: Store, run_ids: Sequence[str] | None = None, *, answers: bool = True,
+    pick: VersionPick | None = None,
 ) -> AuditRecords:
     """The items, answers (unless `answers` is False), verdicts and audits of `run_ids`
-    (default: every run).
+    (default: every run). Verdicts: one version per rubric id and run, the latest unless
+    `pick` chooses (`scoring.versions`), so agreement never mixes rubric versions.
 
     Raises StoreError when two runs' benchmarks give one item id two categories."""
     runs = [store.run(r) for r in run_ids] if run_ids else store.runs()
@@ -70,7 +73,11 @@ def audit_records(
         run_ids=tuple(r.run_id for r in runs),
         items=tuple(items.values()),
         answers=tuple(a for r in runs for a in store.answers(r.run_id)) if answers else (),
-        verdicts=tuple(v for r in runs for v in store.verdicts(r.run_id)),
+        verdicts=tuple(
+            v for r in runs
+            for v in select_rubric_versions(store.verdicts(r.run_id), pick,
+                                            where=f"run {r.run_id}")[0]
+        ),
         audits=tuple(a for r in runs for a in store.audits(r.run_id)),
     )
 

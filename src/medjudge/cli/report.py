@@ -19,6 +19,7 @@ from medjudge.report.judged import (
 )
 from medjudge.report.mcq import build_accuracy_table, render_rich, to_csv, to_json, to_markdown
 from medjudge.report.runs import mcq_results
+from medjudge.scoring.versions import parse_version_choice
 from medjudge.store import Store
 
 __all__ = ["report"]
@@ -37,14 +38,22 @@ def report(
         typer.Option(help="Write one self-contained HTML report (plots, physicians' agreement) "
                           "to this file instead of printing tables."),
     ] = None,
+    rubric_version: Annotated[
+        list[str] | None,
+        typer.Option("--rubric-version", help="Rubric version whose verdicts to report: "
+                     "RUBRIC_ID=VERSION (repeatable), or VERSION for every rubric. Default: "
+                     "the latest version of each rubric; versions are never mixed."),
+    ] = None,
 ) -> None:
     """MCQ accuracy per language × level, and judged usability per category, with 95% CIs."""
     if not store.exists():
         raise StoreError(f"{store}: no such store; run `medjudge answer` first")
+    pick = parse_version_choice(rubric_version) if rubric_version else None
     if html is not None:
         from medjudge.report.html import write_html_report  # matplotlib, only when asked
 
-        console.print(f"wrote {write_html_report(store, html, run_ids=run, seed=seed)}")
+        written = write_html_report(store, html, run_ids=run, seed=seed, pick=pick)
+        console.print(f"wrote {written}")
         return
     with Store(store) as db:
         runs = [db.run(run_id) for run_id in run] if run else db.runs()
@@ -53,7 +62,7 @@ def report(
             for r in runs
             if (results := mcq_results(db, r.run_id))
         ]
-        judged = judged_reports(db, [r.run_id for r in runs], seed=seed)
+        judged = judged_reports(db, [r.run_id for r in runs], seed=seed, pick=pick)
     if not tables and not judged:
         raise StoreError(
             f"{store}: nothing to report yet; run `medjudge score --store {store}` for MCQs "

@@ -38,6 +38,7 @@ from medjudge.report.mcq import AccuracyTable, build_accuracy_table
 from medjudge.report.runs import mcq_results
 from medjudge.scoring.stats import Interval
 from medjudge.scoring.usability import UsabilityReport
+from medjudge.scoring.versions import VersionPick
 from medjudge.store import Store, utc_now
 
 __all__ = ["build_html_report", "write_html_report"]
@@ -117,21 +118,23 @@ def build_html_report(
     seed: int = 0,
     n_resamples: int = 2000,
     generated_at: str | None = None,
+    pick: VersionPick | None = None,
 ) -> str:
     """The report of `run_ids` (default: every run) as one HTML document. `n_resamples`
     applies to the MCQ, agreement and corrected tables (the judged report keeps its 2,000).
+    Every figure over verdicts uses one version per rubric id: the latest, or `pick`'s.
     Raises StoreError when the runs have neither MCQ scores, verdicts nor audits."""
     figures = _Figures()
     runs = [store.run(r) for r in run_ids] if run_ids else store.runs()
     judged = {j.run.run_id: j for j in judged_reports(store, [r.run_id for r in runs],
-                                                      seed=seed)}
+                                                      seed=seed, pick=pick)}
     sections = [
         _run_section(store, run, judged.get(run.run_id), figures, seed=seed,
                      n_resamples=n_resamples)
         for run in runs
     ]
     sections = [s for s in sections if s.mcq is not None or s.judged is not None]
-    records = audit_records(store, [r.run_id for r in runs])
+    records = audit_records(store, [r.run_id for r in runs], pick=pick)
     audit = _audit_section(records, figures, seed=seed, n_resamples=n_resamples)
     if not sections and audit is None:
         raise StoreError(
@@ -151,12 +154,14 @@ def write_html_report(
     run_ids: Sequence[str] | None = None,
     seed: int = 0,
     n_resamples: int = 2000,
+    pick: VersionPick | None = None,
 ) -> Path:
     """Write the report of a store to `out`, atomically. Returns `out`."""
     if not Path(store_path).exists():
         raise StoreError(f"{store_path}: no such store; run `medjudge answer` first")
     with Store(store_path) as store:
-        text = build_html_report(store, run_ids=run_ids, seed=seed, n_resamples=n_resamples)
+        text = build_html_report(store, run_ids=run_ids, seed=seed, n_resamples=n_resamples,
+                                 pick=pick)
     with atomic_writer(out) as handle:
         handle.write(text)
     return out
@@ -191,6 +196,8 @@ def _judged_parts(
     section: _RunSection, judged: JudgedReport, verdicts: list[Verdict], figures: _Figures
 ) -> None:
     usability = judged.usability
+    used = {(c.rubric_id, c.version) for c in judged.rubrics}
+    verdicts = [v for v in verdicts if (v.rubric_id, v.rubric_version) in used]
     group_of = {(q.run_id, q.item_id, q.sample): q.category for q in usability.questions}
     groups = [s.category for s in usability.categories]
     distribution = {g: [0] * 5 for g in groups}

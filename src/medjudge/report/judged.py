@@ -23,6 +23,12 @@ from medjudge.scoring.agreement import (
 )
 from medjudge.scoring.stats import Interval
 from medjudge.scoring.usability import UsabilityReport, UsabilitySummary, usability_report
+from medjudge.scoring.versions import (
+    RubricVersionChoice,
+    VersionPick,
+    check_pick_used,
+    select_rubric_versions,
+)
 from medjudge.store import Store
 
 __all__ = [
@@ -50,6 +56,8 @@ class JudgedReport(BaseModel):
 
     run: Run
     judges: tuple[str, ...]
+    #: The one version of each rubric id whose verdicts every figure uses.
+    rubrics: tuple[RubricVersionChoice, ...] = ()
     #: "category" for LLMEval-Med-style items, "language × level" for AnesBench open-ended.
     grouping: str
     usability: UsabilityReport
@@ -70,8 +78,12 @@ def _group_of(item: Item) -> str:
 
 
 def build_judged_report(
-    run: Run, items: list[Item], verdicts: list[Verdict], expected, *, seed: int = 0
+    run: Run, items: list[Item], verdicts: list[Verdict], expected, *, seed: int = 0,
+    pick: VersionPick | None = None,
 ) -> JudgedReport:
+    """The report of one run, over one rubric version per rubric id (`scoring.versions`:
+    the latest unless `pick` chooses). Judges are averaged per question (LLMEval-Med)."""
+    verdicts, rubrics = select_rubric_versions(verdicts, pick, where=f"run {run.run_id}")
     open_items = [item for item in items if item.kind == "open"]
     groups = {item.item_id: _group_of(item) for item in open_items}
     judges = tuple(dict.fromkeys(v.judge for v in verdicts))
@@ -88,6 +100,7 @@ def build_judged_report(
     return JudgedReport(
         run=run,
         judges=judges,
+        rubrics=rubrics,
         grouping="language × level" if by_level else "category",
         usability=usability,
         n_verdicts=len(verdicts),
@@ -99,9 +112,13 @@ def build_judged_report(
     )
 
 
-def judged_reports(store: Store, run_ids: list[str] | None = None, *, seed: int = 0):
-    """One JudgedReport per answer run that has verdicts (one rubric version each: the newest
-    verdicts of every rubric id are all used; rubric versions are shown in exports)."""
+def judged_reports(
+    store: Store, run_ids: list[str] | None = None, *, seed: int = 0,
+    pick: VersionPick | None = None,
+) -> list[JudgedReport]:
+    """One JudgedReport per answer run that has verdicts, each over one version of every
+    rubric id (the latest, or the one `pick` chooses). ConfigError when `pick` names a
+    version or a rubric id the runs do not have."""
     reports = []
     runs = [store.run(r) for r in run_ids] if run_ids else store.runs()
     for run in runs:
@@ -110,8 +127,16 @@ def judged_reports(store: Store, run_ids: list[str] | None = None, *, seed: int 
             continue
         items = store.run_items(run.run_id)
         answers = store.answers(run.run_id)
-        reports.append(build_judged_report(run, items, verdicts, answers, seed=seed))
+        reports.append(
+            build_judged_report(run, items, verdicts, answers, seed=seed, pick=pick)
+        )
+    if pick is not None:
+        check_pick_used(pick, (choice for r in reports for choice in r.rubrics))
     return reports
+
+
+def _rubric_text(report: JudgedReport) -> str:
+    return "; ".join(choice.describe() for choice in report.rubrics) or "—"
 
 
 # -- rendering -------------------------------------------------------------------------------
@@ -139,18 +164,38 @@ def _rows(report: JudgedReport) -> list[tuple[str, UsabilitySummary]]:
     ]
 
 
+#: The coverage columns of every format: how many questions the rate counts, and why the
+#: others are not graded.
+_COVERAGE_NOTE = (
+    "usability = usable / all questions (LLMEval-Med; ungraded questions count as not "
+    "usable); among graded = usable / graded"
+)
+
+
+def _not_graded(s: UsabilitySummary) -> str:
+    """"3 (1 answer failed, 2 not judged)": the ungraded questions and why."""
+    why = [(s.n_answer_failed, "answer failed"), (s.n_not_judged, "not judged"),
+           (s.n_judge_failed, "judge failed")]
+    parts = [f"{count} {reason}" for count, reason in why if count]
+    return f"{s.n_unscored} ({', '.join(parts)})" if parts else str(s.n_unscored)
+
+
 def render_judged(report: JudgedReport) -> Group:
-    table = Table(title=f"Judged answers by {report.grouping} (usable = mean score ≥ 4)")
-    for column in ("group", "questions", "usable", "usability", "mean score", "unscored"):
+    table = Table(title=f"Judged answers by {report.grouping} (usable = mean score ≥ 4)",
+                  caption=_COVERAGE_NOTE)
+    for column in ("group", "graded", "usable", "usability", "among graded", "mean score",
+                   "not graded"):
         table.add_column(column, justify="left" if column == "group" else "right")
     for name, s in _rows(report):
         table.add_row(
-            name, str(s.n_questions), str(s.n_usable), _pct(s.usability_rate, s.usability_ci),
-            _num(s.mean_score, s.mean_score_ci), str(s.n_unscored),
+            name, f"{s.n_scored} of {s.n_questions}", str(s.n_usable),
+            _pct(s.usability_rate, s.usability_ci), _pct(s.usability_rate_among_scored),
+            _num(s.mean_score, s.mean_score_ci), _not_graded(s),
         )
     parts: list = [table]
     notes = Table.grid(padding=(0, 2))
     notes.add_row("judges", ", ".join(report.judges))
+    notes.add_row("rubrics", _rubric_text(report))
     notes.add_row(
         "verdicts",
         f"{report.n_verdicts} ({report.n_unscored_verdicts} unscored, {report.n_capped} lowered "
@@ -182,33 +227,41 @@ def render_judged(report: JudgedReport) -> Group:
 def judged_to_csv(report: JudgedReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["run_id", "group", "n_questions", "n_scored", "n_unscored", "n_usable",
-                     "usability_rate", "usability_low", "usability_high", "mean_score",
-                     "mean_low", "mean_high"])
+    writer.writerow(["run_id", "group", "coverage", "n_questions", "n_scored", "n_unscored",
+                     "n_answer_failed", "n_not_judged", "n_judge_failed", "n_usable",
+                     "usability_rate", "usability_low", "usability_high",
+                     "usability_among_graded", "mean_score", "mean_low", "mean_high",
+                     "rubrics"])
     for name, s in _rows(report):
         ci, mci = s.usability_ci, s.mean_score_ci
         writer.writerow([
-            report.run.run_id, name, s.n_questions, s.n_scored, s.n_unscored, s.n_usable,
-            s.usability_rate, ci.low if ci else None, ci.high if ci else None, s.mean_score,
-            mci.low if mci else None, mci.high if mci else None,
+            report.run.run_id, name, s.coverage, s.n_questions, s.n_scored, s.n_unscored,
+            s.n_answer_failed, s.n_not_judged, s.n_judge_failed, s.n_usable,
+            s.usability_rate, ci.low if ci else None, ci.high if ci else None,
+            s.usability_rate_among_scored, s.mean_score,
+            mci.low if mci else None, mci.high if mci else None, _rubric_text(report),
         ])
     return out.getvalue()
 
 
 def judged_to_markdown(report: JudgedReport) -> str:
     lines = [
-        f"| {report.grouping} | questions | usable | usability (95% CI) | mean score | unscored |",
-        "|---|---:|---:|---:|---:|---:|",
+        (f"| {report.grouping} | graded | usable | usability (95% CI) | among graded "
+         "| mean score | not graded |"),
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, s in _rows(report):
         lines.append(
-            f"| {name} | {s.n_questions} | {s.n_usable} | "
+            f"| {name} | {s.n_scored} of {s.n_questions} | {s.n_usable} | "
             f"{_pct(s.usability_rate, s.usability_ci)} | "
-            f"{_num(s.mean_score, s.mean_score_ci)} | {s.n_unscored} |"
+            f"{_pct(s.usability_rate_among_scored)} | "
+            f"{_num(s.mean_score, s.mean_score_ci)} | {_not_graded(s)} |"
         )
     lines.append("")
+    lines.append(f"{_COVERAGE_NOTE[0].upper()}{_COVERAGE_NOTE[1:]}.")
     lines.append(
-        f"Judges: {', '.join(report.judges)}. Verdicts: {report.n_verdicts} "
+        f"Judges: {', '.join(report.judges)}. Rubrics: {_rubric_text(report)}. "
+        f"Verdicts: {report.n_verdicts} "
         f"({report.n_unscored_verdicts} unscored, {report.n_capped} capped by safety)."
     )
     return "\n".join(lines) + "\n"

@@ -11,6 +11,11 @@ give the same numbers:
   scored verdict (every judge call failed or was unparseable, or it was expected but never
   judged) stays in that denominator and counts as not usable, as in Aggregate.py; it is
   reported as `n_unscored`, and `usability_rate_among_scored` gives the rate without it;
+- coverage says what the rate counts: "graded 50 of 100" (`UsabilitySummary.coverage`), and
+  why the rest is not graded: the model's answer failed (`n_answer_failed`, never sent to a
+  judge), no judge was asked yet (`n_not_judged`: `grade --limit`, a budget stop), or every
+  judge reply was unusable (`n_judge_failed`). A half-graded run whose graded answers are
+  all usable has usability 50% (LLMEval-Med's figure) and 100% among graded;
 - OP (overall performance) is usable / questions over every category: weighted by the
   number of questions, not a mean of the category rates.
 
@@ -87,6 +92,10 @@ class QuestionScore(_Model):
     mean: float | None
     #: mean >= threshold; False for an unscored question.
     usable: bool
+    #: Some judge was asked about it (a verdict exists, scored or not).
+    judged: bool = True
+    #: The model's answer failed (Answer.status is not "ok"): never sent to a judge.
+    answer_failed: bool = False
 
     @property
     def scored(self) -> bool:
@@ -103,6 +112,14 @@ class UsabilitySummary(_Model):
     n_scored: int = Field(ge=0)
     #: Questions with no scored verdict: in `n_questions`, counted as not usable.
     n_unscored: int = Field(ge=0)
+    #: Of the unscored: the model's answer failed, so no judge could grade it.
+    n_answer_failed: int = Field(0, ge=0)
+    #: Of the unscored: a good answer no judge was asked about yet (--limit, budget stop).
+    n_not_judged: int = Field(0, ge=0)
+    #: Of the unscored: judged, but no judge reply gave a score.
+    n_judge_failed: int = Field(0, ge=0)
+    #: "graded n_scored of n_questions": what `usability_rate` counts.
+    coverage: str = ""
     n_usable: int = Field(ge=0)
     #: n_usable / n_questions, as LLMEval-Med's Aggregate.py computes it.
     usability_rate: float | None
@@ -182,8 +199,12 @@ def question_scores(
     """One QuestionScore per question named by `expected` or by a verdict, first seen first."""
     category_of = _category_map(categories)
     grouped: dict[tuple[str, str, int], list[Verdict]] = {}
+    failed: set[tuple[str, str, int]] = set()
     for ref in expected:
-        grouped.setdefault((ref.run_id, ref.item_id, ref.sample), [])
+        key3 = (ref.run_id, ref.item_id, ref.sample)
+        grouped.setdefault(key3, [])
+        if getattr(ref, "status", "ok") != "ok":  # an Answer whose model call failed
+            failed.add(key3)
     seen: set[tuple[object, ...]] = set()
     for verdict in verdicts:
         key = _verdict_key(verdict)
@@ -210,6 +231,8 @@ def question_scores(
                 n_unscored_verdicts=len(group) - len(scores),
                 mean=mean,
                 usable=usable,
+                judged=bool(group),
+                answer_failed=not group and (run_id, item_id, sample) in failed,
             )
         )
     return tuple(result)
@@ -260,11 +283,17 @@ def _summary(
     means = [q.mean for q in questions if q.mean is not None]
     n, n_usable, n_scored = len(questions), sum(q.usable for q in questions), len(means)
     n_unscored_verdicts = sum(q.n_unscored_verdicts for q in questions)
+    n_answer_failed = sum(q.answer_failed for q in questions)
+    n_not_judged = sum(not q.judged and not q.answer_failed for q in questions)
     return UsabilitySummary(
         category=category,
         n_questions=n,
         n_scored=n_scored,
         n_unscored=n - n_scored,
+        n_answer_failed=n_answer_failed,
+        n_not_judged=n_not_judged,
+        n_judge_failed=n - n_scored - n_answer_failed - n_not_judged,
+        coverage=f"graded {n_scored} of {n}",
         n_usable=n_usable,
         usability_rate=n_usable / n if n else None,
         usability_ci=ci(flags),
