@@ -162,6 +162,12 @@ class McqScore(_Record):
     #: Which extraction rule matched ("answer-marker", "boxed", ...) or why none did.
     rule: str
     correct: bool
+    #: The letter read by strict extraction (explicit markers only: "Answer: C", "答案：B",
+    #: boxed, JSON, <answer> tags), reported beside the lenient `choice`. None when strict
+    #: extraction found no letter, and for scores stored before strict extraction existed.
+    strict_choice: str | None = None
+    #: The strict rule that matched or why none did; None for scores stored before it existed.
+    strict_rule: str | None = None
 
 
 # -- judging ----------------------------------------------------------------------------------

@@ -62,8 +62,8 @@ HELDOUT: list[tuple[str, dict[str, str], str | None]] = [
     ("答：B", ZH_TIME, "B"),
     # ---- lone letter on the last line
     (
-        "Sepsis with hypotension: propofol drops SVR, midazolam is slow, ketamine keeps the"
-        " sympathetic tone but etomidate is the most haemodynamically neutral.\n\nC",
+        ("Sepsis with hypotension: propofol drops SVR, midazolam is slow, ketamine keeps the"
+        " sympathetic tone but etomidate is the most haemodynamically neutral.\n\nC"),
         INDUCTION,
         "C",
     ),
@@ -100,11 +100,11 @@ HELDOUT: list[tuple[str, dict[str, str], str | None]] = [
     ("应当选择选项A。", ZH_TIME, "A"),
     ("结论：B", ZH_LYTE, "B"),
     # ---- replies that begin with the letter and a full stop
-    ("B. Ketamine maintains blood pressure through sympathetic stimulation and is preferred"
-     " in this hypotensive trauma patient.", INDUCTION, "B"),
+    (("B. Ketamine maintains blood pressure through sympathetic stimulation and is preferred"
+     " in this hypotensive trauma patient."), INDUCTION, "B"),
     ("A. This is malignant hyperthermia and requires immediate dantrolene.", ANTIDOTE, "A"),
-    ("D. The block level needed for a caesarean section is T4, but for this hip surgery T10"
-     " suffices... actually L1 is enough for the lower limb.", LEVEL, "D"),
+    (("D. The block level needed for a caesarean section is T4, but for this hip surgery T10"
+     " suffices... actually L1 is enough for the lower limb."), LEVEL, "D"),
     ("C。依托咪酯对循环影响最小，适用于休克患者。", ZH_DRUG, "C"),
     ("B．高钾血症是琥珀胆碱最严重的不良反应之一。", ZH_LYTE, "B"),
     ("C. 5 mg is the usual starting dose.", ZH_DOSE, "C"),
@@ -140,83 +140,83 @@ HELDOUT: list[tuple[str, dict[str, str], str | None]] = [
     ("六小时", ZH_TIME, "C"),
     # ---- markdown tables
     (
-        "| Option | Drug | Suitable? |\n|---|---|---|\n| A | Propofol | ✗ hypotension |\n"
+        ("| Option | Drug | Suitable? |\n|---|---|---|\n| A | Propofol | ✗ hypotension |\n"
         "| B | Ketamine | ✗ raises ICP |\n| **C** | **Etomidate** | ✓ stable |\n"
-        "| D | Midazolam | ✗ slow |\n\nConclusion: **C**",
+        "| D | Midazolam | ✗ slow |\n\nConclusion: **C**"),
         INDUCTION,
         "C",
     ),
     (
-        "| | Agent | Comment |\n|---|---|---|\n| A | Dantrolene | ✓ |\n| B | Sugammadex | ✗ |\n"
-        "| C | Naloxone | ✗ |\n| D | Flumazenil | ✗ |\n\nThe answer is dantrolene.",
+        ("| | Agent | Comment |\n|---|---|---|\n| A | Dantrolene | ✓ |\n| B | Sugammadex | ✗ |\n"
+        "| C | Naloxone | ✗ |\n| D | Flumazenil | ✗ |\n\nThe answer is dantrolene."),
         ANTIDOTE,
         "A",
     ),
     (
-        "| Choice | Value | Fits |\n|---|---|---|\n| A | 10% | no |\n| B | 25% | no |\n"
-        "| C | 50% | **yes** |\n| D | 75% | no |\n\nSo the right option is C.",
+        ("| Choice | Value | Fits |\n|---|---|---|\n| A | 10% | no |\n| B | 25% | no |\n"
+        "| C | 50% | **yes** |\n| D | 75% | no |\n\nSo the right option is C."),
         PERCENT,
         "C",
     ),
     (
-        "| 选项 | 药物 | 评价 |\n|---|---|---|\n| A | 丙泊酚 | 降压明显 |\n| B | 氯胺酮 | ✔ 维持血压 |\n"
-        "| C | 依托咪酯 | 抑制肾上腺 |\n| D | 咪达唑仑 | 起效慢 |\n\n结论：选B。",
+        ("| 选项 | 药物 | 评价 |\n|---|---|---|\n| A | 丙泊酚 | 降压明显 |\n| B | 氯胺酮 | ✔ 维持血压 |\n"
+        "| C | 依托咪酯 | 抑制肾上腺 |\n| D | 咪达唑仑 | 起效慢 |\n\n结论：选B。"),
         ZH_DRUG,
         "B",
     ),
     (
-        "| Option | Onset | Duration |\n|---|---|---|\n| A | 45 s | 8 min |\n| B | 60 s | 40 min |"
+        ("| Option | Onset | Duration |\n|---|---|---|\n| A | 45 s | 8 min |\n| B | 60 s | 40 min |"
         "\n| C | 3 min | 45 min |\n| D | 2 min | 35 min |\n\nFor RSI with contraindication to"
-        " succinylcholine, rocuronium is best.",
+        " succinylcholine, rocuronium is best."),
         RELAXANT,
         "B",
     ),
     # ---- option-by-option analyses ending in a conclusion
     (
-        "Let's go through each option.\n\nA. Propofol — reduces SVR; risky in shock.\n"
+        ("Let's go through each option.\n\nA. Propofol — reduces SVR; risky in shock.\n"
         "B. Ketamine — increases catecholamines; acceptable.\nC. Etomidate — minimal"
         " cardiovascular effects.\nD. Midazolam — hypotension at induction doses.\n\n"
-        "Given the septic shock and the need for stability, C fits best.",
+        "Given the septic shock and the need for stability, C fits best."),
         INDUCTION,
         "C",
     ),
     (
-        "A: succinylcholine causes hyperkalaemia in burns, so it is contraindicated.\n"
+        ("A: succinylcholine causes hyperkalaemia in burns, so it is contraindicated.\n"
         "B: rocuronium is fine.\nC: cisatracurium is fine.\nD: vecuronium is fine.\n\n"
-        "So A is the contraindication.",
+        "So A is the contraindication."),
         RELAXANT,
         "A",
     ),
     (
-        "Option A (dantrolene) treats MH. Option B reverses rocuronium. Option C reverses"
+        ("Option A (dantrolene) treats MH. Option B reverses rocuronium. Option C reverses"
         " opioids. Option D reverses benzodiazepines. The patient is apnoeic after"
-        " fentanyl, so the one we need is C.",
+        " fentanyl, so the one we need is C."),
         ANTIDOTE,
         "C",
     ),
     (
-        "- A is wrong: too low.\n- B is wrong: standard but not for this patient.\n"
-        "- C is wrong: too high.\n- D is right: obese patients need total body weight.\n",
+        ("- A is wrong: too low.\n- B is wrong: standard but not for this patient.\n"
+        "- C is wrong: too high.\n- D is right: obese patients need total body weight.\n"),
         DOSE,
         "D",
     ),
     (
-        "A is incorrect because the median nerve supplies the thenar muscles. B is incorrect,"
+        ("A is incorrect because the median nerve supplies the thenar muscles. B is incorrect,"
         " the ulnar nerve gives the claw hand. D is incorrect. E is incorrect. So C, the"
-        " radial nerve, explains the wrist drop.",
+        " radial nerve, explains the wrist drop."),
         NERVE,
         "C",
     ),
     (
-        "Analysis:\n1. Option A: 2 hours is for clear fluids.\n2. Option B: 6 hours for a"
+        ("Analysis:\n1. Option A: 2 hours is for clear fluids.\n2. Option B: 6 hours for a"
         " light meal.\n3. Option C: 8 hours for fatty food.\n4. Option D: not required.\n\n"
-        "The patient had a light breakfast, so B.",
+        "The patient had a light breakfast, so B."),
         HOURS,
         "B",
     ),
     (
-        "逐项分析：\nA. 丙泊酚：可致低血压。\nB. 氯胺酮：升高颅内压。\nC. 依托咪酯：循环稳定。\n"
-        "D. 咪达唑仑：起效慢。\n\n因此选C。",
+        ("逐项分析：\nA. 丙泊酚：可致低血压。\nB. 氯胺酮：升高颅内压。\nC. 依托咪酯：循环稳定。\n"
+        "D. 咪达唑仑：起效慢。\n\n因此选C。"),
         ZH_DRUG,
         "C",
     ),
@@ -231,8 +231,8 @@ HELDOUT: list[tuple[str, dict[str, str], str | None]] = [
         "D",
     ),
     (
-        "A. 血压下降——常见；B. 心率增快——少见；C. 呼吸抑制——最危险；D. 恶心呕吐——常见；"
-        "E. 瘙痒——最常见。题目问最常见的不良反应，故E最符合。",
+        ("A. 血压下降——常见；B. 心率增快——少见；C. 呼吸抑制——最危险；D. 恶心呕吐——常见；"
+        "E. 瘙痒——最常见。题目问最常见的不良反应，故E最符合。"),
         ZH_SIGN,
         "E",
     ),
@@ -252,8 +252,8 @@ HELDOUT: list[tuple[str, dict[str, str], str | None]] = [
      NERVE, "B"),
     ("Initially I thought A, but actually D is correct.", SIGN, "D"),
     # ---- think blocks
-    ("<think>\nThe patient has burns... succinylcholine is out. Rocuronium seems best.\n</think>"
-     "\n\nThe answer is B.", RELAXANT, "B"),
+    (("<think>\nThe patient has burns... succinylcholine is out. Rocuronium seems best.\n</think>"
+     "\n\nThe answer is B."), RELAXANT, "B"),
     ("<think>Maybe A? No, C.</think>\nC", INDUCTION, "C"),
     ("<think>\n嗯，琥珀胆碱会导致高钾。\n</think>\n\n答案：B", ZH_LYTE, "B"),
     ("<think>Let me consider the percentages carefully</think>\n\n**Answer: (B) 25%**",
@@ -308,8 +308,8 @@ HELDOUT: list[tuple[str, dict[str, str], str | None]] = [
     ("故答案为D。", ZH_DOSE, "D"),
     ("本题正确答案是：B", ZH_TIME, "B"),
     ("E is the correct answer: the axillary nerve.", NERVE, "E"),
-    ("Option A — succinylcholine — is contraindicated here, so the answer is the one that is"
-     " safe and fast: B.", RELAXANT, "B"),
+    (("Option A — succinylcholine — is contraindicated here, so the answer is the one that is"
+     " safe and fast: B."), RELAXANT, "B"),
     ("The correct answer is C. Cisatracurium is organ-independent.", RELAXANT, "C"),
     ("Answer: D\nExplanation: Flumazenil reverses benzodiazepines.", ANTIDOTE, "D"),
     ("Final answer: (C) 50%", PERCENT, "C"),
@@ -368,8 +368,8 @@ HELDOUT: list[tuple[str, dict[str, str], str | None]] = [
     ("排除A。", ZH_LYTE, None),
     ("The answer is not D.", RELAXANT, None),
     ("It depends on the clinical context and the patient's comorbidities.", ANTIDOTE, None),
-    ("Let me analyse each option.\n\nA. Propofol: causes hypotension.\nB. Ketamine: raises"
-     " blood pressure.\nC. Etomidate: adrenal suppression.", INDUCTION, None),
+    (("Let me analyse each option.\n\nA. Propofol: causes hypotension.\nB. Ketamine: raises"
+     " blood pressure.\nC. Etomidate: adrenal suppression."), INDUCTION, None),
     ("这道题需要结合患者的具体情况分析。", ZH_SIGN, None),
     ("Neither propofol nor midazolam is ideal here.", INDUCTION, None),
 ]

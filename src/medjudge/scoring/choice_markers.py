@@ -1,0 +1,350 @@
+"""Where a reply states its answer: markers, conclusions, tags, boxes, JSON and hedges.
+
+Each finder yields `Candidate`s: the letters written after (or before) a marker and where.
+`pick` chooses the one that decides. Explicit markers ("Answer: C", "答案：B", ``\\boxed``,
+JSON, ``<answer>``) beat weaker conclusions ("D is correct", "Therefore, D.", "最可能的是D"),
+the last one winning; a later weak conclusion wins only after a self-correction cue
+("wait", "actually", "不对", "更正").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+
+from medjudge.scoring.choice_letters import Candidate, Rule, letters_at
+from medjudge.scoring.option_match import canon
+
+__all__ = ["CONCLUSION_PHRASES", "candidates", "pick"]
+
+_EN_MARKER = re.compile(
+    r"""
+    \b(?=[abcfmrs])                                     # fast reject: no marker starts here
+    (?<!incorrect\s)(?<!wrong\s)(?<!each\s)(?<!every\s)(?<!other\s)(?<!possible\s)
+    (?:
+        answers?(?:\s+to\s+(?:this|the)\s+question)?    # "answer", "answer to this question"
+        (?:\s+(?:choice|option|letter))?(?:\s+here)?    # "answer choice", "answer here"
+        \s*(?:
+            (?:is|are|would\s+be|will\s+be|should\s+be|must\s+be|could\s+be|might\s+be|may\s+be|=)
+            (?:\s+(?:therefore|thus|clearly|probably|likely|most\s+likely|definitely|indeed
+                    |actually|then|still|now|simply|either))*  # "the answer is therefore D"
+            \s*:?
+          | [:\-—=→]                                    # "Answer: C", "Answer - C", "answer → B"
+          | [ \t]*\n                                    # "## Final answer" with the letter below
+        )
+      | correct\s*:                                     # "Correct: C"
+      | (?:correct|right|best|final|most\s+appropriate|most\s+likely)\s+
+        (?:option|choice|response|selection)\s*       # "the correct option is D"
+        (?:is|would\s+be|will\s+be|should\s+be|=|:)
+      | (?:ans|final|response|conclusion|my\s+(?:answer|pick|choice|selection)
+          |(?:selected|chosen)\s+(?:option|answer|choice))
+        \s*(?:[:\-—=→]|\.(?=\s*\(?[A-Z]\b))             # "Ans: D", "Ans. B", "My pick: B"
+    )
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+_ZH_MARKER = re.compile(
+    r"""
+    (?:
+        答案\s*(?:选项)?\s*(?:应该?|应当|可能|也许)?\s*(?:是|为|选择?)?\s*(?:选项)?  # 答案：B / 答案应选B
+      | 正确的?(?:选项|选择)\s*(?:应该?)?\s*(?:是|为)?         # 正确选项为B
+      | (?<!不)(?<!不应)(?<!不应该)(?<!不能)(?<!不该)(?<!不会)
+        选(?!项)(?!择题)(?:择)?\s*(?:是|为)?\s*(?:选项)?       # 故选D / 应选择选项A (not 不选A)
+      | (?:即为?|即是|应为|就是)\s*选项                        # 即为选项A
+      | (?:更正|修正|改)\s*(?:答案)?\s*(?:为|成)\s*(?:选项)?     # 更正为C
+      | (?:结论|最终选择)\s*(?::|是|为)                         # 结论：B
+      | (?<![\u4e00-\u9fff])答\s*:                          # 答：C
+    )
+    """,
+    re.VERBOSE,
+)
+
+_ZH_CONCLUSION = re.compile(
+    r"""
+    最(?:有)?(?:可能|佳|合适|恰当|符合)的?(?:答案|选项|选择)?\s*(?:是|为)   # 最可能的是D / 最佳选择是C
+  | 正确的\s*(?:是|为)                                    # 正确的是D
+  | (?:应该|应当)\s*(?:是|为)                             # 应该是D (after 不对: a correction)
+    """,
+    re.VERBOSE,
+)
+
+_NEGATION = re.compile(
+    r"""
+    \b(?i:not)\s+(?:(?i:option|choice)\s+)?(?:\(\s*[A-Za-z]\s*\)|[A-Z])(?![\w'’-])  # "not A"
+    \s*[,;:.]?\s*
+    (?:
+        (?i:but|rather|instead)\b[\s,]*                 # "not A but D"
+        (?:(?i:it|this|that)(?i:'s|\s+is|\s+must\s+be|\s+should\s+be)\s+)?
+      | (?i:it|this|that)(?i:'s|\s+is|\s+must\s+be|\s+should\s+be)\s+  # "not A; it is D"
+    )
+  | (?:不是|并非|而非)\s*(?:选项)?\s*[A-Za-z]\s*(?:选项|项)?\s*[,;。]?\s*   # 不是A，
+    (?:而是|应该?是|应该?选)                             # 而是D
+    """,
+    re.VERBOSE,
+)
+
+#: "It's D, not A": the letter comes first.
+_NEGATION_AFTER = re.compile(
+    r"""
+    \b(?i:it'?s|it\s+is|this\s+is)\s+
+    (?P<letters>(?:(?i:option|choice)\s+)?(?:\(\s*[A-Za-z]\s*\)|[A-Z]))
+    \s*,?\s*(?i:and\s+)?(?i:not)\s+(?:(?i:option|choice)\s+)?(?:\(\s*[A-Za-z]\s*\)|[A-Z])\b
+    """,
+    re.VERBOSE,
+)
+
+_LETTER_FIRST = re.compile(
+    r"""
+    (?<![\w'’-])
+    (?P<letters>(?:(?i:option|choice)\s+)?\(?[A-Za-z]\)?)      # "D", "(d)", "Option D"
+    \s+(?:
+        (?i:is|would\s+be|seems\s+to\s+be|appears\s+to\s+be|remains)\s+
+        (?i:the\s+)?(?i:only\s+)?
+        (?i:(?:most\s+)?(?:correct|right|best|appropriate)      # "D is (the most) correct"
+          | (?:most\s+likely|final)\s+(?:answer|option|choice)  # "D is the most likely answer"
+          | answer | best\s+fit)                                # "D is the answer"
+      | (?i:fits|matches)(?:\s+(?!best)[\w-]+){0,3}\s+(?i:best)  # "B fits the scenario best"
+    )
+    (?![\w-])
+    """,
+    re.VERBOSE,
+)
+
+#: "A and C are correct": several letters, so several answers.
+_LETTERS_ARE = re.compile(
+    r"""
+    (?<![\w'’-])
+    (?P<letters>(?:(?i:options?|choices?)\s+)?\(?[A-Za-z]\)?
+        (?:\s*(?:,|&|(?i:and|or))\s*(?:(?i:option|choice)\s+)?\(?[A-Za-z]\)?)+)  # "A and C"
+    \s+(?i:are|would\s+be)\s+(?i:both\s+|all\s+)?(?i:correct|right|true|the\s+answers?)
+    """,
+    re.VERBOSE,
+)
+
+#: "So A is the contraindication", "Thus B is the drug of choice."
+_SO_LETTER = re.compile(
+    r"""
+    \b(?i:so|therefore|thus|hence)\s*,?\s*
+    (?P<letters>(?:(?i:option|choice)\s+)?\(?[A-Z]\)?)
+    \s+(?i:is|would\s+be|must\s+be)\s+(?i:the)\s+[\w-]+(?:\s+[\w-]+){0,3}?
+    (?=\s*(?:[.!;\n]|$))                                         # ends the sentence
+    """,
+    re.VERBOSE,
+)
+
+_ZH_LETTER_FIRST = re.compile(
+    r"""
+    (?<![A-Za-z])
+    (?P<letters>[A-Za-z](?:\s*[、,和与及]\s*[A-Za-z])*)   # B / A、C
+    \s*(?:选项|项)?\s*(?:是|为)?\s*最?                     # 选项 / 项 / 是
+    (?:正确|对的|最佳|合适|恰当|符合)                        # 正确 (不正确 never matches)
+    """,
+    re.VERBOSE,
+)
+
+_THEREFORE = re.compile(
+    r"""
+    \b(?i:therefore|thus|hence|so|consequently|in\s+conclusion|in\s+summary|overall)\b
+    \s*,?\s*(?:(?i:it'?s|it\s+is)\s+)?                  # "Therefore, D." / "So it's D."
+  | \b(?i:it'?s|it\s+is)\s+(?:(?i:actually|really|clearly)\s+)?  # "It's D." / "it's actually C"
+  | \bI\s+(?i:think|believe)\s+(?:(?i:it'?s|it\s+is)\s+)?  # "I think C."
+  | \b(?i:it|this)\s+(?i:must|should|has\s+to|would)\s+be\s+  # "It must be B, since…"
+  | \S[ \t]*:(?=[ \t]*\(?[A-Z]\)?[ \t]*(?:[.!。]|$))      # "…safe and fast: B."
+    """,
+    re.VERBOSE | re.MULTILINE,
+)
+_SENTENCE_END = re.compile(r"\s*(?:[.!;,)。，；]|$)", re.MULTILINE)
+
+_CHOOSE = re.compile(
+    r"""
+    \b(?:I|[Ww]e)(?i:\s+would|\s+will|'d|'ll|\s+should|\s+can|\s+must)?\s+
+    (?i:choose|select|pick|go\s+with|opt\s+for)\s+             # "I'd go with D", "we pick D"
+  | (?:^|(?<=[.!?]\s))(?i:go\s+with)\s+                      # "Go with A - propofol."
+  | \b(?i:my\s+(?:final\s+)?(?:choice|pick|selection|answer)\s+(?:is|would\s+be))\s*:?
+                                                               # "my choice is D"
+  | \b(?i:corresponds\s+to|matches)\s+(?=(?i:option|choice))  # "corresponds to option B"
+  | \b(?i:that|this)(?i:'s|\s+is|\s+would\s+be)\s+(?=(?i:option|choice)\b)  # "that is option D"
+  | \b(?i:leaves|leaving)\s+(?=\S+\s+as\b)                   # "That leaves B as the correct choice"
+  | \b(?i:only)\s+(?=\S+\s+(?i:remains)\b)                   # "Only C remains."
+  | \b(?i:the\s+(?:exception|odd\s+one\s+out|outlier|culprit))\s+(?i:here\s+)?(?i:is)\s+
+                                                               # "The exception is A"
+  | \b(?i:the\s+one)\s+(?:(?i:that|which)\s+)?(?:(?i:is|does|was)\s+)?(?i:not|n't)\s+
+    [\w-]+(?:\s+[\w-]+){0,3}?\s+(?i:is)\s+                   # "the one not included is B"
+  | \b(?i:the\s+one)\s+(?i:we|you|I)\s+[\w-]+(?:\s+[\w-]+){0,2}?\s+(?i:is)\s+
+                                                               # "the one we need is C"
+    """,
+    re.VERBOSE | re.MULTILINE,
+)
+
+_HEDGE = re.compile(
+    r"""
+    \b(?i:either)\s+(?:(?i:option)\s+)?\(?(?P<a>[A-Z])\)?\s*,?\s*(?i:or)\s+
+        (?:(?i:option)\s+)?\(?(?P<b>[A-Z])\)?(?![\w'’-])             # "either B or C"
+  | (?<![\w'’-])\(?(?P<c>[A-Z])\)?\s*,?\s*(?i:or)\s+(?i:maybe|perhaps|possibly)\s+
+        \(?(?P<d>[A-Z])\)?(?![\w'’-])                                 # "B or maybe C"
+  | \b(?i:probably|likely|maybe|perhaps|possibly)\s+\(?(?P<e>[A-Z])\)?\s*[,;]?\s*(?i:but)\s+
+        (?:(?i:option)\s+)?\(?(?P<f>[A-Z])\)?\s+(?i:is|could|might|may)\s+(?i:also\s+)?
+        (?i:be\s+)?(?i:possible|right|correct|plausible|reasonable)  # "probably A, but D is possible"
+  | \b(?i:can'?t|cannot|could\s+not|couldn'?t)\s+(?i:decide|choose)\s+(?i:between)\s+
+        \(?(?P<g>[A-Z])\)?\s+(?i:and|or)\s+\(?(?P<h>[A-Z])\)?(?![\w'’-])  # "can't decide: A or C"
+  | \b(?i:both)\s+\(?(?P<i>[A-Z])\)?\s+(?i:and)\s+\(?(?P<j>[A-Z])\)?\s+
+        (?i:could|might|may|seem|are\s+plausible)                     # "Both B and C could be"
+  | 可能是\s*(?P<k>[A-Z])\s*[,，]?\s*(?:也|或)可能是\s*(?P<l>[A-Z])     # 可能是B，也可能是C
+    """,
+    re.VERBOSE,
+)
+
+_BOXED = re.compile(
+    r"""
+    \\boxed\s*\{
+    (?P<body>(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*)      # content, two levels of braces
+    \}
+    """,
+    re.VERBOSE,
+)
+_LATEX_WRAP = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mathit|rm|bf)\s*|[{}$]|\\ ")
+
+_TAG = re.compile(
+    r"""
+    <\s*(?:answer|final_answer|final)\s*>                # <answer>
+    (?P<body>[^<]{0,300})                               # its content
+    <\s*/\s*(?:answer|final_answer|final)\s*>           # </answer>
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+_JSON = re.compile(
+    r"""
+    ["'](?:(?:final|correct)[_ ]?)?(?:answer|choice|option)["']   # "answer", "final_answer"
+    \s*:\s*
+    (?:
+        "(?P<dq>[^"\n]{0,300})"                         # "B" / "B. Propofol"
+      | '(?P<sq>[^'\n]{0,300})'                         # 'B'
+      | \[(?P<arr>[^\]\n]{0,300})\]                     # ["A", "C"]
+      | (?P<raw>[A-Za-z])\b                             # unquoted B
+    )
+  | ["'](?:正确)?(?:答案|选项)["']\s*:\s*"(?P<zh>[^"\n]{0,300})"  # {"答案": "B"}
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+_CORRECTION = re.compile(
+    r"""
+    \b(?:wait|actually|on\s+second\s+thought|correction|scratch\s+that|I\s+was\s+wrong
+       |I\s+made\s+a\s+mistake|let\s+me\s+reconsider)\b  # English self-corrections
+  | 不对|等等|更正|纠正|修正|其实|重新考虑|再想                 # Chinese self-corrections
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+#: Phrases after which a reply states its answer, also in an option's words ("Answer: T4").
+CONCLUSION_PHRASES: tuple[re.Pattern[str], ...] = (_EN_MARKER, _ZH_MARKER, _THEREFORE, _CHOOSE)
+
+
+def _find(
+    regex: re.Pattern[str], rule: Rule, text: str, keys: frozenset[str], must_end: bool
+) -> Iterator[Candidate]:
+    """Letters right after each match, or in its group `letters` ("D is correct")."""
+    before = "letters" in regex.groupindex
+    for m in regex.finditer(text):
+        parsed = letters_at(text, m.start("letters") if before else m.end(), keys)
+        if parsed is None or (before and text[parsed[1] : m.end("letters")].strip()):
+            continue
+        if not must_end or _SENTENCE_END.match(text, parsed[1]):
+            end = parsed[1] if not before else m.end("letters")
+            yield Candidate(m.start(), end, rule, parsed[0])
+
+
+def _hedges(text: str, keys: frozenset[str]) -> Iterator[Candidate]:
+    for m in _HEDGE.finditer(text):
+        letters = tuple(dict.fromkeys(g for g in m.groups() if g))
+        if len(letters) > 1 and set(letters) <= keys:
+            yield Candidate(m.start(), m.end(), "hedge", letters)
+
+
+def _fragment(
+    frag: str, keys: frozenset[str], options: Mapping[str, str]
+) -> tuple[tuple[str, ...], int]:
+    """Letters in a boxed, tagged or JSON value ("B", "B. Propofol" or an option's text),
+    and where the letters end in `frag` (-1 when the value is an option's text)."""
+    lead = len(frag) - len(frag.lstrip(" \t\n'\""))
+    parsed = letters_at(frag, lead, keys)
+    if parsed:
+        return parsed
+    said = canon(frag.strip(" \t\n'\""))
+    found = tuple(k for k, t in options.items() if said and canon(t) == said)[:1]
+    return found, -1
+
+
+def _boxed(text: str, keys: frozenset[str], options: Mapping[str, str]) -> Iterator[Candidate]:
+    for m in _BOXED.finditer(text):
+        letters, _ = _fragment(_LATEX_WRAP.sub("", m["body"]), keys, options)
+        if letters:
+            yield Candidate(m.start(), m.end(), "boxed", letters)
+
+
+def _tags(text: str, keys: frozenset[str], options: Mapping[str, str]) -> Iterator[Candidate]:
+    """<answer>C</answer>; the candidate ends after the letter, so what follows is checked."""
+    for m in _TAG.finditer(text):
+        letters, end = _fragment(m["body"], keys, options)
+        if letters:
+            stop = m.start("body") + end if end >= 0 else m.end()
+            yield Candidate(m.start(), stop, "answer-tag", letters)
+
+
+def _json(text: str, keys: frozenset[str], options: Mapping[str, str]) -> Iterator[Candidate]:
+    for m in _JSON.finditer(text):
+        if m["arr"] is not None:
+            parts = [_fragment(p, keys, options)[0] for p in m["arr"].split(",")]
+            letters = tuple(dict.fromkeys(x for p in parts for x in p))
+        else:
+            value = m["dq"] or m["sq"] or m["raw"] or m["zh"] or ""
+            letters = _fragment(value, keys, options)[0]
+        if letters:
+            yield Candidate(m.start(), m.end(), "json", letters)
+
+
+#: (pattern, rule, the letter must end its sentence, needs Chinese text); strict ones first.
+_FINDERS: tuple[tuple[re.Pattern[str], Rule, bool, bool], ...] = (
+    (_EN_MARKER, "answer-marker", False, False),
+    (_ZH_MARKER, "zh-marker", False, True),
+    (_NEGATION, "negation", False, False),
+    (_NEGATION_AFTER, "negation", False, False),
+    (_LETTER_FIRST, "conclusion", False, False),
+    (_LETTERS_ARE, "conclusion", False, False),
+    (_SO_LETTER, "conclusion", False, False),
+    (_ZH_LETTER_FIRST, "conclusion", False, True),
+    (_ZH_CONCLUSION, "conclusion", False, True),
+    (_THEREFORE, "conclusion", True, False),
+    (_CHOOSE, "conclusion", False, False),
+)
+
+
+def candidates(
+    text: str, keys: frozenset[str], options: Mapping[str, str], strict: bool
+) -> list[Candidate]:
+    """Every place `text` states letters; with `strict`, explicit markers only."""
+    chinese = _CJK.search(text) is not None
+    found = [*_boxed(text, keys, options), *_json(text, keys, options)]
+    found += _tags(text, keys, options)
+    found += _hedges(text, keys)
+    for regex, rule, must_end, needs_chinese in _FINDERS[: 2 if strict else None]:
+        if chinese or not needs_chinese:
+            found += _find(regex, rule, text, keys, must_end)
+    return found
+
+
+def pick(found: list[Candidate], text: str) -> Candidate | None:
+    """The last strong conclusion; a later weak one wins only after a self-correction cue."""
+    strong = [c for c in found if c.strong]
+    weak = sorted((c for c in found if not c.strong), key=lambda c: (c.start, c.end))
+    if not strong:
+        return weak[-1] if weak else None
+    last = max(strong, key=lambda c: (c.start, c.end))
+    corrected = [
+        c for c in weak if c.start >= last.end and _CORRECTION.search(text, last.end, c.end)
+    ]
+    return corrected[-1] if corrected else last
+

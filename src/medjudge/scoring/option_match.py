@@ -1,0 +1,240 @@
+"""Reading an answer given as an option's content rather than its letter.
+
+A reply may state the option ("Etomidate", "the ulnar nerve"), the value it holds in other
+words ("six hours" for "6 hours", "25 percent" for "25%", "10mg" for "10 mg", "六小时" for
+"6小时"), or all its words in another order ("hyperthermia with rigidity" for
+"Hyperthermia and rigidity"). Each counts only when exactly one option matches and the
+sentence that states it rejects nothing ("not propofol", "排除A").
+
+The same comparison finds contradictions: "Answer: B (propofol)" when B is not propofol.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+
+from medjudge.scoring.choice_letters import Candidate
+
+__all__ = [
+    "canon",
+    "contradicts",
+    "only_option",
+    "option_conclusions",
+    "paraphrased_option",
+    "value_letters",
+]
+
+_EN_NUMBERS = {
+    word: str(n)
+    for n, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve".split()  # noqa: SIM905
+    )
+} | {"fifteen": "15", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50",
+     "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100"}
+_EN_NUMBER = re.compile(r"\b(" + "|".join(_EN_NUMBERS) + r")\b")
+_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9}
+_ZH_NUMBER = re.compile(
+    r"""
+    (?P<tens>[一二三四五六七八九])?十(?P<ones>[一二三四五六七八九])?  # 十 / 二十 / 十二 / 二十四
+  | (?P<digit>[零一二两三四五六七八九])(?=小时|分钟|天|周|个月|年|毫克|次|岁|%)  # 六小时
+    """,
+    re.VERBOSE,
+)
+_UNITS = re.compile(
+    r"""
+    (?P<n>\d)\s*
+    (?:
+        (?P<h>hours?|hrs?|h\b|小时)                      # 6 hours / 6 h / 6小时
+      | (?P<min>minutes?|mins?\b|分钟)                   # 10 minutes / 10 min
+      | (?P<d>days?\b|天)                                # 3 days / 3天
+      | (?P<pct>%|percent\b|per\s+cent\b)                # 25% / 25 percent
+      | (?P<mcg>μg|µg|ug\b|mcg\b|micrograms?\b|微克)     # 5 mcg / 5 μg
+      | (?P<mg>mg\b|milligrams?\b|毫克)                  # 10 mg / 10 milligrams
+      | (?P<other>(?=[a-z/]))                            # 1 mg/kg: drop the space
+    )
+    """,
+    re.VERBOSE,
+)
+_UNIT_NAMES = ("h", "min", "d", "pct", "mcg", "mg")
+
+
+def _zh_number(m: re.Match[str]) -> str:
+    if m["digit"]:
+        return str(_ZH_DIGITS[m["digit"]])
+    tens = _ZH_DIGITS[m["tens"]] if m["tens"] else 1
+    ones = _ZH_DIGITS[m["ones"]] if m["ones"] else 0
+    return str(10 * tens + ones)
+
+
+def _unit(m: re.Match[str]) -> str:
+    unit = next((name for name in _UNIT_NAMES if m[name] is not None), "")
+    return m["n"] + ("%" if unit == "pct" else unit)
+
+
+def canon(text: str) -> str:
+    """Text to compare with an option: casefolded, numbers in digits, units in one spelling."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _EN_NUMBER.sub(lambda m: _EN_NUMBERS[m[1]], text)
+    text = _ZH_NUMBER.sub(_zh_number, text)
+    text = _UNITS.sub(_unit, text)
+    return " ".join(text.split()).strip(" .。,，;；:：!！()")
+
+
+#: A sentence that rejects something: an option quoted in it is not the answer.
+_NEGATIVE = re.compile(
+    r"""
+    \b(?:not|no|isn't|cannot|can't|never|except|incorrect|wrong|false|neither|nor
+       |contraindicated|avoid(?:ed)?|exclude[ds]?|rule[ds]?\s+out
+       |rather\s+than|instead\s+of)\b                  # English negations
+  | 不是|并非|而非|不选|排除|错误|不正确|禁忌|禁用|不宜|避免   # Chinese negations
+    """,
+    re.VERBOSE,
+)
+_SENTENCE_STOP = re.compile(r"[.!?;。！？；\n]")
+
+
+def _whole(hay: str, s: int, e: int) -> bool:
+    """True when hay[s:e] is not part of a longer ASCII word or number ("2" in "2.5")."""
+    before = hay[max(0, s - 2) : s].rjust(2)
+    after = hay[e : e + 2].ljust(2)
+    if (before[1].isascii() and before[1].isalnum()) or (after[0].isascii() and after[0].isalnum()):
+        return False
+    if before[1] in ".," and before[0].isdigit():  # "2" in "2.5"
+        return False
+    return not (after[0] in "./" and after[1].isascii() and after[1].isalnum())  # "5mg/kg"
+
+
+def _sentence(hay: str, s: int, e: int) -> str:
+    stops = [x.end() for x in _SENTENCE_STOP.finditer(hay, max(0, s - 300), s)]
+    stop = _SENTENCE_STOP.search(hay, e)
+    return hay[stops[-1] if stops else max(0, s - 300) : stop.start() if stop else len(hay)]
+
+
+def _mentions(hay: str, needle: str) -> bool:
+    """True when `needle` occurs in `hay` as whole words, in a sentence that rejects nothing."""
+    s = -1
+    while (s := hay.find(needle, s + 1)) >= 0:
+        e = s + len(needle)
+        if _whole(hay, s, e) and not _NEGATIVE.search(_sentence(hay, s, e)):
+            return True
+    return False
+
+
+def _usable(text: str) -> bool:
+    """Long enough to be told apart from ordinary words ("T4", "5mg", "肝素", "Propofol")."""
+    return len(text) >= 3 or (len(text) == 2 and (not text.isascii() or not text.isalpha()))
+
+
+def only_option(hay: str, options: Mapping[str, str]) -> str | None:
+    """The one option whose text (or value) `hay` states; None for none or several."""
+    hay = canon(hay)
+    texts = {k: canon(t) for k, t in options.items()}
+    usable = {k: t for k, t in texts.items() if _usable(t)}
+    hits = {k for k, t in usable.items() if _mentions(hay, t)}
+    # "Hepatitis B and C" quoted also contains "Hepatitis B": keep the longer option.
+    hits = {k for k in hits if not any(k != o and usable[k] in usable[o] for o in hits)}
+    return next(iter(hits)) if len(hits) == 1 else None
+
+
+_STOPWORDS = frozenset("and or with of the a an in to on at by for".split())  # noqa: SIM905
+_WORD = re.compile(r"[a-z0-9%/]+|[\u4e00-\u9fff]+")
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(canon(text)) if w not in _STOPWORDS and len(w) >= 3]
+
+
+def paraphrased_option(hay: str, options: Mapping[str, str]) -> str | None:
+    """The one option of two or more content words all stated in one sentence of `hay`."""
+    hay = canon(hay)
+    sentences = [s for s in _SENTENCE_STOP.split(hay) if not _NEGATIVE.search(s)]
+    said = [set(_WORD.findall(s)) for s in sentences]
+    hits = set()
+    for key, text in options.items():
+        words = _content_words(text)
+        if len(words) < 2:
+            continue
+        for found in said:
+            if all(w in found or w + "s" in found or w.rstrip("s") in found for w in words):
+                hits.add(key)
+    return next(iter(hits)) if len(hits) == 1 else None
+
+
+def contradicts(text: str, end: int, letter: str, options: Mapping[str, str]) -> bool:
+    """True when the words right after a letter quote another option ("B (propofol)")."""
+    m = _QUOTED.match(text, end)
+    if m is None or not m["frag"].strip():
+        return False
+    said = canon(m["frag"])
+    own = canon(options.get(letter, ""))
+    if not said or said == own:
+        return False
+    return any(k != letter and canon(t) == said for k, t in options.items())
+
+
+_QUOTED = re.compile(
+    r"""
+    [ \t]*[.:\-—–(),=]*[ \t]*                          # "B (", "C. ", "D - ", "C) ", "C, "
+    (?P<frag>[^\n;,。，；()]{1,80}?)                     # the words quoted after the letter
+    [ \t]*(?:\.(?=\s|$)|[\n;,。，；)]|$)                  # up to the end of that phrase
+    """,
+    re.VERBOSE,
+)
+
+_VALUE_LETTER = re.compile(
+    r"""
+    (?P<pre>[^\s()][^()\n]{0,60}?)[ \t]*                # the value: "1 mg/kg", "依托咪酯"
+    (?:
+        \([ \t]*(?:(?i:option|choice)[ \t]*|选项)?(?P<wrapped>[A-Z])[ \t]*\)  # "(option B)", "(C)"
+      | ,[ \t]*(?i:option|choice)[ \t]+(?P<named>[A-Z])[ \t]*,                # ", option B,"
+    )
+    """,
+    re.VERBOSE,
+)
+
+
+def value_letters(text: str, options: Mapping[str, str]) -> Iterator[Candidate]:
+    """"… 40 mg (option C)": a letter in parentheses after a value, when it is the only one.
+
+    Several different such letters are a listing ("propofol (A), ketamine (B)"), not an answer.
+    """
+    found = []
+    for m in _VALUE_LETTER.finditer(text):
+        letter = m["wrapped"] or m["named"]
+        if letter not in options or _NEGATIVE.search(_sentence(text, m.start(), m.end())):
+            continue
+        pre = canon(m["pre"])
+        if pre.endswith(tuple(canon(t) for k, t in options.items() if k != letter and t)):
+            continue  # "Option A (dantrolene)"-like listings name another option's text
+        found.append(Candidate(m.start("pre"), m.end(), "value-letter", (letter,)))
+    if len({c.letters for c in found}) == 1:
+        yield found[-1]
+
+
+_OPTION_CONCLUSION = re.compile(
+    r"""
+    \s*(?:would\s+be|is)\s+(?:the\s+)?(?:most\s+)?
+    (?:best|preferred|correct|right|appropriate|answer|ideal|indicated
+      |(?:drug|agent|treatment)\s+of\s+choice)\b          # "rocuronium is best"
+  | \s*(?:最合适|最佳|最恰当|正确|最符合)                   # "氯胺酮最合适"
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+def option_conclusions(text: str, options: Mapping[str, str]) -> Iterator[Candidate]:
+    """"Rocuronium is best", "氯胺酮最合适": an option's text followed by a conclusion."""
+    lowered = unicodedata.normalize("NFKC", text).casefold()
+    for key, option in options.items():
+        needle = unicodedata.normalize("NFKC", option).casefold().strip()
+        if not _usable(needle):
+            continue
+        s = -1
+        while (s := lowered.find(needle, s + 1)) >= 0:
+            e = s + len(needle)
+            concludes = _whole(lowered, s, e) and _OPTION_CONCLUSION.match(lowered, e)
+            if concludes and not _NEGATIVE.search(_sentence(lowered, s, e)):
+                yield Candidate(s, e, "option-text", (key,))
