@@ -27,13 +27,17 @@ def score(
     with Store(store) as db:
         run_ids = run or [r.run_id for r in db.runs()]
         summaries = [score_mcq_run(db, run_id) for run_id in run_ids]
-    table = Table(title="MCQ scoring")
-    for column in ("run", "scored", "correct", "accuracy", "unanswered", "failed answers"):
+    table = Table(title="MCQ scoring (strict: explicit answer markers only)")
+    columns = (
+        "run", "scored", "correct", "accuracy", "strict accuracy", "unanswered",
+        "strict unanswered", "failed answers",
+    )
+    for column in columns:
         table.add_column(column, justify="right" if column != "run" else "left")
     for s in (s for s in summaries if s.scored):  # runs with no MCQ (open items) stay out
-        accuracy = f"{s.correct / s.scored:.1%}" if s.scored else "—"
         table.add_row(
-            s.run_id, str(s.scored), str(s.correct), accuracy, str(s.unanswered),
+            s.run_id, str(s.scored), str(s.correct), f"{s.correct / s.scored:.1%}",
+            f"{s.strict_correct / s.scored:.1%}", str(s.unanswered), str(s.strict_unanswered),
             str(s.failed_answers),
         )
     console.print(table)

@@ -3,8 +3,9 @@
 `build_accuracy_table` turns scored items (`McqResult`) into an `AccuracyTable`: one row per
 language (en, zh, and "all" when both are present), one column per level (System 1,
 System 1.x, System 2, then "Total"). Each cell holds the number of items, the accuracy of
-the first sample with a percentile-bootstrap CI over items, the unanswered rate, the failed
-answers, and with N > 1 samples the majority-vote accuracy (+ CI) and the mean per-sample
+the first sample with a percentile-bootstrap CI over items, the same for strict extraction
+(explicit markers only, `medjudge.scoring.mcq.strict_choice`) beside it, the unanswered rate,
+the failed answers, and with N > 1 samples the majority-vote accuracy (+ CI) and the mean per-sample
 accuracy (+ CI).
 
 Counting rules, so every number can be checked by hand:
@@ -12,6 +13,8 @@ Counting rules, so every number can be checked by hand:
 - a sample whose answer failed counts as wrong and unanswered, and is also counted in
   `failed` (first sample) and `failed_samples` (all); nothing is dropped from a denominator;
 - a majority-vote tie (or no answer in any sample) counts as wrong and unanswered;
+- strict accuracy counts the items whose first score records a strict extraction
+  (`strict_scored`); scores stored before strict extraction existed are left out of it;
 - items with no level count in "Total" only; when some items of the table have a level and
   others do not, a "No level" column holds the latter, so the level columns add up to Total.
 
@@ -155,6 +158,13 @@ class AccuracyCell(_Model):
     #: correct / n; None when the cell has no items (and so are the CI and rates).
     accuracy: float | None
     ci: Interval | None
+    #: Items whose first score records a strict extraction (older scores do not).
+    strict_scored: int = 0
+    #: Items whose first sample's strict letter (explicit markers only) is correct.
+    strict_correct: int = 0
+    #: strict_correct / strict_scored; None when no item has a strict extraction.
+    strict_accuracy: float | None = None
+    strict_ci: Interval | None = None
     #: Items whose first sample gave no single choice (failed answers included).
     unanswered: int
     unanswered_rate: float | None
@@ -199,6 +209,8 @@ class _Outcome:
     language: str
     level: str | None
     correct: bool
+    #: Whether the strict letter is correct; None when the score predates strict extraction.
+    strict_correct: bool | None
     answered: bool
     failed: bool
     failed_samples: int
@@ -256,6 +268,8 @@ def _check_unique(results: Sequence[McqResult]) -> None:
 
 
 def _outcome(result: McqResult) -> _Outcome:
+    from medjudge.scoring.mcq import strict_correct  # the scorer owns what counts as correct
+
     first = result.scores[0]
     failed = result.failed_samples
     vote_correct, vote_answered = _vote(result)
@@ -263,6 +277,7 @@ def _outcome(result: McqResult) -> _Outcome:
         language=result.item.language,
         level=level_name(result.item.level),
         correct=first.correct,
+        strict_correct=strict_correct(result.item, first),
         answered=first.choice is not None,
         failed=first.sample in failed,
         failed_samples=len(failed),
@@ -322,6 +337,7 @@ def _cell(
     n = len(outcomes)
     correct = sum(o.correct for o in outcomes)
     unanswered = sum(not o.answered for o in outcomes)
+    strict = [float(o.strict_correct) for o in outcomes if o.strict_correct is not None]
     return AccuracyCell(
         language=language,
         level=level,
@@ -329,6 +345,10 @@ def _cell(
         correct=correct,
         accuracy=correct / n if n else None,
         ci=ci([float(o.correct) for o in outcomes]),
+        strict_scored=len(strict),
+        strict_correct=int(sum(strict)),
+        strict_accuracy=sum(strict) / len(strict) if strict else None,
+        strict_ci=ci(strict),
         unanswered=unanswered,
         unanswered_rate=unanswered / n if n else None,
         failed=sum(o.failed for o in outcomes),
@@ -378,7 +398,8 @@ def _note(table: AccuracyTable) -> str:
     text = (
         f"Accuracy of the first sample, {level}% percentile-bootstrap CI over items "
         f"({table.n_resamples} resamples, seed {table.seed}). "
-        "Failed answers count as wrong and unanswered."
+        "Failed answers count as wrong and unanswered. "
+        "Strict: explicit answer markers only, over the items scored with it."
     )
     if table.samples > 1:
         text += (
@@ -393,6 +414,10 @@ def _rich_cell(cell: AccuracyCell) -> Text:
         return Text("—", style="dim")
     text = Text(_pct_ci(cell.accuracy, cell.ci), style="bold")
     text.append(f"\nn={cell.n} · unanswered {_pct(cell.unanswered_rate)}")
+    if cell.strict_scored:
+        text.append(f"\nstrict {_pct_ci(cell.strict_accuracy, cell.strict_ci)}")
+        if cell.strict_scored < cell.n:
+            text.append(f" (of {cell.strict_scored})")
     if cell.failed_samples:
         text.append(f"\nfailed answers {cell.failed_samples}", style="red")
     if cell.vote is not None:
@@ -427,6 +452,11 @@ _CSV_COLUMNS = (
     "accuracy",
     "ci_low",
     "ci_high",
+    "strict_scored",
+    "strict_correct",
+    "strict_accuracy",
+    "strict_ci_low",
+    "strict_ci_high",
     "unanswered",
     "unanswered_rate",
     "failed",
@@ -453,6 +483,11 @@ def _csv_row(cell: AccuracyCell) -> dict[str, object]:
         "accuracy": cell.accuracy,
         "ci_low": cell.ci.low if cell.ci else None,
         "ci_high": cell.ci.high if cell.ci else None,
+        "strict_scored": cell.strict_scored,
+        "strict_correct": cell.strict_correct,
+        "strict_accuracy": cell.strict_accuracy,
+        "strict_ci_low": cell.strict_ci.low if cell.strict_ci else None,
+        "strict_ci_high": cell.strict_ci.high if cell.strict_ci else None,
         "unanswered": cell.unanswered,
         "unanswered_rate": cell.unanswered_rate,
         "failed": cell.failed,
@@ -506,6 +541,13 @@ def _markdown_counts(cell: AccuracyCell) -> str:
     return f"{cell.n} · {_pct(cell.unanswered_rate)} · {cell.failed_samples}"
 
 
+def _markdown_strict(cell: AccuracyCell) -> str:
+    if not cell.strict_scored:
+        return "—"
+    text = _pct_ci(cell.strict_accuracy, cell.strict_ci)
+    return text if cell.strict_scored == cell.n else f"{text} (of {cell.strict_scored})"
+
+
 def _markdown_vote(cell: AccuracyCell) -> str:
     if cell.vote is None:
         return "—"
@@ -524,6 +566,10 @@ def to_markdown(table: AccuracyTable) -> str:
     lines = _markdown_grid(
         table, f"Accuracy, first sample [{level}% CI]", lambda c: _pct_ci(c.accuracy, c.ci)
     )
+    if any(c.strict_scored for c in table.cells):
+        lines += _markdown_grid(
+            table, f"Strict accuracy, explicit markers only [{level}% CI]", _markdown_strict
+        )
     lines += _markdown_grid(table, "Items · unanswered · failed answers", _markdown_counts)
     if table.samples > 1:
         lines += _markdown_grid(table, "Majority-vote accuracy [CI]", _markdown_vote)

@@ -64,6 +64,7 @@ __all__ = [
     "majority_vote",
     "score_answer",
     "strict_choice",
+    "strict_correct",
 ]
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +309,14 @@ def score_answer(item: Item, answer: Answer) -> McqScore:
         strict_choice=strict.choice,
         strict_rule=strict.rule,
     )
+
+
+def strict_correct(item: Item, score: McqScore) -> bool | None:
+    """Whether the strict letter of `score` is `item`'s answer key; None when the score was
+    stored before strict extraction existed (no strict rule recorded)."""
+    if score.strict_rule is None:
+        return None
+    return score.strict_choice == _answer_key(item)
 
 
 def majority_vote(choices: Sequence[str | None]) -> str | None:

@@ -199,21 +199,29 @@ class Store:
 
     # -- MCQ scores -------------------------------------------------------------------------
     def save_mcq_scores(self, scores: Iterable[McqScore], scorer: str) -> None:
-        """Store scores; rescoring replaces earlier scores (they derive from the answers)."""
+        """Store scores, strict extraction beside the lenient one; rescoring replaces
+        earlier scores (they derive from the answers)."""
         rows = [
-            (s.run_id, s.item_id, s.sample, s.choice, s.rule, int(s.correct), scorer)
+            (
+                s.run_id, s.item_id, s.sample, s.choice, s.rule, int(s.correct),
+                s.strict_choice, s.strict_rule, scorer,
+            )
             for s in scores
         ]
         with self._transaction():
             self._db.executemany(
-                "INSERT INTO mcq_scores (run_id, item_id, sample, choice, rule, correct, scorer)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO mcq_scores (run_id, item_id, sample, choice, rule, correct,"
+                " strict_choice, strict_rule, scorer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (run_id, item_id, sample) DO UPDATE SET choice = excluded.choice,"
-                " rule = excluded.rule, correct = excluded.correct, scorer = excluded.scorer",
+                " rule = excluded.rule, correct = excluded.correct,"
+                " strict_choice = excluded.strict_choice, strict_rule = excluded.strict_rule,"
+                " scorer = excluded.scorer",
                 rows,
             )
 
     def mcq_scores(self, run_id: str) -> list[McqScore]:
+        """A run's scores in the order stored; strict fields are None for scores stored
+        before strict extraction existed (rescore to fill them)."""
         rows = self._db.execute(
             "SELECT * FROM mcq_scores WHERE run_id = ? ORDER BY rowid", (run_id,)
         )
@@ -225,6 +233,8 @@ class Store:
                 choice=row["choice"],
                 rule=row["rule"],
                 correct=bool(row["correct"]),
+                strict_choice=row["strict_choice"],
+                strict_rule=row["strict_rule"],
             )
             for row in rows
         ]
