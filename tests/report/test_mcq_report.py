@@ -309,3 +309,63 @@ def test_rich_table_shows_levels_and_numbers() -> None:
         assert name in text
     assert "100.0% [100.0–100.0]" in text
     assert "50.0% [" in text and "n=4 · unanswered 25.0%" in text
+
+
+# ------------------------------------------------------------------ strict beside lenient
+
+
+def _strict_result(item_id: str, choice: str | None, strict: str | None, *,
+                   recorded: bool = True, language: str = "en") -> McqResult:
+    score = McqScore(run_id=RUN, item_id=item_id, sample=0, choice=choice,
+                     rule="answer-marker" if choice else "no-answer", correct=choice == "A",
+                     strict_choice=strict,
+                     strict_rule=("answer-marker" if strict else "no-answer") if recorded else None)
+    return McqResult(item=_item(item_id, language=language), scores=(score,))
+
+
+def _lenient_three_strict_two() -> list[McqResult]:
+    # lenient: A, A, A, None → 3/4; strict: A, None, A, B → 2/4 (key A)
+    return [_strict_result("q1", "A", "A"), _strict_result("q2", "A", None),
+            _strict_result("q3", "A", "A"), _strict_result("q4", None, "B")]
+
+
+def test_strict_accuracy_beside_lenient() -> None:
+    cell = build_accuracy_table(_lenient_three_strict_two()).cell("en", TOTAL)
+    assert (cell.correct, cell.accuracy) == (3, 0.75)
+    assert (cell.strict_scored, cell.strict_correct, cell.strict_accuracy) == (4, 2, 0.5)
+    assert cell.strict_ci is not None and cell.strict_ci.low <= 0.5 <= cell.strict_ci.high
+
+
+def test_strict_accuracy_leaves_out_scores_stored_before_strict_extraction() -> None:
+    results = [*_lenient_three_strict_two(), _strict_result("q5", "A", None, recorded=False)]
+    cell = build_accuracy_table(results).cell("en", TOTAL)
+    assert (cell.n, cell.correct) == (5, 4)
+    assert (cell.strict_scored, cell.strict_correct, cell.strict_accuracy) == (4, 2, 0.5)
+    old_only = build_accuracy_table([_strict_result("q9", "A", None, recorded=False)])
+    assert old_only.cell("en", TOTAL).strict_accuracy is None
+    assert "Strict accuracy" not in to_markdown(old_only)
+
+
+def test_strict_accuracy_per_language() -> None:
+    results = [*_lenient_three_strict_two(), _strict_result("z1", "A", "A", language="zh"),
+               _strict_result("z2", "A", "C", language="zh")]
+    table = build_accuracy_table(results)
+    assert table.cell("zh", TOTAL).strict_accuracy == 0.5
+    assert table.cell(ALL_LANGUAGES, TOTAL).strict_correct == 3  # 2 en + 1 zh, of 6
+
+
+def test_strict_accuracy_in_every_renderer() -> None:
+    table = build_accuracy_table(_lenient_three_strict_two())
+    row = next(r for r in csv.DictReader(io.StringIO(to_csv(table))) if r["level"] == TOTAL)
+    assert (float(row["accuracy"]), float(row["strict_accuracy"])) == (0.75, 0.5)
+    assert int(row["strict_scored"]) == 4 and int(row["strict_correct"]) == 2
+    cells = json.loads(to_json(table))["cells"]
+    assert next(c for c in cells if c["level"] == TOTAL)["strict_accuracy"] == 0.5
+    markdown = to_markdown(table)
+    assert "Strict accuracy" in markdown
+    strict_grid = markdown.split("Strict accuracy", 1)[1]
+    assert "| en | 50.0% [" in strict_grid
+    console = Console(record=True, width=200, color_system=None)
+    console.print(render_rich(table))
+    text = console.export_text()
+    assert "75.0% [" in text and "strict 50.0% [" in text
