@@ -64,3 +64,42 @@ def test_cli_import_then_score(tmp_path: Path):
     with Store(store) as db:
         scores = db.mcq_scores(db.runs()[0].run_id)
     assert len(scores) == len(bench.items) and all(s.correct for s in scores)
+
+
+def _anesbench(tmp_path: Path) -> Path:
+    """Two records in AnesBench's own schema (uuid ids, bilingual fields)."""
+    rows = []
+    for n, answer in enumerate(("B", "A")):
+        rows.append({
+            "id": f"6f1c9a2e-0000-4000-8000-00000000000{n}", "choice_num": 2,
+            "answer": answer, "level": n + 1,
+            "en_question": f"Question {n}?", "en_A": "yes", "en_B": "no",
+            "zh_question": f"问题 {n}？", "zh_A": "是", "zh_B": "否",
+        })
+    return write(tmp_path / "anesbench.jsonl", rows)
+
+
+def test_anesbench_answers_may_use_the_benchmarks_own_id(tmp_path: Path):
+    bench_file = _anesbench(tmp_path)
+    answers = write(tmp_path / "answers.jsonl", [
+        {"id": "6f1c9a2e-0000-4000-8000-000000000000", "answer": "答案: B"},
+        {"id": "6f1c9a2e-0000-4000-8000-000000000001", "answer": "答案: A"},
+    ])
+    store = tmp_path / "s.sqlite"
+    result = runner.invoke(app, ["import", "answers", str(answers), "--benchmark",
+                                 str(bench_file), "--lang", "zh", "--model", "m",
+                                 "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    with Store(store) as db:
+        (run,) = db.runs()
+        stored = {a.item_id: a.text for a in db.answers(run.run_id)}
+    assert stored == {"6f1c9a2e-0000-4000-8000-000000000000:zh:mcq": "答案: B",
+                      "6f1c9a2e-0000-4000-8000-000000000001:zh:mcq": "答案: A"}
+
+
+def test_anesbench_own_id_with_both_languages_asks_for_one(tmp_path: Path):
+    bench = load(str(_anesbench(tmp_path)), lang="both")
+    answers = write(tmp_path / "answers.jsonl",
+                    [{"id": "6f1c9a2e-0000-4000-8000-000000000000", "answer": "B"}])
+    with pytest.raises(DatasetError, match=r"line 1, field 'id'.*2 items.*--lang en"):
+        import_jsonl_answers(answers, bench, model="m")

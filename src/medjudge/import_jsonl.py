@@ -2,7 +2,8 @@
 
 One JSON object per line: `{"id": "<item id>", "answer": "<the model's reply>"}`, with an
 optional `"sample": <int ≥ 0>` (default 0). Item ids are those of the benchmark the answers
-belong to (load it with the same file and options). Multi-turn conversations need every turn
+belong to (load it with the same file and options); for AnesBench the file's own `id` is
+accepted too ("q0" for "q0:en:mcq", with the language given by --lang). Multi-turn conversations need every turn
 answered: turn k's chat history is rebuilt from turns 1..k-1 of the same sample, the way
 `medjudge answer` would have asked it.
 """
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from medjudge import __version__
 from medjudge.answering import build_messages, conversations
 from medjudge.benchmarks import Benchmark
-from medjudge.errors import DatasetError
+from medjudge.benchmarks.anesbench import record_ids
+from medjudge.errors import ConfigError, DatasetError
 from medjudge.importers import ImportedAnswers
 from medjudge.records import Answer, Run, SamplingConfig
 from medjudge.store import utc_now
@@ -26,7 +29,31 @@ __all__ = ["import_jsonl_answers"]
 _FIELDS = {"id", "answer", "sample"}
 
 
-def _read(path: Path, known: set[str]) -> dict[tuple[str, int], str]:
+def _resolve(
+    path: Path, number: int, item_id: str, known: set[str], aliases: Mapping[str, tuple[str, ...]]
+) -> str:
+    """The benchmark's item id for the id a line gives: the item id itself, or the
+    benchmark's own record id (AnesBench's `id`, loaded with one --lang)."""
+    if item_id in known:
+        return item_id
+    targets = aliases.get(item_id, ())
+    if len(targets) == 1:
+        return targets[0]
+    if targets:
+        raise DatasetError(
+            str(path), f"id '{item_id}' is the record of {len(targets)} items "
+            f"({', '.join(targets)})", line=number, field="id",
+            hint="import one language at a time (--lang en or --lang zh), or write the "
+            f"item id, e.g. '{targets[0]}'")
+    example = next(iter(aliases), None) or next(iter(sorted(known)), "")
+    raise DatasetError(str(path), f"no item '{item_id}' in the benchmark", line=number,
+                       field="id", hint="load the benchmark with the same file and "
+                       f"options the answers were made for (its ids look like '{example}')")
+
+
+def _read(
+    path: Path, known: set[str], aliases: Mapping[str, tuple[str, ...]]
+) -> dict[tuple[str, int], str]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -51,10 +78,7 @@ def _read(path: Path, known: set[str]) -> dict[tuple[str, int], str]:
             if not isinstance(value, kind) or isinstance(value, bool):
                 raise DatasetError(str(path), f"expected {kind.__name__}", line=number,
                                    field=field)
-        if item_id not in known:
-            raise DatasetError(str(path), f"no item '{item_id}' in the benchmark", line=number,
-                               field="id", hint="load the benchmark with the same file and "
-                               "options the answers were made for")
+        item_id = _resolve(path, number, item_id, known, aliases)
         if sample < 0 or (item_id, sample) in answers:
             raise DatasetError(str(path), "duplicate or negative sample", line=number,
                                item=item_id, field="sample")
@@ -67,7 +91,10 @@ def _read(path: Path, known: set[str]) -> dict[tuple[str, int], str]:
 def import_jsonl_answers(path: str | Path, benchmark: Benchmark, *, model: str) -> ImportedAnswers:
     """Answers from a JSONL file as a Run of `model` on `benchmark`, history rebuilt."""
     path = Path(path)
-    texts = _read(path, {item.item_id for item in benchmark.items})
+    if not model.strip():
+        raise ConfigError(f"{path}: the model name is empty; name the model that wrote these "
+                          "answers (--model)")
+    texts = _read(path, {item.item_id for item in benchmark.items}, record_ids(benchmark.items))
     samples = sorted({sample for _, sample in texts})
     answers: list[Answer] = []
     for turns in conversations(benchmark.items):

@@ -52,6 +52,7 @@ from medjudge.benchmarks._raw import (
 )
 from medjudge.benchmarks.benchmark import Benchmark
 from medjudge.benchmarks.llmeval_med import BENCHMARK_NAME, CATEGORY_CODES, load_llmeval_med
+from medjudge.errors import ConfigError
 from medjudge.records import Answer, Item, Message, Run, SamplingConfig, Verdict
 from medjudge.store import utc_now
 
@@ -113,7 +114,10 @@ def import_llmeval_med_answers(
     no failures; an empty reply is kept as the empty text the model returned).
     """
     if not model.strip():
-        raise ValueError("model name must not be empty")
+        raise ConfigError(
+            f"{path}: the model name is empty; name the model that wrote these answers "
+            "(--model)"
+        )
     benchmark, entries = _read(Path(path))
     histories: dict[tuple[str, str], list[tuple[str, str]]] = {}
     pending: list[tuple[str, str, tuple[Message, ...]]] = []
@@ -161,7 +165,10 @@ def import_llmeval_med_scores(
     so scores cannot be attached to another model's answers by mistake.
     """
     if judge_run < 0:
-        raise ValueError(f"judge_run must be 0 or more, got {judge_run}")
+        raise ConfigError(
+            f"{path}: judge run {judge_run} is negative; number Evaluate.py's score files "
+            "0, 1, 2, ... (--judge-run)"
+        )
     path = Path(path)
     _, entries = _read(path)
     texts = None

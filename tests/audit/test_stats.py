@@ -23,6 +23,7 @@ from medjudge.audit.stats import (
     round_half_up,
 )
 from medjudge.cli.main import app
+from medjudge.errors import StoreError
 from medjudge.records import SAFETY_CAPS, Audit, Item, JudgeOutput, Verdict
 
 RUN = "r"
@@ -377,7 +378,7 @@ def test_corrected_views() -> None:
 
 
 def test_a_rating_of_an_unknown_item_is_refused() -> None:
-    with pytest.raises(ValueError, match="not among the items given"):
+    with pytest.raises(StoreError, match="run r: physician dr-a rated item 'zz', which is not"):
         agreement_report([item("i1")], [], [rate("zz", "dr-a", 3, "none")])
 
 

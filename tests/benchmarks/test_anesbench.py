@@ -289,3 +289,24 @@ def test_empty_file_and_bad_options(tmp_path: Path) -> None:
         load_anesbench(write_jsonl(tmp_path, [record()]), lang="fr")  # type: ignore[arg-type]
     with pytest.raises(ConfigError):
         load_anesbench(write_jsonl(tmp_path, [record()]), mode="essay")  # type: ignore[arg-type]
+
+
+def test_a_missing_option_is_named_not_choice_num(tmp_path: Path) -> None:
+    """choice_num 4 and no en_C: the error names en_C (what to add), and a JSON Lines record
+    is called by its id ("item id q3"), never "item None (id q3)"."""
+    message = load_error(write_jsonl(tmp_path, [record("q3", en_C=...)]))
+    assert "line 1, item id q3, field 'en_C'" in message
+    assert "required field is missing" in message and "add en_C, or correct choice_num" in message
+    assert "None" not in message
+    two = load_error(write_jsonl(tmp_path, [record("q3", zh_B=..., zh_D=...)]), lang="zh")
+    assert "field 'zh_B'" in two and "also zh_D" in two
+
+
+def test_record_ids_map_the_files_own_id_to_item_ids(tmp_path: Path) -> None:
+    from medjudge.benchmarks.anesbench import record_ids
+
+    path = write_jsonl(tmp_path, [record("2f0c-uuid"), record("q:1")])
+    assert record_ids(load_anesbench(path, lang="zh").items) == {
+        "2f0c-uuid": ("2f0c-uuid:zh:mcq",), "q:1": ("q:1:zh:mcq",)}
+    both = record_ids(load_anesbench(path, lang="both", mode="open").items)
+    assert both["q:1"] == ("q:1:en:open", "q:1:zh:open")

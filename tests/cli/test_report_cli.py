@@ -157,3 +157,46 @@ def test_half_graded_run_shows_coverage_in_every_format(tmp_path: Path):
     markdown = runner.invoke(app, ["report", "--store", str(store), "--format", "markdown"])
     op_line = next(line for line in markdown.output.splitlines() if "| OP (all) |" in line)
     assert "| 2 of 4 |" in op_line and "50.0%" in op_line and "| 100.0% |" in op_line
+
+
+# -- broken input: one line, exit code 2, no traceback ---------------------------------------
+
+
+def _one_line_error(result, *words: str) -> None:
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert isinstance(result.exception, SystemExit)  # friendly_errors, not an uncaught error
+    text = " ".join(result.output.split())
+    assert text.startswith("error:") and "Traceback" not in text
+    for word in words:
+        assert word in text, (word, text)
+
+
+def test_a_verdict_of_an_item_the_run_does_not_have_is_one_line(tmp_path: Path):
+    """Usability: a verdict names item MK-9, which is not among the run's 4 items."""
+    store = _store(tmp_path / "s.sqlite", [_verdict("MK-0", 5), _verdict("MK-9", 4)])
+    result = runner.invoke(app, ["report", "--store", str(store)])
+    _one_line_error(result, f"run {RUN}", "'MK-9'", "not among the run's items")
+
+
+def test_a_physician_rating_of_an_unknown_item_is_one_line(tmp_path: Path):
+    """Agreement: `audit stats` over a rating of an item the run does not have."""
+    from medjudge.records import Audit
+
+    store = _store(tmp_path / "s.sqlite", [_verdict("MK-0", 5)])
+    with Store(store) as db:
+        db.add_reviewer("dr-a", "hash-a")
+        db.save_audit(Audit(run_id=RUN, item_id="MK-9", reviewer="dr-a", action="blind_rating",
+                            mode="blind", score=3, safety_risk="none", created_at=WHEN))
+    result = runner.invoke(app, ["audit", "stats", "--store", str(store)])
+    _one_line_error(result, f"run {RUN}", "dr-a", "'MK-9'", "not among the run's items")
+
+
+@pytest.mark.parametrize("command", [
+    ["import", "llmeval-med-answers", "answers.json", "--model", " "],
+    ["import", "answers", "answers.jsonl", "--benchmark", "sample:anesbench", "--model", ""],
+])
+def test_an_import_without_a_model_name_is_one_line(tmp_path: Path, command: list[str]):
+    (tmp_path / "answers.jsonl").write_text('{"id": "x", "answer": "A"}\n', encoding="utf-8")
+    command = [str(tmp_path / part) if part.startswith("answers.") else part for part in command]
+    result = runner.invoke(app, [*command, "--store", str(tmp_path / "s.sqlite")])
+    _one_line_error(result, "the model name is empty", "--model")

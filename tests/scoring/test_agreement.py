@@ -277,3 +277,19 @@ def test_judge_ratings_feed_pairwise_agreement() -> None:
     assert ratings == {"gpt": [5, 4], "claude": [5, None]}
     (pair,) = pairwise_agreement(ratings)
     assert (pair.agreement.n, pair.n_missing, pair.agreement.exact) == (1, 1, 1.0)
+
+
+def test_one_judge_scoring_an_answer_twice_in_one_run_names_it() -> None:
+    """Two rubric versions mixed: a typed error that names run, item, judge and the cure."""
+    from medjudge.errors import StoreError
+    from medjudge.records import Verdict
+
+    def v(version: str) -> Verdict:
+        return Verdict(run_id="r", item_id="MK-1", judge="j", rubric_id="mk",
+                       rubric_version=version, prompt_hash="h", status="scored",
+                       judge_score=4, final_score=4)
+
+    for build in (lambda vs: judge_ratings(vs), lambda vs: judge_run_scores(vs, judge="j")):
+        with pytest.raises(StoreError, match=r"run r, item 'MK-1', sample 0: judge j run 0 "
+                           r"scored it twice.*--rubric-version"):
+            build([v("1"), v("2")])

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from medjudge.benchmarks import load_llmeval_med
+from medjudge.errors import StoreError
 from medjudge.importers import import_llmeval_med_scores
 from medjudge.records import Answer, Item, Verdict
 from medjudge.scoring.stats import Interval
@@ -276,18 +277,18 @@ def test_summarize_from_question_scores_matches_report() -> None:
 
 
 def test_verdict_of_an_item_without_category_is_an_error() -> None:
-    with pytest.raises(ValueError, match="'zz'.*no category"):
+    with pytest.raises(StoreError, match="run r: .*'zz'.*no category"):
         usability_report(runs("zz", 5), CATEGORIES)
 
 
 def test_duplicate_verdict_is_an_error() -> None:
-    with pytest.raises(ValueError, match="twice"):
+    with pytest.raises(StoreError, match="run r, item 'a', sample 0: judge j run 0 has two"):
         usability_report([verdict("a", 5), verdict("a", 5)], CATEGORIES)
 
 
 def test_scored_verdict_without_score_is_an_error() -> None:
     broken = verdict("a", 5).model_copy(update={"final_score": None})
-    with pytest.raises(ValueError, match="no final_score"):
+    with pytest.raises(StoreError, match="item 'a'.*no field 'final_score'"):
         usability_report([broken], CATEGORIES)
 
 

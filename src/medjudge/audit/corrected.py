@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from medjudge.audit.ratings import AnswerKey, Mode, category_map, physician_ratings
+from medjudge.errors import StoreError
 from medjudge.records import Audit, Item, Verdict
 from medjudge.scoring.usability import (
     USABLE_THRESHOLD,
@@ -68,7 +69,11 @@ def corrected_question_scores(
             rated.setdefault(r.key, []).append(r.score)
     for run_id, item_id, _ in rated:
         if item_id not in categories:
-            raise ValueError(f"item {item_id!r} (run {run_id}) has no category: pass its items")
+            raise StoreError(
+                f"run {run_id}: a physician rated item {item_id!r}, which is not among the "
+                "run's items, so it has no category; report the runs whose answers were "
+                "audited (library: pass their items)"
+            )
     physician = {
         key: _question(key, categories[key[1]], scores, threshold)
         for key, scores in rated.items()

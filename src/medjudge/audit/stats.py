@@ -52,6 +52,7 @@ from medjudge.audit.ratings import (
     physician_ratings,
     round_half_up,
 )
+from medjudge.errors import StoreError
 from medjudge.records import Audit, Item, Verdict
 from medjudge.scoring.agreement import (
     Agreement,
@@ -174,16 +175,17 @@ def agreement_report(
 ) -> AgreementReport:
     """Judge vs physician per judge, per category and overall, and physician vs physician.
 
-    `items` gives each answer's category (Items, or item_id -> category). Raises ValueError
+    `items` gives each answer's category (Items, or item_id -> category). Raises StoreError
     for a rating of an item that `items` does not know."""
     categories = category_map(items)
     verdicts = list(verdicts)
     ratings = physician_ratings(audits, verdicts, mode=mode)
     for rating in ratings:
         if rating.item_id not in categories:
-            raise ValueError(
-                f"a physician rated item {rating.item_id!r} (run {rating.run_id}), which is "
-                "not among the items given: pass the items of every audited run"
+            raise StoreError(
+                f"run {rating.run_id}: physician {rating.reviewer} rated item "
+                f"{rating.item_id!r}, which is not among the run's items; report the runs "
+                "whose answers were audited (library: pass the items of every audited run)"
             )
     by_judge = judge_scores(verdicts)
     judges = tuple(dict.fromkeys(v.judge for v in verdicts))

@@ -9,7 +9,8 @@ Two layouts are read:
   Its language comes from the file name (`_en` / `_zh`), else from `lang`.
 
 `mode="mcq"` gives MCQ items (stem as question, options, answer key); `mode="open"` gives open
-items whose reference is the correct option's text. Item ids are f"{id}:{lang}:{mode}".
+items whose reference is the correct option's text. Item ids are f"{id}:{lang}:{mode}";
+`record_ids` maps the file's own `id` back to them (answers made elsewhere carry that id).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -39,7 +40,14 @@ from medjudge.benchmarks.benchmark import Benchmark, build_item, file_sha256
 from medjudge.errors import ConfigError, DatasetError, MissingDependency
 from medjudge.records import LEVEL_NAMES, Item, Language
 
-__all__ = ["BENCHMARK_NAME", "Lang", "Mode", "load_anesbench", "read_anesbench_records"]
+__all__ = [
+    "BENCHMARK_NAME",
+    "Lang",
+    "Mode",
+    "load_anesbench",
+    "read_anesbench_records",
+    "record_ids",
+]
 
 BENCHMARK_NAME = "anesbench"
 
@@ -83,6 +91,19 @@ def load_anesbench(path: str | Path, *, lang: Lang = "en", mode: Mode = "mcq") -
     return Benchmark(
         name=BENCHMARK_NAME, path=str(path.resolve()), sha256=file_sha256(path), items=tuple(items)
     )
+
+
+def record_ids(items: Iterable[Item]) -> dict[str, tuple[str, ...]]:
+    """The AnesBench record id each item came from: "q0" -> ("q0:en:mcq",), or with
+    lang="both" -> ("q0:en:mcq", "q0:zh:mcq"). Items of other benchmarks are skipped."""
+    found: dict[str, list[str]] = {}
+    for item in items:
+        if item.benchmark != BENCHMARK_NAME:
+            continue
+        own, _, suffix = item.item_id.rpartition(f":{item.language}:")
+        if own and suffix in ("mcq", "open"):
+            found.setdefault(own, []).append(item.item_id)
+    return {own: tuple(ids) for own, ids in found.items()}
 
 
 def _check_options(lang: str, mode: str) -> None:
@@ -204,7 +225,9 @@ def _languages(path: Path, layout: _Layout, lang: Lang) -> tuple[Language, ...]:
 def _named(record: RawRecord, seen: dict[str, Where]) -> RawRecord:
     """The record labelled with its id; a repeated id is an error naming both places."""
     record_id = id_field(record, "id")
-    where = record.where.named(f"{record.where.item} (id {record_id})")
+    # JSON Lines records have a line but no item label: "id q3", never "None (id q3)".
+    label = f"{record.where.item} (id {record_id})" if record.where.item else f"id {record_id}"
+    where = record.where.named(label)
     if record_id in seen:
         raise where.error(
             f"duplicate id {record_id!r} (first used at {seen[record_id].source})",
@@ -247,7 +270,8 @@ def _items(
 
 def _choice_num(record: RawRecord) -> int:
     choice_num = int_field(record, "choice_num", minimum=2)
-    assert choice_num is not None
+    if choice_num is None:  # int_field refuses a missing value; kept for the type checker
+        raise record.where.error("required field is missing", field="choice_num")
     if choice_num > len(_LETTERS):
         raise record.where.error(
             f"must be at most {len(_LETTERS)}, found {choice_num}",
@@ -297,6 +321,18 @@ def _prefix(record: RawRecord, layout: _Layout, language: Language) -> str:
 
 def _options(record: RawRecord, prefix: str, letters: str) -> dict[str, str]:
     present = _option_letters(record, prefix)
+    missing = [letter for letter in letters if letter not in present]
+    if missing and all(letter in letters for letter in present):
+        # Fewer options than choice_num says: name the first missing field (en_C), since
+        # that is what the user has to add (or choice_num is what they have to lower).
+        field = f"{prefix}{missing[0]}"
+        also = f" (also {', '.join(prefix + m for m in missing[1:])})" if missing[1:] else ""
+        raise record.where.error(
+            f"required field is missing{also}: choice_num is {len(letters)}, so the options "
+            f"are {prefix}{letters[0]}..{prefix}{letters[-1]}",
+            field=field,
+            hint=f"add {field}, or correct choice_num",
+        )
     if present != letters:
         shown = ", ".join(f"{prefix}{letter}" for letter in present) or "none"
         raise record.where.error(
@@ -308,7 +344,8 @@ def _options(record: RawRecord, prefix: str, letters: str) -> dict[str, str]:
     options: dict[str, str] = {}
     for letter in letters:
         text = text_field(record, f"{prefix}{letter}")
-        assert text is not None
+        if text is None:  # text_field refuses a missing value; kept for the type checker
+            raise record.where.error("required field is missing", field=f"{prefix}{letter}")
         options[letter] = text
     return options
 

@@ -59,7 +59,9 @@ def import_llmeval_scores(
 @import_app.command("answers")
 @friendly_errors
 def import_jsonl_answers(
-    path: Annotated[Path, typer.Argument(help='JSONL: {"id": …, "answer": …, "sample": 0}.')],
+    path: Annotated[Path, typer.Argument(
+        help='JSONL: {"id": …, "answer": …, "sample": 0}; id is the item id, or for AnesBench '
+             "the file's own id (with --lang en or zh).")],
     benchmark: Annotated[str, typer.Option(help="The benchmark the answers belong to.")],
     model: Annotated[str, typer.Option(help="Name of the model that answered.")],
     lang: Annotated[Literal["en", "zh", "both"], typer.Option(help="AnesBench language(s).")]

@@ -4,7 +4,8 @@ judge vs judge, and a judge with itself across runs.
 Every function takes plain paired sequences (the i-th rating of `a` and of `b` are about the
 same answer), so the physicians' audit and the judge reports share them. Empty input has no
 agreement: rates are None, never NaN. Sequences of different lengths, and ratings outside
-the scale, raise ValueError.
+the scale, raise ValueError (a caller's mistake, not the user's); one judge scoring the
+same answer twice in one run (two rubric versions mixed) raises StoreError.
 
 - exact agreement: share of pairs with a == b;
 - within one: share of pairs with |a - b| <= 1;
@@ -25,6 +26,7 @@ from itertools import combinations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from medjudge.errors import StoreError
 from medjudge.records import Verdict
 from medjudge.scoring.stats import Interval, bootstrap_ci
 
@@ -321,7 +323,7 @@ def judge_run_scores(verdicts: Iterable[Verdict], *, judge: str) -> list[tuple[i
         runs = per_question.setdefault((v.run_id, v.item_id, v.sample), {})
         if v.status == "scored" and v.final_score is not None:
             if v.judge_run in runs:
-                raise ValueError(f"judge {judge} run {v.judge_run} scored {v.item_id} twice")
+                raise _scored_twice(v)
             runs[v.judge_run] = v.final_score
     return [tuple(runs[r] for r in sorted(runs)) for runs in per_question.values()]
 
@@ -341,13 +343,22 @@ def judge_ratings(
         scores = table.setdefault(v.judge, {})
         if v.status == "scored" and v.final_score is not None:
             if key in scores:
-                raise ValueError(f"judge {v.judge} run {judge_run} scored {key} twice")
+                raise _scored_twice(v)
             scores[key] = v.final_score
     order = sorted(keys)
     return {judge: [scores.get(k) for k in order] for judge, scores in table.items()}
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _scored_twice(v: Verdict) -> StoreError:
+    return StoreError(
+        f"run {v.run_id}, item {v.item_id!r}, sample {v.sample}: judge {v.judge} run "
+        f"{v.judge_run} scored it twice (rubric {v.rubric_id} {v.rubric_version} and another "
+        "version or rubric); compare one rubric version at a time "
+        "(`medjudge report --rubric-version`, library: scoring.versions.select_rubric_versions)"
+    )
 
 
 def _flags(

@@ -38,6 +38,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from medjudge.errors import StoreError
 from medjudge.records import Item, Verdict
 from medjudge.scoring.stats import Interval, bootstrap_ci
 
@@ -173,9 +174,9 @@ def usability_report(
     `categories` maps item_id -> category, or is the Items (their `category`).
     `expected` names questions that must be counted even when no verdict names them (pass
     the run's Answers): those become unscored questions, never silently absent.
-    Raises ValueError for a verdict whose item has no category, for two verdicts with the
-    same key (run, item, sample, judge, judge_run, rubric), and for a verdict with status
-    "scored" but no final_score.
+    Raises StoreError (naming run, item and field) for a verdict whose item has no category,
+    for two verdicts with the same key (run, item, sample, judge, judge_run, rubric), and for
+    a verdict with status "scored" but no final_score.
     """
     category_of = _category_map(categories)
     questions = question_scores(verdicts, category_of, expected=expected, threshold=threshold)
@@ -209,14 +210,21 @@ def question_scores(
     for verdict in verdicts:
         key = _verdict_key(verdict)
         if key in seen:
-            raise ValueError(f"verdict {key} occurs twice; each would be counted")
+            run_id, item_id, sample, judge, judge_run, rubric_id, version = key
+            raise StoreError(
+                f"run {run_id}, item {item_id!r}, sample {sample}: judge {judge} run "
+                f"{judge_run} has two verdicts under rubric {rubric_id} {version}, and both "
+                "would be counted; pass each verdict once (the store keeps one per key)"
+            )
         seen.add(key)
         grouped.setdefault((verdict.run_id, verdict.item_id, verdict.sample), []).append(verdict)
     result = []
     for (run_id, item_id, sample), group in grouped.items():
         if item_id not in category_of:
-            raise ValueError(
-                f"item {item_id!r} (run {run_id}) has no category: pass the run's items"
+            raise StoreError(
+                f"run {run_id}: a verdict or answer names item {item_id!r}, which is not "
+                "among the run's items, so it has no category; grade or import the run "
+                "against the benchmark it was answered on (library: pass the run's items)"
             )
         scores = tuple(_final_score(v) for v in group if v.status == "scored")
         mean = math.fsum(scores) / len(scores) if scores else None
@@ -307,9 +315,10 @@ def _summary(
 
 def _final_score(verdict: Verdict) -> int:
     if verdict.final_score is None:
-        raise ValueError(
-            f"verdict for item {verdict.item_id!r} (run {verdict.run_id}, judge "
-            f"{verdict.judge}) has status 'scored' but no final_score"
+        raise StoreError(
+            f"run {verdict.run_id}, item {verdict.item_id!r}, judge {verdict.judge}: a "
+            "verdict has status 'scored' but no field 'final_score' (written by another "
+            "tool?); re-import its scores, or grade the run again into a new store"
         )
     return verdict.final_score
 
