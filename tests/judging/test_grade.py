@@ -12,6 +12,7 @@ import pytest
 from support.fake_openai import FakeOpenAI, Reply
 
 from medjudge.answering import answer_items, plan_run
+from medjudge.errors import ConfigError
 from medjudge.benchmarks import load
 from medjudge.judging.grade import GradeConfig, grade
 from medjudge.records import Completion, SamplingConfig
@@ -195,12 +196,36 @@ def test_rerun_sends_no_request_for_stored_verdicts(store_with_answers: Path):
     assert again.already_done == 6 and again.scored == 0
 
 
-def test_budget_stops_before_it_is_passed(store_with_answers: Path):
-    with FakeOpenAI([Reply(text=verdict_json())]) as server:
-        summary = grade_with(server, store_with_answers, runs=3, max_cost_usd=0.03,
-                             concurrency=1)
-    assert summary.not_sent_budget > 0 and summary.cost_usd <= 0.03
-    assert len(server.seen) == summary.scored < 9
+#: A verdict that bills 400 prompt + 100 completion tokens: $0.002 at gpt-4o's $2.50/$10 per M.
+BILLED = {"prompt_tokens": 400, "completion_tokens": 100}
+COST_EACH = (400 * 2.50 + 100 * 10.00) / 1e6
+
+
+def test_budget_reserves_only_for_requests_in_flight(store_with_answers: Path):
+    # 3 answers x 8 runs = 24 verdicts, $0.048 at the billed cost; $0.04 pays for 20 of them.
+    # The worst case of one request (1024 output tokens) is ~$0.011 or more, so reserving it
+    # for every job up front (the old behaviour) sent at most 3.
+    with FakeOpenAI([Reply(text=verdict_json(), **BILLED)]) as server:
+        summary = grade_with(server, store_with_answers, runs=8, max_cost_usd=0.04,
+                             concurrency=2)
+    sent = len(server.seen)
+    assert 8 <= sent < 24
+    assert summary.scored == sent and summary.not_sent_budget == 24 - sent
+    assert summary.cost_usd == pytest.approx(sent * COST_EACH) and summary.cost_usd <= 0.04
+    assert len(stored(store_with_answers)) == sent  # refused jobs leave no verdict behind
+
+
+def test_budget_holds_across_reruns(store_with_answers: Path):
+    with FakeOpenAI([Reply(text=verdict_json(), **BILLED)]) as server:
+        first = grade_with(server, store_with_answers, runs=8, max_cost_usd=0.04)
+        sent = len(server.seen)
+        again = grade_with(server, store_with_answers, runs=8, max_cost_usd=0.04)
+        assert len(server.seen) == sent  # what was spent before counts: nothing new is sent
+        assert again.cost_before_usd == pytest.approx(first.cost_usd)
+        assert again.not_sent_budget == 24 - sent and not again.complete
+        more = grade_with(server, store_with_answers, runs=8, max_cost_usd=0.5)
+    assert len(server.seen) == 24 and more.complete
+    assert more.cost_before_usd + more.cost_usd == pytest.approx(24 * COST_EACH)
 
 
 def test_a_jury_of_openai_and_anthropic_judges(store_with_answers: Path):
@@ -210,7 +235,8 @@ def test_a_jury_of_openai_and_anthropic_judges(store_with_answers: Path):
         # /v1/messages; the fake answers each in its own wire format.
         root = server.base_url.removesuffix("/v1")
         config = GradeConfig(store=store_with_answers, judges=("gpt-4o", "claude-haiku-4-5"),
-                             judge_base_url=root, limit=1)
+                             judge_base_urls=(f"gpt-4o={server.base_url}",
+                                              f"claude-haiku-4-5={root}"), limit=1)
         summary = grade(config)
     assert summary.scored == 2
     scores = {v.judge: v.final_score for v in stored(store_with_answers)}
@@ -233,3 +259,70 @@ def test_the_api_key_never_reaches_the_store_or_logs(
         assert SECRET.encode() not in path.read_bytes()
     assert SECRET not in caplog.text
     assert all("[redacted]" in v.unscored_reason for v in stored(store_with_answers))
+
+
+def test_each_judge_of_a_jury_gets_its_own_server_and_only_its_own_key(
+    store_with_answers: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("MEDJUDGE_COMPATIBLE_API_KEY", "local-token")
+    with FakeOpenAI([Reply(text=verdict_json(4))]) as openai_server, \
+            FakeOpenAI([Reply(text=verdict_json(3))]) as local:
+        config = GradeConfig(
+            store=store_with_answers, judges=("gpt-4o", "openai-compatible/qwen"),
+            # A bare URL in a jury belongs to its openai-compatible judge only.
+            judge_base_url=local.base_url,
+            judge_base_urls=(f"gpt-4o={openai_server.base_url}",), limit=1,
+        )
+        assert grade(config).scored == 2
+    local_port = local.base_url.split(":")[-1].split("/")[0]
+    assert [s.body["model"] for s in local.seen] == ["qwen"]
+    assert [s.body["model"] for s in openai_server.seen] == ["gpt-4o"]
+    assert local.seen[0].headers["host"].endswith(local_port)
+    assert local.seen[0].headers["authorization"] == "Bearer local-token"
+    assert openai_server.seen[0].headers["authorization"] == f"Bearer {SECRET}"
+
+
+def test_a_compatible_judge_is_never_sent_the_openai_key(store_with_answers: Path):
+    with FakeOpenAI([Reply(text=verdict_json(4))]) as local:
+        config = GradeConfig(store=store_with_answers, judges=("openai-compatible/qwen",),
+                             judge_base_url=local.base_url, limit=1)
+        assert grade(config).scored == 1
+    assert "authorization" not in local.seen[0].headers  # OPENAI_API_KEY is set (fixture)
+
+
+def test_a_bare_url_is_never_applied_to_openai_in_a_jury():
+    from medjudge.models.registry import assign_base_urls
+
+    judges = ["openai/gpt-4o", "openai-compatible/qwen"]
+    urls = assign_base_urls(judges, ["http://127.0.0.1:8000/v1"])
+    assert urls == {"openai/gpt-4o": None, "openai-compatible/qwen": "http://127.0.0.1:8000/v1"}
+    with pytest.raises(ConfigError, match="JUDGE=URL"):
+        assign_base_urls(["openai/gpt-4o", "anthropic/claude-haiku-4-5"], ["http://x/v1"])
+    with pytest.raises(ConfigError, match="not one of the judges"):
+        assign_base_urls(judges, ["gpt-4.1=http://x/v1"])
+
+
+def test_a_missing_key_fails_before_the_store_is_read(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    missing = tmp_path / "never-made.sqlite"
+    with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY is not set"):
+        grade(GradeConfig(store=missing, judges=("gpt-4o", "claude-haiku-4-5")))
+    assert not missing.exists()
+
+
+def test_repeated_runs_default_to_the_judges_own_temperature(store_with_answers: Path):
+    with FakeOpenAI([Reply(text=verdict_json())]) as server:
+        grade_with(server, store_with_answers, limit=1, runs=2)
+    # LLMEval-Med measured stability at the judge's default (1.0); at 0 runs agree by design.
+    assert [s.body["temperature"] for s in server.seen] == [1.0, 1.0]
+    assert GradeConfig(store=Path("s"), runs=1).temperature == 0.0
+    assert GradeConfig(store=Path("s"), runs=3, temperature=0.0).temperature == 0.0
+
+
+def test_empty_judge_replies_are_unscored_not_scored(store_with_answers: Path):
+    with FakeOpenAI([Reply(text="   ")]) as server:
+        summary = grade_with(server, store_with_answers, limit=1)
+    assert summary.scored == 0 and summary.unscored == 1 and not summary.complete
+    assert "empty reply" in stored(store_with_answers)[0].unscored_reason
+    assert len(server.seen) >= 1

@@ -27,6 +27,9 @@ class Reply:
     refusal: str | None = None
     #: Anthropic: answer with a tool_use block carrying this input (forced tool use).
     tool_input: dict | None = None
+    #: Token usage the reply reports (what a paid judge would bill).
+    prompt_tokens: int = 7
+    completion_tokens: int = 3
 
 
 @dataclass
@@ -110,7 +113,9 @@ def _payload(reply: Reply, body: dict) -> dict:
                 "finish_reason": "stop",
             }
         ],
-        "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
+        "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens":
+                  reply.completion_tokens,
+                  "total_tokens": reply.prompt_tokens + reply.completion_tokens},
     }
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from medjudge.errors import ConfigError
 from medjudge.judging.prompt import JudgePrompt, render_judge_prompt
@@ -37,10 +37,14 @@ from medjudge.records import (
     Verdict,
 )
 from medjudge.store import Store, utc_now
+from medjudge.store.lease import RunLease
 
 __all__ = ["GradeConfig", "GradeProgress", "GradeSummary", "grade", "read_judge_reply"]
 
 OutputMode = Literal["json", "text"]
+
+#: The judges' API default temperature, used for `runs > 1` unless one is given.
+STABILITY_TEMPERATURE = 1.0
 
 
 class GradeProgress(Protocol):
@@ -58,15 +62,21 @@ class GradeConfig(BaseModel):
 
     store: Path
     judges: tuple[str, ...] = ("gpt-4o",)
+    #: A bare URL: the only judge's, or a jury's only openai-compatible judge's.
     judge_base_url: str | None = None
+    #: Each judge's own server: `JUDGE=URL` entries (a bare URL as above).
+    judge_base_urls: tuple[str, ...] = ()
     judge_output: OutputMode = "json"
     runs: int = Field(1, ge=1, le=20)
     answer_runs: tuple[str, ...] | None = None
     rubric: Path | None = None
     concurrency: int = Field(8, ge=1, le=1024)
-    timeout_s: float = Field(120.0, gt=0)
+    timeout_s: float = Field(120.0, gt=0, le=3600)
+    max_attempts: int = Field(4, ge=1, le=20)
     reasks: int = Field(2, ge=0, le=10)
+    #: Total USD for this grading (these answer runs, these judges), across reruns.
     max_cost_usd: float | None = Field(None, gt=0)
+    #: None: 0 for a single run; with runs > 1, STABILITY_TEMPERATURE (see `_default_temp`).
     temperature: float = Field(0.0, ge=0, le=2)
     max_tokens: int = Field(1024, ge=64, le=32768)
     retry_unscored: bool = False
@@ -74,6 +84,19 @@ class GradeConfig(BaseModel):
     #: max_tokens. None: on for vllm/ judges, off for the rest.
     compact_verdicts: bool | None = None
     limit: int | None = Field(None, ge=1)
+    #: Another process grading the same runs with the same judges: wait, or fail at once.
+    wait_for_lease: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_temp(cls, data: object) -> object:
+        # Repeated runs at temperature 0 agree by construction; LLMEval-Med measured judge
+        # stability at the judge's default temperature (1.0 for OpenAI and Anthropic).
+        if isinstance(data, dict) and data.get("temperature") is None:
+            runs = data.get("runs", 1)
+            temperature = STABILITY_TEMPERATURE if isinstance(runs, int) and runs > 1 else 0.0
+            data = {**data, "temperature": temperature}
+        return data
 
 
 class GradeSummary(BaseModel):
@@ -84,7 +107,16 @@ class GradeSummary(BaseModel):
     already_done: int
     failed_answers: int
     not_sent_budget: int
+    #: Spent by this process; `cost_before_usd` by earlier runs of this grading (the store).
     cost_usd: float
+    cost_before_usd: float = 0.0
+    #: Unscored verdicts the store holds for this grading after the run (this run's included).
+    unscored_stored: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """Every planned verdict is stored and scored."""
+        return self.unscored_stored == 0 and self.not_sent_budget == 0
 
 
 def read_judge_reply(text: str, mode: OutputMode) -> ParsedReply | ParseFailure:
@@ -116,22 +148,40 @@ class _Job:
 
 @dataclass
 class _Budget:
+    """Spend against `max_cost_usd`. Only requests in flight hold a reservation (their worst
+    case); a job waits while those crowd it out, and is refused only when what was really
+    spent (by this process and, from the store, by earlier runs) leaves no room for it."""
+
     limit: float | None
+    before: float = 0.0
     spent: float = 0.0
     reserved: float = 0.0
     refused: int = 0
-    lock: asyncio.Lock | None = field(default=None, repr=False)
+    settled: asyncio.Condition | None = field(default=None, repr=False)
 
-    def try_reserve(self, estimate: float) -> bool:
-        if self.limit is not None and self.spent + self.reserved + estimate > self.limit:
-            self.refused += 1
-            return False
-        self.reserved += estimate
-        return True
+    def _room(self, estimate: float, *, in_flight: bool) -> bool:
+        held = self.reserved if in_flight else 0.0
+        return self.limit is None or self.before + self.spent + held + estimate <= self.limit
 
-    def settle(self, estimate: float, actual: float | None) -> None:
+    async def reserve(self, estimate: float) -> bool:
+        """Hold `estimate` for one request; False when the budget can never fit it."""
+        if self.settled is None:
+            self.settled = asyncio.Condition()
+        async with self.settled:
+            while True:  # bounded: every wait ends when an in-flight request settles
+                if not self._room(estimate, in_flight=False):
+                    return False
+                if self._room(estimate, in_flight=True):
+                    self.reserved += estimate
+                    return True
+                await self.settled.wait()
+
+    async def settle(self, estimate: float, actual: float | None) -> None:
         self.reserved -= estimate
         self.spent += actual if actual is not None else estimate
+        if self.settled is not None:
+            async with self.settled:
+                self.settled.notify_all()
 
 
 def grade(
@@ -141,8 +191,12 @@ def grade(
     clients: dict[str, ModelClient] | None = None,
 ) -> GradeSummary:
     """Grade what the store holds and has no verdict for yet. Pass `clients` (judge name →
-    client) to reuse engines; otherwise clients are made from the judge names."""
-    from medjudge.models import ClientOptions, canonical_name, create_client
+    client) to reuse engines; otherwise clients are made from the judge names.
+
+    Everything a run needs (prices, rubrics, engines, API keys, base URLs) is checked before
+    the store is read. One process at a time grades the same runs with the same judges.
+    """
+    from medjudge.models import canonical_name
 
     judges = [canonical_name(judge) for judge in config.judges]
     prices = {judge: price_for(judge) for judge in judges}
@@ -154,31 +208,79 @@ def grade(
                 " drop --max-cost or use a judge with a known price"
             )
     rubrics = _rubrics(config.rubric)
-    with Store(config.store) as store:
-        jobs, done, failed_answers = _plan(store, config, judges, rubrics)
-        if progress is not None:
-            progress.start(len(jobs))
-        budget = _Budget(config.max_cost_usd)
-        made: dict[str, ModelClient] = {}
-        counts = {"scored": 0, "unscored": 0}
-        try:
-            for judge in judges:
-                judge_jobs = [job for job in jobs if job.judge == judge]
-                if not judge_jobs:
-                    continue
-                client = (clients or {}).get(judge)
-                if client is None:
-                    options = ClientOptions(
-                        base_url=config.judge_base_url,
-                        concurrency=config.concurrency,
-                        timeout_s=config.timeout_s,
-                    )
-                    client = made[judge] = create_client(judge, options)
-                runner = _Runner(config, store, client, prices[judge], budget, progress, counts)
-                runner.run(judge_jobs)
-        finally:
-            for client in made.values():
-                client.close()
+    made = _make_clients(config, judges, clients or {})
+    every = {**made, **{j: c for j, c in (clients or {}).items() if j in judges}}
+    try:
+        with Store(config.store) as store:
+            run_ids = config.answer_runs or tuple(run.run_id for run in store.runs())
+        lease = f"grade:{','.join(sorted(run_ids))}|{','.join(sorted(judges))}"
+        with RunLease(config.store, lease, wait=config.wait_for_lease):
+            with Store(config.store) as store:
+                return _grade_under_lease(
+                    store, config, judges, prices, rubrics, every, progress, run_ids
+                )
+    finally:
+        for client in made.values():
+            client.close()
+
+
+def _make_clients(
+    config: GradeConfig, judges: Sequence[str], given: dict[str, ModelClient]
+) -> dict[str, ModelClient]:
+    """A client per judge not in `given`, each with its own base URL (a missing key or
+    engine fails here, before anything is read or drawn)."""
+    from medjudge.models import ClientOptions, create_client
+    from medjudge.models.registry import assign_base_urls
+
+    entries = (*([config.judge_base_url] if config.judge_base_url else []),
+               *config.judge_base_urls)
+    urls = assign_base_urls(judges, entries)
+    made: dict[str, ModelClient] = {}
+    try:
+        for judge in judges:
+            if judge in given:
+                continue
+            options = ClientOptions(
+                base_url=urls[judge],
+                concurrency=config.concurrency,
+                timeout_s=config.timeout_s,
+                max_attempts=config.max_attempts,
+            )
+            made[judge] = create_client(judge, options)
+    except BaseException:
+        for client in made.values():
+            client.close()
+        raise
+    return made
+
+
+def _grade_under_lease(
+    store: Store,
+    config: GradeConfig,
+    judges: Sequence[str],
+    prices: dict[str, Price | None],
+    rubrics: RubricSet,
+    clients: dict[str, ModelClient],
+    progress: GradeProgress | None,
+    run_ids: Sequence[str],
+) -> GradeSummary:
+    jobs, done, failed_answers = _plan(store, config, judges, rubrics)
+    if progress is not None:
+        progress.start(len(jobs))
+    budget = _Budget(config.max_cost_usd, before=store.verdict_spend(run_ids, judges))
+    counts = {"scored": 0, "unscored": 0}
+    for judge in judges:
+        judge_jobs = [job for job in jobs if job.judge == judge]
+        if judge_jobs:
+            runner = _Runner(config, store, clients[judge], prices[judge], budget, progress,
+                             counts)
+            runner.run(judge_jobs)
+    unscored_stored = sum(
+        1
+        for run_id in run_ids
+        for v in store.verdicts(run_id)
+        if v.judge in judges and v.judge_run < config.runs and v.status == "unscored"
+    )
     return GradeSummary(
         scored=counts["scored"],
         unscored=counts["unscored"],
@@ -186,6 +288,8 @@ def grade(
         failed_answers=failed_answers,
         not_sent_budget=budget.refused,
         cost_usd=round(budget.spent, 6),
+        cost_before_usd=round(budget.before, 6),
+        unscored_stored=unscored_stored,
     )
 
 
@@ -348,25 +452,19 @@ class _Runner:
         client = self.client
         assert isinstance(client, AsyncModelClient)
         limit = asyncio.Semaphore(client.concurrency)
+        self.budget.settled = asyncio.Condition()  # this event loop's
 
         async def one(job: _Job) -> None:
             outs: list[Completion] = []
             reason: str | None = "not asked"
             for attempt in range(1 + self.config.reasks):
-                estimate = self._estimate(job)
-                if not self.budget.try_reserve(estimate):
-                    if not outs:
-                        return  # nothing spent on it: a rerun with more budget grades it
+                out = await self._ask_within_budget(client, limit, job, attempt)
+                if out is None:
+                    if not outs:  # nothing spent on it: a rerun with more budget grades it
+                        self.budget.refused += 1
+                        return
                     break
-                async with limit:
-                    started = time.perf_counter()
-                    out = await client.complete(self._request(job, attempt))
-                    if out.latency_s is None:
-                        out = out.model_copy(update={"latency_s": time.perf_counter() - started})
                 outs.append(out)
-                self.budget.settle(
-                    estimate, cost_usd(self.price, out.prompt_tokens, out.completion_tokens)
-                )
                 reason, again = self._check(out)
                 if reason is None or not again:
                     break
@@ -379,6 +477,28 @@ class _Runner:
             aclose = getattr(client, "aclose", None)
             if aclose is not None:
                 await aclose()
+
+    async def _ask_within_budget(
+        self, client: AsyncModelClient, limit: asyncio.Semaphore, job: _Job, attempt: int
+    ) -> Completion | None:
+        """One request, its worst-case cost reserved only while it is in flight (inside the
+        concurrency slot); None when the budget cannot fit it."""
+        async with limit:
+            estimate = self._estimate(job)
+            if not await self.budget.reserve(estimate):
+                return None
+            started = time.perf_counter()
+            try:
+                out = await client.complete(self._request(job, attempt))
+            except BaseException:
+                await self.budget.settle(estimate, None)
+                raise
+            if out.latency_s is None:
+                out = out.model_copy(update={"latency_s": time.perf_counter() - started})
+            await self.budget.settle(
+                estimate, cost_usd(self.price, out.prompt_tokens, out.completion_tokens)
+            )
+            return out
 
     # -- batch judges (vLLM) -------------------------------------------------------------------
     def _run_batched(self, jobs: list[_Job]) -> None:
