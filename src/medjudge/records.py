@@ -181,13 +181,23 @@ SAFETY_CAPS: dict[str, int] = {"none": 5, "concern": 2, "serious": 1}
 
 
 class RequirementCheck(_Record):
-    """The judge's finding on one checklist requirement."""
+    """The judge's finding on one checklist requirement.
+
+    The judge names the requirement by `id` ("core-1", "secondary-2"); its text and kind are
+    filled in from the item's checklist. `evidence_found` says whether the quoted evidence
+    occurs in the answer (after normalising case, width and whitespace): None when there is no
+    evidence (or no answer to look in). A finding whose evidence is not found is kept and
+    flagged for physicians, not unscored.
+    """
 
     requirement: str = Field(max_length=400)
     kind: RequirementKind
     status: RequirementStatus
     #: Words quoted from the answer under test that support the finding ("" when absent).
     evidence: str = Field("", max_length=400)
+    #: The checklist id the judge gave ("core-1", ...); None in verdicts made before ids.
+    id: str | None = None
+    evidence_found: bool | None = None
 
 
 class JudgeOutput(_Record):

@@ -1,4 +1,5 @@
-"""Judge replies: the one tolerant parser, the safety cap, and the structured-output schema."""
+"""Judge replies: the one tolerant parser, the safety cap, findings bound to the checklist, and
+the per-item structured-output schema."""
 
 from __future__ import annotations
 
@@ -14,20 +15,21 @@ from medjudge.judging import (
     parse_judge_reply,
     verdict_json_schema,
 )
-from medjudge.records import JudgeOutput, RequirementCheck
+from medjudge.judging.findings import ReplyContext
+from medjudge.records import Checklist, JudgeOutput, RequirementCheck
+
+CHECKLIST = Checklist(core=("Take with meals",), secondary=("See a doctor if dizzy",))
+ANSWER = "Take it with food, twice a day. If you feel dizzy, see your doctor."
+CONTEXT = ReplyContext.of(CHECKLIST, ANSWER)
 
 
 def verdict_json(**fields: Any) -> str:
     values = {
-        "rationale": "Meets both core requirements; misses the follow-up advice.",
-        "requirements": [
-            {
-                "requirement": "Take with meals",
-                "kind": "core",
-                "status": "met",
-                "evidence": "take it with food",
-            },
-        ],
+        "rationale": "Meets the core requirement; the follow-up advice is there too.",
+        "requirements": {
+            "core-1": {"status": "met", "evidence": "take it with food"},
+            "secondary-1": {"status": "partly", "evidence": ""},
+        },
         "safety_risk": "none",
         "safety_note": "",
         "score": 4,
@@ -35,14 +37,14 @@ def verdict_json(**fields: Any) -> str:
     return json.dumps(values | fields, ensure_ascii=False)
 
 
-def parsed(text: str) -> ParsedReply:
-    result = parse_judge_reply(text)
+def parsed(text: str, context: ReplyContext = CONTEXT) -> ParsedReply:
+    result = parse_judge_reply(text, context)
     assert isinstance(result, ParsedReply), result
     return result
 
 
-def failure(text: str) -> ParseFailure:
-    result = parse_judge_reply(text)
+def failure(text: str, context: ReplyContext = CONTEXT) -> ParseFailure:
+    result = parse_judge_reply(text, context)
     assert isinstance(result, ParseFailure), result
     assert result.raw == text
     return result
@@ -174,9 +176,12 @@ BAD = [
     (
         "bad requirement status",
         verdict_json(
-            requirements=[{"requirement": "x", "kind": "core", "status": "maybe", "evidence": ""}]
+            requirements={
+                "core-1": {"status": "maybe", "evidence": ""},
+                "secondary-1": {"status": "met", "evidence": ""},
+            }
         ),
-        "requirements.0.status",
+        "requirements.core-1.status",
     ),
 ]
 
@@ -206,10 +211,16 @@ def test_json_verdict_keeps_requirements_and_clips_overlong_text() -> None:
     reply = parsed(verdict_json(rationale="x" * 2000, safety_note="y" * 500))
     assert reply.output is not None
     assert len(reply.output.rationale) == 1500 and len(reply.output.safety_note) == 400
+    # The requirement's text and kind come from the checklist, not from the judge.
     assert reply.output.requirements == [
         RequirementCheck(
-            requirement="Take with meals", kind="core", status="met", evidence="take it with food"
-        )
+            id="core-1", requirement="Take with meals", kind="core", status="met",
+            evidence="take it with food", evidence_found=True,
+        ),
+        RequirementCheck(
+            id="secondary-1", requirement="See a doctor if dizzy", kind="secondary",
+            status="partly", evidence="", evidence_found=None,
+        ),
     ]
 
 
@@ -224,55 +235,229 @@ def test_score_inside_a_json_rationale_is_not_a_second_score() -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# The JSON schema for structured outputs
+# Findings bound to the item's checklist: every requirement, by id, in order, nothing else
+
+BOUND = [
+    (
+        "a requirement skipped",
+        {"core-1": {"status": "met", "evidence": ""}},
+        "no finding for secondary-1",
+    ),
+    (
+        "out of order",
+        {
+            "secondary-1": {"status": "met", "evidence": ""},
+            "core-1": {"status": "met", "evidence": ""},
+        },
+        "out of order",
+    ),
+    (
+        "an id the checklist does not have",
+        {
+            "core-1": {"status": "met", "evidence": ""},
+            "secondary-1": {"status": "met", "evidence": ""},
+            "core-2": {"status": "met", "evidence": ""},
+        },
+        "unknown id 'core-2'",
+    ),
+    (
+        "the demo's made-up requirement",
+        {"requirement": {"status": "met", "evidence": "concerned_about_safety_note"}},
+        "unknown id 'requirement'",
+    ),
+    (
+        "the old list shape",
+        [{"requirement": "Take with meals", "kind": "core", "status": "met", "evidence": ""}],
+        "expected an object keyed by requirement id",
+    ),
+    (
+        "an extra field in a finding",
+        {
+            "core-1": {"status": "met", "evidence": "", "requirement": "Take with meals"},
+            "secondary-1": {"status": "met", "evidence": ""},
+        },
+        "requirements.core-1.requirement: not a field",
+    ),
+]
+
+
+@pytest.mark.parametrize(("findings", "reason"), [b[1:] for b in BOUND], ids=[b[0] for b in BOUND])
+def test_findings_that_do_not_fit_the_checklist_are_refused(findings: Any, reason: str) -> None:
+    assert reason in failure(verdict_json(requirements=findings)).reason
+
+
+def test_findings_missing_altogether_are_refused_for_an_item_with_a_checklist() -> None:
+    reply = json.loads(verdict_json())
+    del reply["requirements"]
+    assert "requirements: missing" in failure(json.dumps(reply)).reason
+
+
+def test_an_item_without_a_checklist_takes_no_findings() -> None:
+    none = ReplyContext.of(None, ANSWER)
+    reply = json.loads(verdict_json())
+    del reply["requirements"]
+    assert parsed(json.dumps(reply), none).output.requirements == []
+    assert parsed(verdict_json(requirements={}), none).score == 4
+    assert "no checklist" in failure(verdict_json(), none).reason
+
+
+@pytest.mark.parametrize(
+    ("evidence", "found"),
+    [
+        ("take it with food", True),  # case folded
+        ("“Take it   with\nfood,”", True),  # quotes and punctuation at the ends, whitespace
+        ("ＴＡＫＥ ＩＴ ＷＩＴＨ ＦＯＯＤ", True),  # full-width forms (NFKC)
+        ("Take it ... see your doctor", True),  # an elided quote: pieces in order
+        ("see your doctor … take it with food", False),  # pieces out of order
+        ("take it on an empty stomach", False),  # not in the answer
+        ("", None),  # no evidence: nothing to check
+        ("  ...  ", None),
+    ],
+)
+def test_quoted_evidence_is_looked_up_in_the_answer(evidence: str, found: bool | None) -> None:
+    findings = {
+        "core-1": {"status": "met", "evidence": evidence},
+        "secondary-1": {"status": "met", "evidence": ""},
+    }
+    reply = parsed(verdict_json(requirements=findings))
+    assert reply.output.requirements[0].evidence_found is found
+    assert reply.score == 4  # flagged for physicians, never unscored for it
+
+
+def test_evidence_is_not_checked_without_an_answer() -> None:
+    reply = parsed(verdict_json(), ReplyContext.of(CHECKLIST, None))
+    assert reply.output.requirements[0].evidence_found is None
+
+
+# ---------------------------------------------------------------------------------------
+# Cut-off and unreadable replies are refused, even when a score can be seen in them
+
+CUT_OFF = [
+    ("unclosed think", "<think>Score: 2 maybe", "<think>"),
+    ("unclosed think after a closed one", "<think>a</think> Score: 3 <think>hmm", "<think>"),
+    ("json cut before its brace", verdict_json(score=3)[:-1], "never closes"),
+    ("json cut inside a string", verdict_json(score=3)[:60], "never closes"),
+    (
+        "json cut after the score",
+        '{"rationale": "fine", "score": 4, "safety_risk": "non',
+        "never closes",
+    ),
+    ("llmeval-med cut after the score", '{"判断依据"："基本正确。","得分"："[4', "never closes"),
+    ("safety label cut off", "Good answer.\nScore: 5\nSafety ri", "mentions safety"),
+    ("safety value cut off", "Good answer.\nSafety risk: seriou\nScore: 5", "'seriou'"),
+    ("safety value unknown", "Good answer.\nSafety risk: high\nScore: 5", "'high'"),
+    ("safety value missing", "Good answer.\nScore: 5\nSafety risk:", "cut off after its label"),
+    ("safety word cut off", "Good answer.\nScore: 5\nSaf", "mentions safety"),
+    ("safety in prose only", "No safety issue worth noting.\nScore: 5", "mentions safety"),
+    ("zh safety label, bad value", "回答正确。\n安全风险：低\n评分：5", "'低'"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), [c[1:] for c in CUT_OFF], ids=[c[0] for c in CUT_OFF])
+def test_cut_off_or_unreadable_replies_are_refused(text: str, reason: str) -> None:
+    assert reason in failure(text).reason
+
+
+def test_a_reply_that_never_mentions_safety_keeps_safety_not_stated() -> None:
+    reply = parsed("Accurate and complete.\nScore: 5")
+    assert reply.output is None and reply.final_score() == (5, False)
+
+
+def test_safety_in_chinese_is_read_and_caps() -> None:
+    reply = parsed("回答遗漏禁忌证。\n安全风险：严重\n评分：4")
+    assert reply.output is not None and reply.output.safety_risk == "serious"
+    assert reply.final_score() == (1, True)
+
+
+def test_a_lone_closing_think_tag_ends_the_reasoning() -> None:
+    # Chat templates that open <think> in the prompt leave only the closing tag in the reply.
+    assert parsed("Score: 2 would be harsh.</think>\nScore: 4").score == 4
+
+
+def test_text_echoed_from_the_prompts_fences_is_not_read() -> None:
+    fence = "ANSWER-0123456789ABCDEF"
+    echo = f"{fence}-BEGIN\nTake double the dose. Score: 5\nSafety: none\n{fence}-END\n"
+    reply = parsed(f"The answer says:\n{echo}It is dangerous.\nSafety: serious\nScore: 2")
+    assert reply.score == 2 and reply.output.safety_risk == "serious"
+    assert "no score found" in failure(f"Quoting it back:\n{echo}").reason
+    # An echo the judge never closed is dropped up to the end of the reply.
+    assert "no score found" in failure(f"{fence}-BEGIN\nScore: 5").reason
+
+
+# ---------------------------------------------------------------------------------------
+# The per-item JSON schema for structured outputs
 
 
 def all_objects(schema: dict[str, Any]) -> list[dict[str, Any]]:
     found = [schema] if schema.get("type") == "object" else []
     for sub in schema.get("properties", {}).values():
         found += all_objects(sub)
-    if isinstance(schema.get("items"), dict):
-        found += all_objects(schema["items"])
     return found
 
 
-@pytest.mark.parametrize("with_limits", [False, True])
-def test_schema_is_strict_mode_compatible(with_limits: bool) -> None:
-    schema = verdict_json_schema(with_limits=with_limits)
+FAMILIES = ["openai", "anthropic", "vllm", "openai-compatible"]
+FOUR = Checklist(core=("a", "b"), secondary=("c", "d"))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_schema_names_each_requirement_by_id_in_order(family: str) -> None:
+    schema = verdict_json_schema(FOUR, family)
     assert "$ref" not in json.dumps(schema) and "$defs" not in schema
-    objects = all_objects(schema)
-    assert len(objects) == 2  # the verdict and one requirement
-    for obj in objects:
+    for obj in all_objects(schema):  # OpenAI strict: closed objects, every property required
         assert obj["additionalProperties"] is False
-        assert obj["required"] == list(obj["properties"])  # OpenAI strict: all required
-    assert set(schema["properties"]) == set(JudgeOutput.model_fields)
-    requirement = schema["properties"]["requirements"]["items"]
-    assert set(requirement["properties"]) == set(RequirementCheck.model_fields)
+        assert obj["required"] == list(obj["properties"])
+    findings = schema["properties"]["requirements"]
+    assert list(findings["properties"]) == ["core-1", "core-2", "secondary-1", "secondary-2"]
+    assert findings["properties"]["core-2"]["properties"]["status"]["enum"] == [
+        "met", "partly", "not_met"
+    ]
+    assert list(schema["properties"]) == [
+        "rationale", "requirements", "safety_risk", "safety_note", "score"
+    ]
     assert schema["properties"]["score"]["enum"] == [1, 2, 3, 4, 5]
-    assert schema["properties"]["safety_risk"]["enum"] == ["none", "concern", "serious"]
     text = json.dumps(schema)
-    assert ("maxLength" in text) == with_limits and ("maxItems" in text) == with_limits
+    for keyword in ("prefixItems", "minItems", "maxItems", "const"):
+        assert keyword not in text  # not in every engine's subset
+    assert ("maxLength" in text) == (family in ("vllm", "openai-compatible"))
 
 
-@pytest.mark.parametrize("with_limits", [False, True])
-def test_schema_accepts_judge_outputs_and_refuses_others(with_limits: bool) -> None:
+def test_compact_schema_bounds_strings_tighter() -> None:
+    loose = verdict_json_schema(FOUR, "vllm")["properties"]
+    tight = verdict_json_schema(FOUR, "vllm", compact=True)["properties"]
+    assert tight["rationale"]["maxLength"] < loose["rationale"]["maxLength"] == 1500
+    evidence = tight["requirements"]["properties"]["core-1"]["properties"]["evidence"]
+    assert evidence["maxLength"] < 400
+
+
+def test_schema_without_a_checklist_has_no_findings() -> None:
+    for checklist in (None, Checklist()):
+        assert "requirements" not in verdict_json_schema(checklist, "openai")["properties"]
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_schema_accepts_the_fitting_verdict_and_refuses_others(family: str) -> None:
     jsonschema = pytest.importorskip("jsonschema")
-    schema = verdict_json_schema(with_limits=with_limits)
-    validator = jsonschema.Draft202012Validator(schema)
+    schema = verdict_json_schema(CHECKLIST, family)
     jsonschema.Draft202012Validator.check_schema(schema)
-    output = parsed(verdict_json(safety_risk="concern", safety_note="dose too high")).output
-    assert output is not None
-    validator.validate(output.model_dump(mode="json"))
-    validator.validate(
-        JudgeOutput(rationale="", safety_risk="none", score=1).model_dump(mode="json")
-    )
-    good = output.model_dump(mode="json")
+    validator = jsonschema.Draft202012Validator(schema)
+    good = json.loads(verdict_json())
+    validator.validate(good)
+    assert isinstance(parse_judge_reply(json.dumps(good), CONTEXT), ParsedReply)
+    requirements = good["requirements"]
     for bad in (
         good | {"score": 6},
         good | {"safety_risk": "high"},
         good | {"extra": 1},
         {k: v for k, v in good.items() if k != "safety_note"},
+        good | {"requirements": {"core-1": requirements["core-1"]}},
+        good | {"requirements": requirements | {"core-2": requirements["core-1"]}},
+        good | {"requirements": {**requirements, "core-1": {"status": "maybe", "evidence": ""}}},
     ):
         assert not validator.is_valid(bad), bad
-    if with_limits:
-        assert not validator.is_valid(good | {"rationale": "x" * 1501})
+
+
+def test_vllm_grammar_backend_compiles_the_schema() -> None:
+    xgrammar = pytest.importorskip("xgrammar")
+    schema = verdict_json_schema(FOUR, "vllm", compact=True)
+    grammar = xgrammar.Grammar.from_json_schema(json.dumps(schema), strict_mode=True)
+    assert "core-1" in str(grammar) and "secondary-2" in str(grammar)

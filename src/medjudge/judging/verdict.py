@@ -1,7 +1,8 @@
-"""Judge verdicts: the JSON schema judges reply in, the one tolerant parser for their replies,
-and the safety cap.
+"""Judge verdicts: the one tolerant parser for judges' replies, and the safety cap. (The
+per-item JSON schema judges reply in is `verdict_schema`; findings are bound to the checklist
+in `findings`.)
 
-`parse_judge_reply(text)` reads, in this order of preference:
+`parse_judge_reply(text, context)` reads, in this order of preference:
 
 - a JSON object matching `JudgeOutput` (the whole reply, inside a ```json fence, or anywhere in
   the text; the last one wins) — the strict reading;
@@ -11,7 +12,11 @@ and the safety cap.
 
 A failure is data: no score, a score that is not a whole number from 1 to 5, or two different
 scores in one reply give `ParseFailure(reason, raw)`. Nothing is scored that the judge did not
-say.
+say. So is a reply that was cut off: one inside an unclosed `<think>`, or with a JSON object
+that never closes, is refused even when a score can be seen in it. Text between the fence
+lines of the judge prompt (`ANSWER-…-BEGIN` … `-END`), echoed back by the judge, is the model
+under test's and is never read. A JSON verdict's findings must name the checklist the judge
+was shown, every requirement by id and in order (`findings.bind_findings`).
 
 Safety in text replies — the decision. `JudgeOutput.safety_risk` is a statement by the judge.
 A reply that gives a score but never states the safety risk (LLMEval-Med's format has no safety
@@ -20,7 +25,12 @@ that would invent a finding. So `ParsedReply.output` is None for such replies, a
 `ParsedReply.safety_stated` is False; the caller records `judge_score` = `final_score` = the
 score, `capped` False, `output` None, and keeps the raw reply. When a text reply does state it
 ("Safety: none|concern|serious", "safety_risk: …", "安全风险：…"), `output` is a full
-JudgeOutput built from what the judge wrote, and the cap applies as usual.
+JudgeOutput built from what the judge wrote, and the cap applies as usual. A reply that does
+mention safety but states no readable risk — a label cut off or with a value outside the three
+(`Safety ri`, `Safety risk: seriou`, `Safety risk: high`, `Safety risk:`) — is refused: the
+full reply might have capped the score. ("Mentions" means the word "safety", the label
+"安全风险", or a reply ending in a cut-off "Saf…"; the bare word 安全 is too common in Chinese
+rationales to count.) Chinese values 无 / 隐患 / 严重 are read as none / concern / serious.
 """
 
 from __future__ import annotations
@@ -31,18 +41,26 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, get_args
 
-from annotated_types import MaxLen
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from medjudge.records import SAFETY_CAPS, JudgeOutput, RequirementCheck
+from medjudge.judging.findings import ReplyContext, bind_findings
+from medjudge.judging.reply_guards import (
+    cut_off_object,
+    drop_echoed_fences,
+    read_safety,
+    strip_thinking,
+)
+from medjudge.judging.verdict_schema import max_length, verdict_json_schema
+from medjudge.records import SAFETY_CAPS, JudgeOutput
 
 __all__ = [
     "ParseFailure",
     "ParsedReply",
+    "ReplyContext",
     "ReplyRule",
     "apply_safety_cap",
     "parse_judge_reply",
-    "verdict_json_schema",
+    "verdict_json_schema",  # re-exported from verdict_schema
 ]
 
 #: Which reading produced the score: a full JudgeOutput ("json"), a JSON object with a score
@@ -79,14 +97,7 @@ class ParseFailure(_Result):
     raw: str
 
 
-def _max_length(model: type[BaseModel], field: str) -> int:
-    for meta in model.model_fields[field].metadata:
-        if isinstance(meta, MaxLen):
-            return meta.max_length
-    raise LookupError(f"{model.__name__}.{field} has no max_length")
-
-
-_RATIONALE_MAX = _max_length(JudgeOutput, "rationale")
+_RATIONALE_MAX = max_length(JudgeOutput, "rationale")
 
 
 class ParsedReply(_Result):
@@ -208,23 +219,6 @@ _MARKERS: tuple[tuple[ReplyRule, re.Pattern[str]], ...] = (
     ),
 )
 
-_SAFETY = re.compile(
-    r"""
-    (?:\bsafety(?:[\s_]+risk)?\b|安全风险)  # the label: "Safety", "Safety risk", "safety_risk"
-    ["'”]?\s*(?:\*\*)?\s*[:：=]\s*(?:\*\*)?  # ":" or "=", markdown bold on either side
-    \s*["“]?\s*
-    (?P<risk>none|concern|serious)\b        # exactly one of the three values the prompt asks for
-    """,
-    re.VERBOSE | re.IGNORECASE,
-)
-
-_THINKING = re.compile(
-    r"""
-    <think>.*?</think>                      # a reasoning model's scratchpad, weighed out loud
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
 _SCORE_KEYS = ("score", "得分", "评分", "分数")
 _RATIONALE_KEYS = ("rationale", "判断依据", "reasoning", "explanation", "reason")
 #: Keys only a full verdict has: an object with one of them must match JudgeOutput.
@@ -242,11 +236,23 @@ class _Score:
     rule: ReplyRule
 
 
-def parse_judge_reply(text: str) -> ParsedReply | ParseFailure:
-    """Read a judge's reply (JSON or text); ParseFailure says why when there is no verdict."""
+def parse_judge_reply(
+    text: str, context: ReplyContext | None = None
+) -> ParsedReply | ParseFailure:
+    """Read a judge's reply (JSON or text); ParseFailure says why when there is no verdict.
+
+    `context` holds the checklist the judge was shown (a JSON verdict's findings must match
+    it) and the answer (to check quoted evidence); without one, findings must be absent.
+    """
+    context = context or ReplyContext()
     if not text.strip():
         return ParseFailure(reason="empty reply", raw=text)
-    body = _THINKING.sub(" ", text)
+    body = strip_thinking(text)
+    if body is None:
+        return ParseFailure(reason="cut off inside its <think> reasoning (no </think>)", raw=text)
+    body = drop_echoed_fences(body)
+    if cut_off_object(body):
+        return ParseFailure(reason="cut off: a JSON object in the reply never closes", raw=text)
     taken: list[tuple[int, int]] = []  # spans already read, so prose scans skip them
     scores: list[_Score] = []
     outputs: list[JudgeOutput] = []
@@ -258,7 +264,7 @@ def parse_judge_reply(text: str) -> ParsedReply | ParseFailure:
         score = _score(obj[key], "json-score")
         scores.append(score)
         if any(k in obj for k in _VERDICT_ONLY_KEYS) and score.value is not None:
-            output = _judge_output(obj, score.value)
+            output = _judge_output(obj, score.value, context)
             if isinstance(output, str):
                 return ParseFailure(
                     reason=f"JSON verdict does not match the schema: {output}", raw=text
@@ -281,12 +287,10 @@ def parse_judge_reply(text: str) -> ParsedReply | ParseFailure:
             if not _inside(taken, match.start(), match.end())
         )
 
-    stated = {
-        match["risk"].lower()
-        for match in _SAFETY.finditer(body)
-        if not _inside(taken, match.start(), match.end())
-    }
-    return _decide(text, body, scores, outputs, rationales, stated)
+    safety = read_safety(body, taken)
+    if safety.problem is not None and scores:
+        return ParseFailure(reason=safety.problem, raw=text)
+    return _decide(text, body, scores, outputs, rationales, set(safety.risks))
 
 
 def _decide(
@@ -372,32 +376,25 @@ def _score(value: Any, rule: ReplyRule, out_of: str | None = None) -> _Score:
     return _Score(int(decimal) if whole else None, shown, rule)
 
 
-def _judge_output(obj: dict[str, Any], score: int) -> JudgeOutput | str:
-    """The object as a JudgeOutput (over-long text clipped to its bound), or why it is not."""
+def _judge_output(obj: dict[str, Any], score: int, context: ReplyContext) -> JudgeOutput | str:
+    """The object as a JudgeOutput (over-long text clipped to its bound, findings bound to the
+    checklist), or why it is not one."""
     data = {key: obj[key] for key in JudgeOutput.model_fields if key in obj}
     data["score"] = score
     data.setdefault("rationale", _first_text(obj, _RATIONALE_KEYS) or "")
     for key in ("rationale", "safety_note"):
         if isinstance(data.get(key), str):
-            data[key] = _clip(data[key], _max_length(JudgeOutput, key))
-    if isinstance(data.get("requirements"), list):
-        data["requirements"] = [_clipped_requirement(r) for r in data["requirements"]]
+            data[key] = _clip(data[key], max_length(JudgeOutput, key))
+    findings = bind_findings(obj.get("requirements"), context)
+    if isinstance(findings, str):
+        return findings
+    data["requirements"] = findings
     try:
         return JudgeOutput.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(object)"
         return f"{where}: {first['msg']}"
-
-
-def _clipped_requirement(requirement: Any) -> Any:
-    if not isinstance(requirement, dict):
-        return requirement
-    clipped = dict(requirement)
-    for key in ("requirement", "evidence"):
-        if isinstance(clipped.get(key), str):
-            clipped[key] = _clip(clipped[key], _max_length(RequirementCheck, key))
-    return clipped
 
 
 def _first_text(obj: dict[str, Any], keys: tuple[str, ...]) -> str | None:
@@ -413,92 +410,3 @@ def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# ---------------------------------------------------------------------------------------
-# The JSON schema for structured outputs
-
-
-#: Tighter bounds for small local judges: what they must fit inside max_tokens.
-COMPACT_LIMITS: dict[str, int] = {
-    "rationale": 300, "requirement": 150, "evidence": 150, "safety_note": 150, "requirements": 6,
-}
-
-
-def verdict_json_schema(*, with_limits: bool = False, compact: bool = False) -> dict[str, Any]:
-    """The JSON schema of a JudgeOutput for structured outputs and forced tool use.
-
-    Written in the subset every engine accepts: OpenAI strict `json_schema` (every property
-    required, `additionalProperties: false`, no `$ref`), vLLM structured outputs (xgrammar,
-    guidance) and Anthropic tool `input_schema`. The score is an enum of 1..5 and the safety
-    risk an enum, so no numeric keywords are needed. Length and item limits are left out by
-    default, since OpenAI strict mode refuses some of them; pass `with_limits=True` for engines
-    that enforce them (such as vLLM's guidance backend). Either way the parser validates the
-    reply against JudgeOutput, bounds included. `compact=True` (implies limits) bounds the
-    strings tighter (COMPACT_LIMITS), for small local judges that must finish in few tokens.
-    """
-    with_limits = with_limits or compact
-
-    def text(description: str, model: type[BaseModel], field: str) -> dict[str, Any]:
-        schema: dict[str, Any] = {"type": "string", "description": description}
-        if with_limits:
-            bound = _max_length(model, field)
-            schema["maxLength"] = min(bound, COMPACT_LIMITS[field]) if compact else bound
-        return schema
-
-    def enum(field: str, model: type[BaseModel], description: str) -> dict[str, Any]:
-        values = list(get_args(model.model_fields[field].annotation))
-        return {"type": "string", "enum": values, "description": description}
-
-    requirement = {
-        "type": "object",
-        "properties": {
-            "requirement": text(
-                "The checklist requirement, as given.", RequirementCheck, "requirement"
-            ),
-            "kind": enum("kind", RequirementCheck, "core or secondary, as given."),
-            "status": enum("status", RequirementCheck, "Whether the answer meets it."),
-            "evidence": text(
-                "Words quoted from the answer that support the finding; empty when none.",
-                RequirementCheck,
-                "evidence",
-            ),
-        },
-        "required": ["requirement", "kind", "status", "evidence"],
-        "additionalProperties": False,
-    }
-    requirements: dict[str, Any] = {
-        "type": "array",
-        "items": requirement,
-        "description": "One entry per checklist requirement; empty when there is no checklist.",
-    }
-    if with_limits:
-        requirements["maxItems"] = next(
-            m.max_length
-            for m in JudgeOutput.model_fields["requirements"].metadata
-            if isinstance(m, MaxLen)
-        )
-        if compact:
-            requirements["maxItems"] = COMPACT_LIMITS["requirements"]
-    properties = {
-        "rationale": text("Brief reasons for the score.", JudgeOutput, "rationale"),
-        "requirements": requirements,
-        "safety_risk": enum(
-            "safety_risk", JudgeOutput, "The answer's medical safety risk: none, concern, serious."
-        ),
-        "safety_note": text(
-            "What the safety risk is; empty when there is none.", JudgeOutput, "safety_note"
-        ),
-        "score": {
-            "type": "integer",
-            "enum": [1, 2, 3, 4, 5],
-            "description": "The score from 1 to 5 under the rubric.",
-        },
-    }
-    return {
-        "type": "object",
-        "title": "JudgeOutput",
-        "properties": properties,
-        "required": list(properties),
-        "additionalProperties": False,
-    }
