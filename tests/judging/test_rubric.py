@@ -364,3 +364,43 @@ def test_not_a_mapping(tmp_path: Path, text: str) -> None:
 def test_missing_file() -> None:
     with pytest.raises(RubricError, match=r"nowhere\.yaml: file not found"):
         load_rubric("nowhere.yaml")
+
+
+def _answered_store(path: Path) -> Path:
+    """The LLMEval-Med sample with one answer per open question, as `medjudge answer` stores
+    it."""
+    from medjudge.answering import dataset_fingerprint
+    from medjudge.records import Answer, Run, SamplingConfig
+    from medjudge.store import Store
+
+    bench = load("sample:llmeval-med")
+    with Store(path) as store:
+        fingerprint = dataset_fingerprint(bench.items)
+        store.add_items(fingerprint, bench.items)
+        store.add_run(Run(run_id="r", model="m", benchmark=bench.name, benchmark_path=bench.path,
+                          benchmark_sha256=bench.sha256, sampling=SamplingConfig(),
+                          created_at="2026-01-01T00:00:00+00:00", medjudge_version="0"),
+                      fingerprint)
+        store.save_answers(Answer(run_id="r", item_id=item.item_id, status="ok", text="回答",
+                                  created_at="2026-01-01T00:00:00+00:00")
+                           for item in bench.items if item.kind == "open")
+    return path
+
+
+@pytest.mark.parametrize(("categories", "expected"), [
+    ("[MSE]", {"MSE": "my-llmeval"} | {c: f"llmeval-med-{c}" for c in LLMEVAL_CATEGORIES
+                                       if c != "MSE"}),
+    (None, dict.fromkeys(LLMEVAL_CATEGORIES, "my-llmeval")),
+])
+def test_grade_plans_every_answer_with_the_rubric_that_wins(
+    tmp_path: Path, categories: str | None, expected: dict[str, str]
+) -> None:
+    """What `grade --rubric` would send: the plan's rubric per category."""
+    from medjudge.judging.grade import GradeConfig, _plan, _rubrics
+    from medjudge.store import Store
+
+    store_path = _answered_store(tmp_path / "s.sqlite")
+    config = GradeConfig(store=store_path, rubric=_llmeval_user_rubric(tmp_path, categories))
+    with Store(store_path) as store:
+        jobs, _, _ = _plan(store, config, ["openai/gpt-4o"], _rubrics(config.rubric))
+    assert {job.item.category: job.rubric.id for job in jobs} == expected
