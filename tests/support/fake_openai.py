@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @dataclass
 class Reply:
     status: int = 200
-    #: Chat completion text; None with status 200 means "echo the last user message".
+    #: Chat completion text; None with status 200 means "echo the last user message". A
+    #: callable is given the request body and returns the text (a judge that fits its reply
+    #: to the schema it was sent).
     text: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     #: Raw body that replaces the normal JSON (broken JSON, HTML error pages, ...).
@@ -26,7 +29,7 @@ class Reply:
     #: OpenAI: a refusal instead of content. Anthropic: stop_reason "refusal".
     refusal: str | None = None
     #: Anthropic: answer with a tool_use block carrying this input (forced tool use).
-    tool_input: dict | None = None
+    tool_input: dict | Callable[[dict], dict] | None = None
     #: Token usage the reply reports (what a paid judge would bill).
     prompt_tokens: int = 7
     completion_tokens: int = 3
@@ -98,7 +101,7 @@ class FakeOpenAI:
 def _payload(reply: Reply, body: dict) -> dict:
     if reply.status != 200:
         return {"error": {"message": f"scripted {reply.status}", "type": "scripted"}}
-    text = reply.text
+    text = reply.text(body) if callable(reply.text) else reply.text
     if text is None and reply.refusal is None:
         text = f"echo: {body['messages'][-1]['content']}"
     return {
@@ -122,6 +125,8 @@ def _payload(reply: Reply, body: dict) -> dict:
 def _anthropic_payload(reply: Reply, body: dict) -> dict:
     if reply.status != 200:
         return {"type": "error", "error": {"type": "scripted", "message": f"{reply.status}"}}
+    if callable(reply.tool_input):
+        reply = replace(reply, tool_input=reply.tool_input(body))
     if reply.tool_input is not None:
         content = [{"type": "tool_use", "id": "toolu_1", "name": body["tools"][0]["name"],
                     "input": reply.tool_input}]

@@ -22,17 +22,18 @@ from medjudge.judging.rubric import Rubric, RubricSet
 from medjudge.judging.verdict import (
     ParsedReply,
     ParseFailure,
+    ReplyContext,
     parse_judge_reply,
-    verdict_json_schema,
 )
+from medjudge.judging.verdict_schema import provider_family, verdict_json_schema
 from medjudge.models.base import AsyncModelClient, ModelClient
 from medjudge.models.pricing import Price, cost_usd, price_for
 from medjudge.records import (
     Answer,
     ChatRequest,
+    Checklist,
     Completion,
     Item,
-    JudgeOutput,
     SamplingConfig,
     Verdict,
 )
@@ -119,21 +120,23 @@ class GradeSummary(BaseModel):
         return self.unscored_stored == 0 and self.not_sent_budget == 0
 
 
-def read_judge_reply(text: str, mode: OutputMode) -> ParsedReply | ParseFailure:
-    """Read a judge's reply. In json mode the reply must be a whole JudgeOutput (safety risk
-    stated); in text mode the tolerant parser reads every format it knows."""
-    if mode == "text":
-        return parse_judge_reply(text)
-    try:
-        output = JudgeOutput.model_validate_json(text)
-    except ValueError:
-        parsed = parse_judge_reply(text)
-        if isinstance(parsed, ParsedReply) and parsed.output is None:
-            return ParseFailure(reason="the reply does not state the safety risk", raw=text)
-        return parsed
-    return ParsedReply(
-        score=output.score, rationale=output.rationale, output=output, rule="json"
-    )
+def read_judge_reply(
+    text: str, mode: OutputMode, context: ReplyContext | None = None
+) -> ParsedReply | ParseFailure:
+    """Read a judge's reply against `context` (the checklist it was shown, the answer).
+
+    In json mode the reply must hold a JSON verdict (safety risk stated, one finding per
+    checklist requirement by id, in order); in text mode the tolerant parser reads every
+    format it knows. Either way a reply cut off, or with an unreadable safety line, is refused.
+    """
+    parsed = parse_judge_reply(text, context)
+    if mode == "json" and isinstance(parsed, ParsedReply) and parsed.rule != "json":
+        return ParseFailure(
+            reason="no JSON verdict in the reply (a score, but no JSON object with the safety"
+            " risk and the findings)",
+            raw=text,
+        )
+    return parsed
 
 
 @dataclass
@@ -363,13 +366,14 @@ class _Runner:
     def _request(self, job: _Job, attempt: int) -> ChatRequest:
         schema = None
         if self.config.judge_output == "json":
-            # OpenAI strict mode refuses length keywords; local engines enforce them, and a
-            # small local model needs the tight ones to finish inside max_tokens.
-            judge = job.judge
+            # One schema per item: its own checklist's findings, in the subset the judge's
+            # engine accepts; a small local model needs tight bounds to finish in max_tokens.
+            family = provider_family(job.judge)
             compact = self.config.compact_verdicts
             schema = verdict_json_schema(
-                with_limits=not judge.startswith("openai/"),
-                compact=judge.startswith("vllm/") if compact is None else compact,
+                _shown_checklist(job),
+                family,
+                compact=family == "vllm" if compact is None else compact,
             )
         return ChatRequest(
             messages=job.prompt.messages,
@@ -408,7 +412,7 @@ class _Runner:
         }
         if reason is not None:
             return Verdict(status="unscored", unscored_reason=reason, **base)
-        parsed = read_judge_reply(last.text or "", self.config.judge_output)
+        parsed = read_judge_reply(last.text or "", self.config.judge_output, _context(job))
         if not isinstance(parsed, ParsedReply):  # _check said it was valid
             raise RuntimeError(f"verdict reading changed its mind: {parsed.reason}")
         score, capped = parsed.final_score()
@@ -425,7 +429,7 @@ class _Runner:
         costs = [cost_usd(self.price, o.prompt_tokens, o.completion_tokens) for o in outs]
         return None if any(c is None for c in costs) else sum(c or 0.0 for c in costs)
 
-    def _check(self, out: Completion) -> tuple[str | None, bool]:
+    def _check(self, job: _Job, out: Completion) -> tuple[str | None, bool]:
         """(reason it is not a valid verdict, worth re-asking?)"""
         if out.text is None or out.error is not None:
             problem = out.error or "no reply"
@@ -434,7 +438,7 @@ class _Runner:
             return problem, "refus" in problem or "did not call" in problem
         if out.finish_reason == "length":
             return "reply cut off at max_tokens", True
-        parsed = read_judge_reply(out.text, self.config.judge_output)
+        parsed = read_judge_reply(out.text, self.config.judge_output, _context(job))
         if isinstance(parsed, ParsedReply):
             return None, False
         return f"invalid verdict: {parsed.reason}", True
@@ -465,7 +469,7 @@ class _Runner:
                         return
                     break
                 outs.append(out)
-                reason, again = self._check(out)
+                reason, again = self._check(job, out)
                 if reason is None or not again:
                     break
             self._record([self._verdict(job, outs, reason)])
@@ -512,13 +516,22 @@ class _Runner:
             last_round = attempt == self.config.reasks
             for (job, history), out in zip(pending, outs, strict=True):
                 history = [*history, out]
-                reason, retry = self._check(out)
+                reason, retry = self._check(job, out)
                 if reason is not None and retry and not last_round:
                     again.append((job, history))
                 else:
                     finished.append(self._verdict(job, history, reason))
             self._record(finished)
             pending = again
+
+
+def _shown_checklist(job: _Job) -> Checklist | None:
+    """The checklist the judge's prompt shows (none when the rubric does not use it)."""
+    return job.item.checklist if job.rubric.uses_checklist else None
+
+
+def _context(job: _Job) -> ReplyContext:
+    return ReplyContext.of(_shown_checklist(job), job.answer.text)
 
 
 def _total(values) -> int | None:
