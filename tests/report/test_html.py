@@ -282,3 +282,7 @@ def test_opens_offline_in_a_browser_and_runs_no_script(built: tuple[Path, Path])
             browser.close()
     assert dialogs == []  # no alert() ran
     assert all(url.startswith("file://") for url in requests), requests
+
+
+def test_the_page_says_which_rubric_version_it_reports(page: str) -> None:
+    assert "Rubrics: llmeval-med/MK 1 (latest)." in page
