@@ -150,6 +150,7 @@ _THEREFORE = re.compile(
   | \b(?i:it'?s|it\s+is)\s+(?:(?i:actually|really|clearly)\s+)?  # "It's D." / "it's actually C"
   | \bI\s+(?i:think|believe)\s+(?:(?i:it'?s|it\s+is)\s+)?  # "I think C."
   | \b(?i:it|this)\s+(?i:must|should|has\s+to|would)\s+be\s+  # "It must be B, since…"
+  | \b(?i:maybe|perhaps|probably|likely)\s+              # "I'm not sure, maybe B."
   | \S[ \t]*:(?=[ \t]*\(?[A-Z]\)?[ \t]*(?:[.!。]|$))      # "…safe and fast: B."
     """,
     re.VERBOSE | re.MULTILINE,
@@ -233,6 +234,7 @@ _CORRECTION = re.compile(
     r"""
     \b(?:wait|actually|on\s+second\s+thought|correction|scratch\s+that|I\s+was\s+wrong
        |I\s+made\s+a\s+mistake|let\s+me\s+reconsider)\b  # English self-corrections
+  | (?:\.{3}|…)\s*no\b                                 # "the answer is A... no, C"
   | 不对|等等|更正|纠正|修正|其实|重新考虑|再想                 # Chinese self-corrections
     """,
     re.VERBOSE | re.IGNORECASE,

@@ -104,6 +104,15 @@ _LABEL = re.compile(
     """,
     re.VERBOSE | re.MULTILINE,
 )
+#: What follows a first-line letter that is a list or a rejection, not an answer.
+_REJECTS = re.compile(
+    r"""
+    (?:[,、/&和与及]|and\b|or\b)\s*(?:选项)?\(?[A-Z]\b   # a list: "A、B、C …", "A and B …"
+  | (?i:is\s+)?(?i:not|incorrect|wrong|false)\b       # "A is incorrect"
+  | (?:项|选项)?\s*(?:都|均|也)?(?:不|错|非)              # "A项错误", "A不对"
+    """,
+    re.VERBOSE,
+)
 _QUOTES = "\"'“”「」『』 \t"
 
 
@@ -130,7 +139,10 @@ def _bare_letter(body: str, keys: frozenset[str], options: Mapping[str, str]) ->
     if letter not in keys or (m["bare"] and is_term(first, *m.span("bare"))):
         return None
     rest = first[m.end() :].strip()
-    if contradicts(first, m.end("bare") if m["bare"] else m.end("wrapped") + 1, letter, options):
+    letter_end = m.end("bare") if m["bare"] else m.end("wrapped") + 1
+    if _REJECTS.match(first[letter_end:].lstrip()):
+        return None  # "选项A、B、C都不对", "A is incorrect"
+    if contradicts(first, letter_end, letter, options):
         return Extraction(None, "contradiction")
     if not rest:
         return Extraction(letter, "bare-letter")
@@ -219,7 +231,9 @@ def _decide(chosen: Candidate, body: str, options: Mapping[str, str]) -> Extract
     if len(chosen.letters) > 1:
         return Extraction(None, "hedge" if chosen.rule == "hedge" else "multiple-answers")
     letter = chosen.letters[0]
-    if chosen.rule != "option-text" and contradicts(body, chosen.end, letter, options):
+    if chosen.rule == "contradiction" or (
+        chosen.rule != "option-text" and contradicts(body, chosen.end, letter, options)
+    ):
         return Extraction(None, "contradiction")
     return Extraction(letter, chosen.rule)
 

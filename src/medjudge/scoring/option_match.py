@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 
-from medjudge.scoring.choice_letters import Candidate
+from medjudge.scoring.choice_letters import Candidate, Rule
 
 __all__ = [
     "canon",
@@ -94,6 +94,8 @@ _NEGATIVE = re.compile(
     re.VERBOSE,
 )
 _SENTENCE_STOP = re.compile(r"[.!?;。！？；\n]")
+#: Where a negation stops: "The dose is 40 mg, not 80 mg" rejects only 80 mg.
+_CLAUSE_STOP = re.compile(r"[.!?;。！？；\n,，]")
 
 
 def _whole(hay: str, s: int, e: int) -> bool:
@@ -108,8 +110,9 @@ def _whole(hay: str, s: int, e: int) -> bool:
 
 
 def _sentence(hay: str, s: int, e: int) -> str:
-    stops = [x.end() for x in _SENTENCE_STOP.finditer(hay, max(0, s - 300), s)]
-    stop = _SENTENCE_STOP.search(hay, e)
+    """The clause around hay[s:e], where a negation would reject it."""
+    stops = [x.end() for x in _CLAUSE_STOP.finditer(hay, max(0, s - 300), s)]
+    stop = _CLAUSE_STOP.search(hay, e)
     return hay[stops[-1] if stops else max(0, s - 300) : stop.start() if stop else len(hay)]
 
 
@@ -207,9 +210,10 @@ def value_letters(text: str, options: Mapping[str, str]) -> Iterator[Candidate]:
         if letter not in options or _NEGATIVE.search(_sentence(text, m.start(), m.end())):
             continue
         pre = canon(m["pre"])
-        if pre.endswith(tuple(canon(t) for k, t in options.items() if k != letter and t)):
-            continue  # "Option A (dantrolene)"-like listings name another option's text
-        found.append(Candidate(m.start("pre"), m.end(), "value-letter", (letter,)))
+        others = tuple(canon(t) for k, t in options.items() if k != letter and t)
+        # "Answer: Propofol (C)" when C is not propofol: the letter contradicts the value
+        rule: Rule = "contradiction" if pre.endswith(others) else "value-letter"
+        found.append(Candidate(m.start("pre"), m.end(), rule, (letter,)))
     if len({c.letters for c in found}) == 1:
         yield found[-1]
 
