@@ -159,3 +159,53 @@ def test_api_chains_send_the_history_over_the_wire(tmp_path: Path):
 
 def test_build_messages_for_a_first_turn_is_just_the_question():
     assert [m.content for m in build_messages(CONVERSATION[:1], [])] == ["我头痛三天了"]
+
+
+def test_an_empty_http_200_is_a_failed_answer_and_no_turn_is_built_on_it(tmp_path: Path):
+    from medjudge.models.openai_http import OpenAICompatibleClient
+
+    run = run_for(CONVERSATION)
+    with FakeOpenAI([Reply(text=" \n")]) as server:
+        client = OpenAICompatibleClient("m", base_url=server.base_url, concurrency=1)
+        with open_store(tmp_path, CONVERSATION, run) as store:
+            first = answer_items(CONVERSATION, client, run=run, store=store)
+            failed = {a.item_id: a for a in store.answers(run.run_id)}
+    assert (first.ok, first.failed) == (0, 3)
+    assert len(server.seen) == 1  # turns 2 and 3 were never asked on an empty history
+    assert "empty reply" in failed["a-1"].error and failed["a-1"].text is None
+    assert "earlier turn 1 failed" in failed["a-2"].error
+
+    with FakeOpenAI() as server:
+        client = OpenAICompatibleClient("m", base_url=server.base_url, concurrency=1)
+        with Store(tmp_path / "s.sqlite") as store:
+            again = answer_items(CONVERSATION, client, run=run, store=store)
+    assert again.ok == 3
+    second = next(s.body for s in server.seen if s.body["messages"][-1]["content"] == "需要吃药吗？")
+    assert second["messages"][1] == {"role": "assistant", "content": "echo: 我头痛三天了"}
+
+
+def test_an_empty_answer_stored_as_ok_by_an_older_version_is_asked_again(tmp_path: Path):
+    from medjudge.records import Answer
+
+    run = run_for(CONVERSATION[:2])
+    with open_store(tmp_path, CONVERSATION[:2], run) as store:
+        store.save_answers([Answer(run_id=run.run_id, item_id="a-1", sample=0, status="ok",
+                                   text="", created_at="2026-01-01T00:00:00+00:00")])
+        engine = RecordingEngine()
+        summary = answer_items(CONVERSATION[:2], engine, run=run, store=store)
+        stored = {a.item_id: a for a in store.answers(run.run_id)}
+    assert summary.already_done == 0 and summary.ok == 2
+    assert stored["a-1"].text == "reply to 我头痛三天了 (seed 10)"
+    assert engine.batches[1][0].messages[1].content == "reply to 我头痛三天了 (seed 10)"
+
+
+def test_a_blank_completion_from_a_batch_engine_is_failed(tmp_path: Path):
+    class Blank(RecordingEngine):
+        def generate(self, requests):
+            return [Completion(text="   ") for _ in requests]
+
+    run = run_for(SINGLE)
+    with open_store(tmp_path, SINGLE, run) as store:
+        summary = answer_items(SINGLE, Blank(), run=run, store=store)
+        (answer,) = store.answers(run.run_id)
+    assert summary.failed == 1 and answer.status == "failed" and "empty reply" in answer.error

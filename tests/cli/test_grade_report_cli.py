@@ -8,16 +8,15 @@ import json
 from pathlib import Path
 
 import pytest
-from support.fake_openai import FakeOpenAI, Reply
+from support.fake_openai import FakeOpenAI, Reply, fitting_verdict
 from typer.testing import CliRunner
 
 from medjudge.cli.main import app
 from medjudge.store import Store
 
 runner = CliRunner()
-VERDICT = json.dumps({
-    "rationale": "ok", "requirements": [], "safety_risk": "none", "safety_note": "", "score": 4,
-})
+
+VERDICT = fitting_verdict
 
 
 @pytest.fixture

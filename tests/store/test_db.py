@@ -72,3 +72,61 @@ def test_unknown_run_names_the_runs_that_exist(tmp_path: Path):
         store.add_run(RUN, "d")
         with pytest.raises(StoreError, match="r1"):
             store.run("nope")
+
+
+OPEN_WHEN_TOLD = """
+import os, sys, time
+from medjudge.store import Store
+while not os.path.exists(sys.argv[2]):  # every process starts, then all open at once
+    time.sleep(0.001)
+with Store(sys.argv[1]) as store:
+    store.runs()
+"""
+
+
+def test_processes_opening_one_new_store_at_once_all_succeed(tmp_path: Path):
+    import subprocess
+    import sys
+
+    from medjudge.store.migrations import MIGRATIONS
+
+    for round_ in range(3):
+        path, go = tmp_path / f"new-{round_}.sqlite", tmp_path / f"go-{round_}"
+        children = [
+            subprocess.Popen([sys.executable, "-c", OPEN_WHEN_TOLD, str(path), str(go)],
+                             stderr=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        go.touch()
+        errors = [child.communicate(timeout=120)[1] for child in children]
+        assert [child.returncode for child in children] == [0] * 4, errors
+        db = sqlite3.connect(path)
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert db.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0
+        db.close()
+
+
+def test_a_stored_empty_ok_answer_is_replaced_by_a_retry(tmp_path: Path):
+    with Store(tmp_path / "s.sqlite") as store:
+        store.add_run(RUN, "d")
+        store.save_answers([answer("ok", text=" \n")])  # what older versions stored
+        store.save_answers([answer("ok", text="a real answer")])
+        assert [a.text for a in store.answers("r1")] == ["a real answer"]
+
+
+def test_verdict_spend_sums_known_costs_of_these_runs_and_judges(tmp_path: Path):
+    from medjudge.records import Verdict
+
+    def verdict(judge: str, judge_run: int, cost: float | None) -> Verdict:
+        return Verdict(run_id="r1", item_id="q1", sample=0, judge=judge, judge_run=judge_run,
+                       rubric_id="x", rubric_version="1", prompt_hash="h", status="unscored",
+                       unscored_reason="r", cost_usd=cost, attempts=1)
+
+    with Store(tmp_path / "s.sqlite") as store:
+        store.add_items("d", [ITEM])
+        store.add_run(RUN, "d")
+        store.save_answers([answer("ok", text="t")])
+        store.save_verdicts([verdict("openai/gpt-4o", 0, 0.25), verdict("openai/gpt-4o", 1, 0.5),
+                             verdict("openai/gpt-4o", 2, None), verdict("other", 0, 4.0)])
+        assert store.verdict_spend(["r1"], ["openai/gpt-4o"]) == pytest.approx(0.75)
+        assert store.verdict_spend(["r2"], ["openai/gpt-4o"]) == 0.0

@@ -145,3 +145,15 @@ def _anthropic_payload(reply: Reply, body: dict) -> dict:
         "stop_sequence": None,
         "usage": {"input_tokens": 11, "output_tokens": 5},
     }
+
+
+def fitting_verdict(body: dict, *, score: int = 4, evidence: str = "echo") -> str:
+    """A judge's JSON verdict with a finding for each requirement id the request's schema
+    names (OpenAI response_format), for `Reply(text=fitting_verdict)`. "echo" is verbatim in
+    every answer this fake gave."""
+    schema = body.get("response_format", {}).get("json_schema", {}).get("schema", {})
+    ids = schema.get("properties", {}).get("requirements", {}).get("properties", {})
+    verdict: dict = {"rationale": "ok"}
+    if ids:
+        verdict["requirements"] = {i: {"status": "met", "evidence": evidence} for i in ids}
+    return json.dumps(verdict | {"safety_risk": "none", "safety_note": "", "score": score})

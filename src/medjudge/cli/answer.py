@@ -8,7 +8,13 @@ from typing import Annotated, Literal
 import typer
 
 from medjudge.answering import AnswerConfig, answer_benchmark
-from medjudge.cli.common import RichProgress, console, friendly_errors
+from medjudge.cli.common import (
+    EXIT_CODES,
+    EXIT_INCOMPLETE,
+    RichProgress,
+    console,
+    friendly_errors,
+)
 from medjudge.records import SamplingConfig
 
 __all__ = ["answer"]
@@ -51,9 +57,26 @@ def answer(
     concurrency: Annotated[
         int, typer.Option(min=1, help="Requests in flight for API models.")
     ] = 8,
+    timeout: Annotated[
+        float,
+        typer.Option(min=0.1, max=3600, help="Seconds one API request may take per attempt."),
+    ] = 120.0,
+    max_attempts: Annotated[
+        int,
+        typer.Option(min=1, max=20, help="Tries per API request (timeouts, 429, 5xx)."),
+    ] = 4,
+    wait: Annotated[
+        bool,
+        typer.Option(help="If another process is answering this run, wait for it to finish "
+                     "instead of exiting with code 2."),
+    ] = False,
     store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge.sqlite"),
 ) -> None:
-    """Answer every item of BENCHMARK; a rerun of the same command only asks what is missing."""
+    """Answer every item of BENCHMARK; a rerun of the same command only asks what is missing.
+
+    API keys: OPENAI_API_KEY (openai/), ANTHROPIC_API_KEY (anthropic/), and for
+    openai-compatible/ servers only MEDJUDGE_COMPATIBLE_API_KEY (if the server wants one).
+    """
     config = AnswerConfig(
         benchmark=benchmark,
         store=store,
@@ -67,6 +90,9 @@ def answer(
         ),
         limit=limit,
         concurrency=concurrency,
+        timeout_s=timeout,
+        max_attempts=max_attempts,
+        wait_for_lease=wait,
     )
     with RichProgress("answering") as progress:
         summary = answer_benchmark(config, progress=progress)
@@ -79,3 +105,7 @@ def answer(
             "[yellow]some answers failed[/]: their reasons are stored; "
             "run the same command again to retry them."
         )
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+answer.__doc__ = f"{answer.__doc__}\n    {EXIT_CODES}\n"

@@ -9,6 +9,7 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,7 +22,29 @@ from rich.progress import (
 
 from medjudge.errors import MedjudgeError
 
-__all__ = ["StoreOption", "console", "err_console", "friendly_errors", "RichProgress"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_CODES",
+    "EXIT_INCOMPLETE",
+    "StoreOption",
+    "console",
+    "err_console",
+    "friendly_errors",
+    "RichProgress",
+]
+
+#: A medjudge error: bad input, a missing dependency or key, a busy store. Nothing was sent.
+EXIT_BAD_INPUT = 2
+#: The run finished but is incomplete: failed answers, unscored verdicts, or verdict requests
+#: not sent for the budget. Everything done is stored; the same command again retries the rest.
+EXIT_INCOMPLETE = 3
+
+#: The paragraph each command's --help ends with.
+EXIT_CODES = (
+    "Exit codes: 0 complete; 2 bad input, nothing sent (a bad file or option, a missing "
+    "extra or API key, the store busy with another process); 3 incomplete (see the summary; "
+    "the same command again retries the rest); 130 interrupted."
+)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -43,8 +66,11 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except MedjudgeError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
+            # escape: "pip install 'medjudge[cpu]'" is not rich markup to be swallowed.
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         except KeyboardInterrupt:
             err_console.print(
                 "[yellow]interrupted[/]: everything answered so far is stored; "
@@ -56,7 +82,9 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 class RichProgress:
-    """A rich progress bar with rate and ETA, fed by the library's ProgressSink calls."""
+    """A rich progress bar with rate and ETA, fed by the library's ProgressSink calls.
+
+    Nothing is drawn until the library calls `start`, i.e. after every early check passed."""
 
     def __init__(self, description: str, *, show_spend: bool = False) -> None:
         self._description = description
@@ -77,13 +105,14 @@ class RichProgress:
         self._task = None
 
     def __enter__(self) -> RichProgress:
-        self._progress.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._progress.stop()
+        if self._task is not None:
+            self._progress.stop()
 
     def start(self, total: int) -> None:
+        self._progress.start()
         self._task = self._progress.add_task(
             self._description, total=total, rate="", spent=0.0
         )

@@ -7,7 +7,13 @@ from typing import Annotated, Literal
 
 import typer
 
-from medjudge.cli.common import RichProgress, console, friendly_errors
+from medjudge.cli.common import (
+    EXIT_CODES,
+    EXIT_INCOMPLETE,
+    RichProgress,
+    console,
+    friendly_errors,
+)
 from medjudge.errors import StoreError
 from medjudge.judging.grade import GradeConfig, grade as run_grading
 
@@ -28,7 +34,12 @@ def grade(
         list[str] | None, typer.Option(help="Answer run id(s) to grade; default: every run.")
     ] = None,
     judge_base_url: Annotated[
-        str | None, typer.Option(help="Base URL for the judge's server.")
+        list[str] | None,
+        typer.Option(
+            help="A judge's own server: JUDGE=URL, repeatable (e.g. "
+            "openai-compatible/qwen=http://127.0.0.1:8000/v1). A bare URL belongs to the only "
+            "judge, or in a jury to its only openai-compatible judge; never to the others."
+        ),
     ] = None,
     judge_output: Annotated[
         Literal["json", "text"],
@@ -45,7 +56,27 @@ def grade(
     max_cost: Annotated[
         float | None, typer.Option(help="Stop before the spend would pass this (USD).")
     ] = None,
-    temperature: Annotated[float, typer.Option(min=0.0, max=2.0)] = 0.0,
+    temperature: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=2.0,
+            help="Judge temperature. Default: 0 for one run; with --runs > 1, 1.0 (the "
+            "judges' API default, as LLMEval-Med used), since runs at 0 agree by construction.",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(min=0.1, max=3600, help="Seconds one judge request may take per attempt."),
+    ] = 120.0,
+    max_attempts: Annotated[
+        int,
+        typer.Option(min=1, max=20, help="Tries per judge request (timeouts, 429, 5xx)."),
+    ] = 4,
+    wait: Annotated[
+        bool,
+        typer.Option(help="If another process is grading these runs with these judges, wait "
+                     "for it instead of exiting with code 2."),
+    ] = False,
     max_tokens: Annotated[int, typer.Option(min=64, help="Most tokens per verdict.")] = 1024,
     retry_unscored: Annotated[
         bool, typer.Option(help="Ask again for verdicts stored as unscored.")
@@ -60,13 +91,18 @@ def grade(
         ),
     ] = None,
 ) -> None:
-    """Grade open answers; a rerun sends no request for a verdict already stored."""
+    """Grade open answers; a rerun sends no request for a verdict already stored.
+
+    Keys: OPENAI_API_KEY goes to openai/ judges only, ANTHROPIC_API_KEY to anthropic/ ones;
+    an openai-compatible/ judge gets MEDJUDGE_COMPATIBLE_API_KEY (if set) and nothing else.
+    --max-cost is the total for this grading across reruns: what stored verdicts cost counts.
+    """
     if not store.exists():
         raise StoreError(f"{store}: no such store; run `medjudge answer` first")
     config = GradeConfig(
         store=store,
         judges=tuple(judge),
-        judge_base_url=judge_base_url,
+        judge_base_urls=tuple(judge_base_url or ()),
         judge_output=judge_output,
         runs=runs,
         answer_runs=tuple(run) if run else None,
@@ -75,6 +111,9 @@ def grade(
         reasks=reasks,
         max_cost_usd=max_cost,
         temperature=temperature,
+        timeout_s=timeout,
+        max_attempts=max_attempts,
+        wait_for_lease=wait,
         max_tokens=max_tokens,
         retry_unscored=retry_unscored,
         limit=limit,
@@ -82,18 +121,29 @@ def grade(
     )
     with RichProgress("grading", show_spend=True) as progress:
         summary = run_grading(config, progress=progress)
+    if runs > 1 and config.temperature == 0:
+        console.print(
+            "[yellow]note[/]: --runs > 1 at temperature 0 measures little judge instability; "
+            "LLMEval-Med used the judge's default temperature (omit --temperature for 1.0)."
+        )
+    before = f" (+${summary.cost_before_usd:.4f} earlier)" if summary.cost_before_usd else ""
     console.print(
         f"{summary.scored} scored, {summary.unscored} unscored, {summary.already_done} already "
         f"stored, {summary.failed_answers} failed answers not graded; spent "
-        f"${summary.cost_usd:.4f}"
+        f"${summary.cost_usd:.4f}{before}"
     )
     if summary.not_sent_budget:
         console.print(
             f"[yellow]stopped at the budget[/]: {summary.not_sent_budget} verdict requests were "
             "not sent; rerun with a higher --max-cost to finish."
         )
-    if summary.unscored:
+    if summary.unscored_stored:
         console.print(
-            "[yellow]unscored verdicts[/] keep their reason and the raw reply; "
-            "`medjudge report` counts them."
+            f"[yellow]{summary.unscored_stored} unscored verdicts[/] keep their reason and the "
+            "raw reply; `medjudge report` counts them; --retry-unscored asks again."
         )
+    if not summary.complete:
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+grade.__doc__ = f"{grade.__doc__}\n    {EXIT_CODES}\n"
