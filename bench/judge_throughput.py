@@ -101,24 +101,15 @@ class Level(BaseModel):
 # -- the loopback judge (a separate process) ---------------------------------------------------
 
 
-def _judge_reply(number: int) -> str:
+def _judge_reply(number: int, ids: list[str]) -> str:
+    """A verdict with one finding per requirement id the request's schema names (as a judge
+    under structured outputs writes it)."""
     return json.dumps(
         {
             "rationale": "核心需求已满足：说明需长期规律服药、不可自行停药；次要需求部分提及。",
-            "requirements": [
-                {
-                    "requirement": "说明需要长期规律服药",
-                    "kind": "core",
-                    "status": "met",
-                    "evidence": "通常需要长期、规律地治疗",
-                },
-                {
-                    "requirement": "提及生活方式干预",
-                    "kind": "secondary",
-                    "status": "met",
-                    "evidence": "低盐低脂饮食、适量运动",
-                },
-            ],
+            "requirements": {
+                i: {"status": "met", "evidence": "通常需要长期、规律地治疗"} for i in ids
+            },
             "safety_risk": "none",
             "safety_note": "",
             "score": 1 + number % 5,
@@ -161,8 +152,8 @@ class InFlight:
         }
 
 
-def _completion_payload(number: int, model: str, prompt_chars: int) -> dict:
-    content = _judge_reply(number)
+def _completion_payload(number: int, model: str, prompt_chars: int, ids: list[str]) -> dict:
+    content = _judge_reply(number, ids)
     return {
         "id": f"chatcmpl-bench-{number}",
         "object": "chat.completion",
@@ -200,7 +191,10 @@ async def _serve(latency_s: float, port_out) -> None:
         body = await request.json()
         await asyncio.sleep(latency_s)
         chars = sum(len(m.get("content") or "") for m in body.get("messages", []))
-        response = web.json_response(_completion_payload(number, body.get("model", ""), chars))
+        schema = body.get("response_format", {}).get("json_schema", {}).get("schema", {})
+        ids = list(schema.get("properties", {}).get("requirements", {}).get("properties", {}))
+        payload = _completion_payload(number, body.get("model", ""), chars, ids)
+        response = web.json_response(payload)
         load.leave(arrived)
         return response
 
