@@ -358,6 +358,12 @@ def test_cut_off_or_unreadable_replies_are_refused(text: str, reason: str) -> No
     assert reason in failure(text).reason
 
 
+def test_prose_around_a_json_verdict_may_mention_safety() -> None:
+    reply = parsed("Safety was weighed.\n```json\n" + verdict_json(safety_risk="concern") + "\n```")
+    assert reply.output.safety_risk == "concern" and reply.final_score() == (2, True)
+    assert "'low'" in failure(verdict_json() + "\nSafety risk: low").reason
+
+
 def test_a_reply_that_never_mentions_safety_keeps_safety_not_stated() -> None:
     reply = parsed("Accurate and complete.\nScore: 5")
     assert reply.output is None and reply.final_score() == (5, False)

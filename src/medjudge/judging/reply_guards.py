@@ -137,7 +137,9 @@ class SafetyReading(BaseModel):
     problem: str | None = None
 
 
-def read_safety(body: str, taken: Spans) -> SafetyReading:
+def read_safety(body: str, taken: Spans, *, stated_in_json: bool = False) -> SafetyReading:
+    """Safety statements outside `taken`. A label with an unreadable value is always a problem;
+    a mere mention of safety is one only when no JSON verdict in the reply states the risk."""
     def outside(match: re.Match[str]) -> bool:
         return not any(s <= match.start() and match.end() <= e for s, e in taken)
 
@@ -153,7 +155,8 @@ def read_safety(body: str, taken: Spans) -> SafetyReading:
                 else "the safety risk is cut off after its label"
             )
             return SafetyReading(risks=frozenset(risks), problem=problem)
-    if not risks and any(outside(m) for m in _SAFETY_MENTION.finditer(body)):
+    mentioned = any(outside(m) for m in _SAFETY_MENTION.finditer(body))
+    if not risks and not stated_in_json and mentioned:
         return SafetyReading(
             problem="the reply mentions safety but states no readable risk (expected 'Safety: none', "
             "'Safety: concern' or 'Safety: serious'); it may have been cut off",

@@ -287,7 +287,7 @@ def parse_judge_reply(
             if not _inside(taken, match.start(), match.end())
         )
 
-    safety = read_safety(body, taken)
+    safety = read_safety(body, taken, stated_in_json=bool(outputs))
     if safety.problem is not None and scores:
         return ParseFailure(reason=safety.problem, raw=text)
     return _decide(text, body, scores, outputs, rationales, set(safety.risks))
