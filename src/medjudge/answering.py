@@ -377,9 +377,9 @@ def answer_benchmark(
             fingerprint = dataset_fingerprint(benchmark.items)
             store.add_items(fingerprint, benchmark.items)
             store.add_run(run, fingerprint)
-        with RunLease(config.store, f"answer:{run.run_id}", wait=config.wait_for_lease):
-            with Store(config.store) as store:
-                return answer_items(items, active, run=run, store=store, progress=progress)
+        lease = RunLease(config.store, f"answer:{run.run_id}", wait=config.wait_for_lease)
+        with lease, Store(config.store) as store:
+            return answer_items(items, active, run=run, store=store, progress=progress)
     finally:
         if own_client:
             active.close()

@@ -68,7 +68,10 @@ def test_a_killed_holder_on_this_host_is_taken_over_at_once(tmp_path: Path):
 
 def test_a_holder_without_heartbeat_for_60_s_is_stale(tmp_path: Path):
     store = tmp_path / "s.sqlite"
-    alive = lambda pid: True  # noqa: E731 (a holder on another host: its pid cannot be checked)
+
+    def alive(pid: int) -> bool:  # a holder on another host: its pid cannot be checked
+        return True
+
     first = RunLease(store, "grade:r1|j", clock=lambda: 1000.0, host="gpu-box", is_alive=alive)
     first.acquire()
     try:

