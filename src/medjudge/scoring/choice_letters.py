@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 __all__ = [
@@ -181,15 +182,24 @@ def letters_at(text: str, pos: int, keys: frozenset[str]) -> tuple[tuple[str, ..
     return tuple(dict.fromkeys(found)), end
 
 
+@lru_cache(maxsize=1024)  # a benchmark has few distinct sets of option keys
+def _normal_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(unicodedata.normalize("NFKC", k).strip().upper() for k in keys)
+
+
+@lru_cache(maxsize=1024)
+def _letter_keys(keys: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(k for k in _normal_keys(keys) if len(k) == 1 and "A" <= k <= "Z")
+
+
 def keys_of(options: Mapping[str, str]) -> frozenset[str]:
     """The single-letter option keys A–Z (full-width keys read as ASCII)."""
-    keys = (unicodedata.normalize("NFKC", k).strip().upper() for k in options)
-    return frozenset(k for k in keys if len(k) == 1 and "A" <= k <= "Z")
+    return _letter_keys(tuple(options))
 
 
 def normalize_keys(options: Mapping[str, str]) -> dict[str, str]:
     """The options with their keys NFKC-normalised and uppercased ("ａ" → "A")."""
-    return {unicodedata.normalize("NFKC", k).strip().upper(): v for k, v in options.items()}
+    return dict(zip(_normal_keys(tuple(options)), options.values(), strict=True))
 
 
 def norm(text: str) -> str:

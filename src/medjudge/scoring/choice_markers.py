@@ -13,7 +13,12 @@ import re
 from collections.abc import Iterator, Mapping
 
 from medjudge.scoring.choice_letters import Candidate, Rule, letters_at
-from medjudge.scoring.option_match import canon
+from medjudge.scoring.option_match import (
+    canon,
+    canon_option,
+    option_conclusions,
+    value_letters,
+)
 
 __all__ = ["CONCLUSION_PHRASES", "candidates", "pick"]
 
@@ -115,8 +120,9 @@ _LETTER_FIRST = re.compile(
 _LETTERS_ARE = re.compile(
     r"""
     (?<![\w'’-])
-    (?P<letters>(?:(?i:options?|choices?)\s+)?\(?[A-Za-z]\)?
-        (?:\s*(?:,|&|(?i:and|or))\s*(?:(?i:option|choice)\s+)?\(?[A-Za-z]\)?)+)  # "A and C"
+    (?P<letters>(?:(?i:options?|choices?)\s+)?\(?[A-Za-z]\)?(?![\w'’-])
+        (?:\s*(?:,|&|(?i:and|or))\s*(?:(?i:option|choice)\s+)?\(?[A-Za-z]\)?(?![\w'’-]))+)
+                                                               # "A and C"
     \s+(?i:are|would\s+be)\s+(?i:both\s+|all\s+)?(?i:correct|right|true|the\s+answers?)
     """,
     re.VERBOSE,
@@ -151,7 +157,7 @@ _THEREFORE = re.compile(
   | \bI\s+(?i:think|believe)\s+(?:(?i:it'?s|it\s+is)\s+)?  # "I think C."
   | \b(?i:it|this)\s+(?i:must|should|has\s+to|would)\s+be\s+  # "It must be B, since…"
   | \b(?i:maybe|perhaps|probably|likely)\s+              # "I'm not sure, maybe B."
-  | \S[ \t]*:(?=[ \t]*\(?[A-Z]\)?[ \t]*(?:[.!。]|$))      # "…safe and fast: B."
+  | (?<=\S):(?=[ \t]*\(?[A-Z]\)?[ \t]*(?:[.!。]|$))        # "…safe and fast: B."
     """,
     re.VERBOSE | re.MULTILINE,
 )
@@ -159,6 +165,8 @@ _SENTENCE_END = re.compile(r"\s*(?:[.!;,)。，；]|$)", re.MULTILINE)
 
 _CHOOSE = re.compile(
     r"""
+    (?=[IiWwGgMmCcTtLlOo])                                   # fast reject: no phrase starts here
+    (?:
     \b(?:I|[Ww]e)(?i:\s+would|\s+will|'d|'ll|\s+should|\s+can|\s+must)?\s+
     (?i:choose|select|pick|go\s+with|opt\s+for)\s+             # "I'd go with D", "we pick D"
   | (?:^|(?<=[.!?]\s))(?i:go\s+with)\s+                      # "Go with A - propofol."
@@ -174,12 +182,15 @@ _CHOOSE = re.compile(
     [\w-]+(?:\s+[\w-]+){0,3}?\s+(?i:is)\s+                   # "the one not included is B"
   | \b(?i:the\s+one)\s+(?i:we|you|I)\s+[\w-]+(?:\s+[\w-]+){0,2}?\s+(?i:is)\s+
                                                                # "the one we need is C"
+    )
     """,
     re.VERBOSE | re.MULTILINE,
 )
 
 _HEDGE = re.compile(
     r"""
+    (?=[EePpLlMmCcBb可(A-Z])                            # fast reject: no hedge starts here
+    (?:
     \b(?i:either)\s+(?:(?i:option)\s+)?\(?(?P<a>[A-Z])\)?\s*,?\s*(?i:or)\s+
         (?:(?i:option)\s+)?\(?(?P<b>[A-Z])\)?(?![\w'’-])             # "either B or C"
   | (?<![\w'’-])\(?(?P<c>[A-Z])\)?\s*,?\s*(?i:or)\s+(?i:maybe|perhaps|possibly)\s+
@@ -192,6 +203,7 @@ _HEDGE = re.compile(
   | \b(?i:both)\s+\(?(?P<i>[A-Z])\)?\s+(?i:and)\s+\(?(?P<j>[A-Z])\)?\s+
         (?i:could|might|may|seem|are\s+plausible)                     # "Both B and C could be"
   | 可能是\s*(?P<k>[A-Z])\s*[,，]?\s*(?:也|或)可能是\s*(?P<l>[A-Z])     # 可能是B，也可能是C
+    )
     """,
     re.VERBOSE,
 )
@@ -276,7 +288,7 @@ def _fragment(
     if parsed:
         return parsed
     said = canon(frag.strip(" \t\n'\""))
-    found = tuple(k for k, t in options.items() if said and canon(t) == said)[:1]
+    found = tuple(k for k, t in options.items() if said and canon_option(t) == said)[:1]
     return found, -1
 
 
@@ -322,20 +334,47 @@ _FINDERS: tuple[tuple[re.Pattern[str], Rule, bool, bool], ...] = (
     (_THEREFORE, "conclusion", True, False),
     (_CHOOSE, "conclusion", False, False),
 )
+#: How many of `_FINDERS` are explicit markers or negations (strong); the rest are weak.
+_STRONG_FINDERS = 4
 
 
 def candidates(
     text: str, keys: frozenset[str], options: Mapping[str, str], strict: bool
 ) -> list[Candidate]:
-    """Every place `text` states letters; with `strict`, explicit markers only."""
+    """Every place `text` states letters that `pick` could choose; with `strict`, explicit
+    markers only. Weak conclusions are looked for only where they could win: when there
+    is no explicit marker, or a self-correction cue follows the last one."""
     chinese = _CJK.search(text) is not None
-    found = [*_boxed(text, keys, options), *_json(text, keys, options)]
-    found += _tags(text, keys, options)
+    found = [*_boxed(text, keys, options)] if "boxed" in text else []
+    if ":" in text:  # JSON keys and values
+        found += _json(text, keys, options)
+    if "<" in text:
+        found += _tags(text, keys, options)
     found += _hedges(text, keys)
-    for regex, rule, must_end, needs_chinese in _FINDERS[: 2 if strict else None]:
+    for regex, rule, must_end, needs_chinese in _FINDERS[: 2 if strict else _STRONG_FINDERS]:
         if chinese or not needs_chinese:
             found += _find(regex, rule, text, keys, must_end)
+    if strict:
+        return found
+    last = max(found, key=lambda c: (c.start, c.end), default=None)
+    if last is None or _CORRECTION.search(text, last.end):
+        found += _weak(text, keys, options, chinese)
     return found
+
+
+def _weak(
+    text: str, keys: frozenset[str], options: Mapping[str, str], chinese: bool
+) -> list[Candidate]:
+    """Conclusions weaker than an explicit marker: "D is correct", "最可能的是D",
+    "40 mg (option C)", "rocuronium is best"."""
+    found: list[Candidate] = []
+    for regex, rule, must_end, needs_chinese in _FINDERS[_STRONG_FINDERS:]:
+        if chinese or not needs_chinese:
+            found += _find(regex, rule, text, keys, must_end)
+    valid = {k: t for k, t in options.items() if k in keys}
+    if "(" in text or "," in text:  # "40 mg (option C)", ", option B,"
+        found += value_letters(text, valid)
+    return [*found, *option_conclusions(text, valid)]
 
 
 def pick(found: list[Candidate], text: str) -> Candidate | None:

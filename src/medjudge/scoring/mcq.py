@@ -48,13 +48,7 @@ from medjudge.scoring.choice_letters import (
     normalize_keys,
 )
 from medjudge.scoring.choice_markers import CONCLUSION_PHRASES, candidates, pick
-from medjudge.scoring.option_match import (
-    contradicts,
-    only_option,
-    option_conclusions,
-    paraphrased_option,
-    value_letters,
-)
+from medjudge.scoring.option_match import contradicts, only_option, paraphrased_option
 
 __all__ = [
     "Extraction",
@@ -266,11 +260,7 @@ def extract(text: str | None, options: Mapping[str, str], *, strict: bool = Fals
         return Extraction(None, "no-answer")
     keys = keys_of(options)
     opts = normalize_keys(options)
-    found = candidates(body, keys, opts, strict)
-    if not strict:
-        valid = {k: t for k, t in opts.items() if k in keys}
-        found += [*value_letters(body, valid), *option_conclusions(body, valid)]
-    chosen = pick(found, body)
+    chosen = pick(candidates(body, keys, opts, strict), body)
     if chosen is not None:
         return _decide(chosen, body, opts)
     if strict:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 
 from medjudge.scoring.choice_letters import Candidate, Rule
 
@@ -72,6 +73,12 @@ def _zh_number(m: re.Match[str]) -> str:
 def _unit(m: re.Match[str]) -> str:
     unit = next((name for name in _UNIT_NAMES if m[name] is not None), "")
     return m["n"] + ("%" if unit == "pct" else unit)
+
+
+@lru_cache(maxsize=8192)  # option texts repeat over a benchmark's answers
+def canon_option(text: str) -> str:
+    """`canon` of an option's text, remembered."""
+    return canon(text)
 
 
 def canon(text: str) -> str:
@@ -134,7 +141,7 @@ def _usable(text: str) -> bool:
 def only_option(hay: str, options: Mapping[str, str]) -> str | None:
     """The one option whose text (or value) `hay` states; None for none or several."""
     hay = canon(hay)
-    texts = {k: canon(t) for k, t in options.items()}
+    texts = {k: canon_option(t) for k, t in options.items()}
     usable = {k: t for k, t in texts.items() if _usable(t)}
     hits = {k for k, t in usable.items() if _mentions(hay, t)}
     # "Hepatitis B and C" quoted also contains "Hepatitis B": keep the longer option.
@@ -147,7 +154,7 @@ _WORD = re.compile(r"[a-z0-9%/]+|[\u4e00-\u9fff]+")
 
 
 def _content_words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(canon(text)) if w not in _STOPWORDS and len(w) >= 3]
+    return [w for w in _WORD.findall(canon_option(text)) if w not in _STOPWORDS and len(w) >= 3]
 
 
 def paraphrased_option(hay: str, options: Mapping[str, str]) -> str | None:
@@ -172,10 +179,10 @@ def contradicts(text: str, end: int, letter: str, options: Mapping[str, str]) ->
     if m is None or not m["frag"].strip():
         return False
     said = canon(m["frag"])
-    own = canon(options.get(letter, ""))
+    own = canon_option(options.get(letter, ""))
     if not said or said == own:
         return False
-    return any(k != letter and canon(t) == said for k, t in options.items())
+    return any(k != letter and canon_option(t) == said for k, t in options.items())
 
 
 _QUOTED = re.compile(
@@ -189,7 +196,7 @@ _QUOTED = re.compile(
 
 _VALUE_LETTER = re.compile(
     r"""
-    (?P<pre>[^\s()][^()\n]{0,60}?)[ \t]*                # the value: "1 mg/kg", "依托咪酯"
+    (?<=[^\s(])[ \t]*                                   # right after a value: "1 mg/kg (B)"
     (?:
         \([ \t]*(?:(?i:option|choice)[ \t]*|选项)?(?P<wrapped>[A-Z])[ \t]*\)  # "(option B)", "(C)"
       | ,[ \t]*(?i:option|choice)[ \t]+(?P<named>[A-Z])[ \t]*,                # ", option B,"
@@ -197,6 +204,16 @@ _VALUE_LETTER = re.compile(
     """,
     re.VERBOSE,
 )
+_VALUE_START = re.compile(r"[\n()]")
+
+
+def _value_before(text: str, at: int) -> tuple[int, str]:
+    """Where the value before a letter starts (its line, after any parenthesis, at most 60
+    characters back) and the value itself."""
+    start = max(0, at - 60)
+    for stop in _VALUE_START.finditer(text, start, at):
+        start = stop.end()
+    return start, text[start:at]
 
 
 def value_letters(text: str, options: Mapping[str, str]) -> Iterator[Candidate]:
@@ -207,13 +224,15 @@ def value_letters(text: str, options: Mapping[str, str]) -> Iterator[Candidate]:
     found = []
     for m in _VALUE_LETTER.finditer(text):
         letter = m["wrapped"] or m["named"]
-        if letter not in options or _NEGATIVE.search(_sentence(text, m.start(), m.end())):
+        start, value = _value_before(text, m.start())
+        if letter not in options or not value.strip():
             continue
-        pre = canon(m["pre"])
-        others = tuple(canon(t) for k, t in options.items() if k != letter and t)
+        if _NEGATIVE.search(_sentence(text, start, m.end())):
+            continue
+        others = tuple(canon_option(t) for k, t in options.items() if k != letter and t)
         # "Answer: Propofol (C)" when C is not propofol: the letter contradicts the value
-        rule: Rule = "contradiction" if pre.endswith(others) else "value-letter"
-        found.append(Candidate(m.start("pre"), m.end(), rule, (letter,)))
+        rule: Rule = "contradiction" if canon(value).endswith(others) else "value-letter"
+        found.append(Candidate(start, m.end(), rule, (letter,)))
     if len({c.letters for c in found}) == 1:
         yield found[-1]
 
@@ -229,11 +248,16 @@ _OPTION_CONCLUSION = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
+def _needle(option: str) -> str:
+    return unicodedata.normalize("NFKC", option).casefold().strip()
+
+
 def option_conclusions(text: str, options: Mapping[str, str]) -> Iterator[Candidate]:
     """"Rocuronium is best", "氯胺酮最合适": an option's text followed by a conclusion."""
     lowered = unicodedata.normalize("NFKC", text).casefold()
     for key, option in options.items():
-        needle = unicodedata.normalize("NFKC", option).casefold().strip()
+        needle = _needle(option)
         if not _usable(needle):
             continue
         s = -1
