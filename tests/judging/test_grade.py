@@ -13,8 +13,8 @@ from support.fake_openai import FakeOpenAI, Reply
 from support.judge_replies import FittingVerdict, sent_schema
 
 from medjudge.answering import answer_items, plan_run
-from medjudge.errors import ConfigError
 from medjudge.benchmarks import load
+from medjudge.errors import ConfigError
 from medjudge.judging.grade import GradeConfig, grade
 from medjudge.records import Completion, SamplingConfig
 from medjudge.store import Store

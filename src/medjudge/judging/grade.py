@@ -217,11 +217,11 @@ def grade(
         with Store(config.store) as store:
             run_ids = config.answer_runs or tuple(run.run_id for run in store.runs())
         lease = f"grade:{','.join(sorted(run_ids))}|{','.join(sorted(judges))}"
-        with RunLease(config.store, lease, wait=config.wait_for_lease):
-            with Store(config.store) as store:
-                return _grade_under_lease(
-                    store, config, judges, prices, rubrics, every, progress, run_ids
-                )
+        with RunLease(config.store, lease, wait=config.wait_for_lease), \
+                Store(config.store) as store:
+            return _grade_under_lease(
+                store, config, judges, prices, rubrics, every, progress, run_ids
+            )
     finally:
         for client in made.values():
             client.close()
