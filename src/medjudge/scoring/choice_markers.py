@@ -151,6 +151,8 @@ _ZH_LETTER_FIRST = re.compile(
 
 _THEREFORE = re.compile(
     r"""
+    (?:(?<![A-Za-z])(?=[TtHhSsCcIiOoMmPpLl])|(?=:))     # fast reject: no phrase starts here
+    (?:
     \b(?i:therefore|thus|hence|so|consequently|in\s+conclusion|in\s+summary|overall)\b
     \s*,?\s*(?:(?i:it'?s|it\s+is)\s+)?                  # "Therefore, D." / "So it's D."
   | \b(?i:it'?s|it\s+is)\s+(?:(?i:actually|really|clearly)\s+)?  # "It's D." / "it's actually C"
@@ -158,6 +160,7 @@ _THEREFORE = re.compile(
   | \b(?i:it|this)\s+(?i:must|should|has\s+to|would)\s+be\s+  # "It must be B, since…"
   | \b(?i:maybe|perhaps|probably|likely)\s+              # "I'm not sure, maybe B."
   | (?<=\S):(?=[ \t]*\(?[A-Z]\)?[ \t]*(?:[.!。]|$))        # "…safe and fast: B."
+    )
     """,
     re.VERBOSE | re.MULTILINE,
 )
@@ -165,7 +168,7 @@ _SENTENCE_END = re.compile(r"\s*(?:[.!;,)。，；]|$)", re.MULTILINE)
 
 _CHOOSE = re.compile(
     r"""
-    (?=[IiWwGgMmCcTtLlOo])                                   # fast reject: no phrase starts here
+    (?<![A-Za-z'])(?=[IiWwGgMmCcTtLlOo])                     # fast reject: no phrase starts here
     (?:
     \b(?:I|[Ww]e)(?i:\s+would|\s+will|'d|'ll|\s+should|\s+can|\s+must)?\s+
     (?i:choose|select|pick|go\s+with|opt\s+for)\s+             # "I'd go with D", "we pick D"
@@ -189,7 +192,7 @@ _CHOOSE = re.compile(
 
 _HEDGE = re.compile(
     r"""
-    (?=[EePpLlMmCcBb可(A-Z])                            # fast reject: no hedge starts here
+    (?:(?<![A-Za-z])(?=[EePpLlMmCcBb(A-Z])|(?=可))      # fast reject: no hedge starts here
     (?:
     \b(?i:either)\s+(?:(?i:option)\s+)?\(?(?P<a>[A-Z])\)?\s*,?\s*(?i:or)\s+
         (?:(?i:option)\s+)?\(?(?P<b>[A-Z])\)?(?![\w'’-])             # "either B or C"
