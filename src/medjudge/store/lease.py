@@ -9,6 +9,7 @@ or its holder's pid is dead on this host. It is released on exit (Ctrl-C include
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sqlite3
@@ -23,6 +24,8 @@ from medjudge.errors import StoreError
 from medjudge.store.db import LeaseRow, Store
 
 __all__ = ["RunLease", "pid_alive"]
+
+logger = logging.getLogger(__name__)
 
 
 def pid_alive(pid: int) -> bool:
@@ -120,9 +123,16 @@ class RunLease:
         with Store(self.store_path) as store:
             while not self._stop.wait(self.heartbeat_s):
                 try:
-                    store.heartbeat_lease(self.name, self.holder, _iso(self.clock()))
+                    ours = store.heartbeat_lease(self.name, self.holder, _iso(self.clock()))
                 except sqlite3.Error:  # a busy store: the next beat tries again
                     continue
+                if not ours:
+                    logger.warning(
+                        "%s: lease %s was taken over by another process (no heartbeat for "
+                        "%g s?); both may now send the same requests", self.store_path,
+                        self.name, self.stale_after_s,
+                    )
+                    return
 
     def __enter__(self) -> RunLease:
         self.acquire()
