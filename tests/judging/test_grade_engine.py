@@ -1,5 +1,5 @@
 """Real judges on the bundled model: offline vLLM structured outputs, and vLLM's own server
-through the real OpenAI and Anthropic SDKs. The 135M model's verdicts mean nothing
+through the aiohttp OpenAI-compatible client (the SDK clients: test_grade_sdk_engine.py). The 135M model's verdicts mean nothing
 clinically; these tests prove the path: schema-valid verdicts or unscored with a reason."""
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def test_offline_vllm_judge_returns_schema_valid_verdicts(answered: Path, vllm_c
     check_verdicts(answered, DEFAULT_MODEL, 8)
 
 
-def test_openai_sdk_judge_against_vllm_server(answered: Path, vllm_server):
+def test_openai_compatible_judge_against_vllm_server(answered: Path, vllm_server):
     summary = grade(GradeConfig(
         store=answered, judges=("openai-compatible/smollm2",), max_tokens=1024,
         judge_base_url=vllm_server.base_url, limit=4, concurrency=4, compact_verdicts=True,
