@@ -444,3 +444,12 @@ def test_empty_judge_replies_are_unscored_not_scored(store_with_answers: Path):
     assert summary.scored == 0 and summary.unscored == 1 and not summary.complete
     assert "empty reply" in stored(store_with_answers)[0].unscored_reason
     assert len(server.seen) >= 1
+
+
+def test_an_empty_judge_reply_is_asked_again(store_with_answers: Path):
+    with FakeOpenAI([Reply(text=""), Reply(text=verdict_json(4))]) as server:
+        summary = grade_with(server, store_with_answers, limit=1)
+    assert (summary.scored, summary.unscored) == (1, 0)
+    (verdict,) = stored(store_with_answers)
+    assert verdict.final_score == 4 and verdict.attempts == 2
+    assert len(server.seen) == 2

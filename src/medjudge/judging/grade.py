@@ -433,9 +433,11 @@ class _Runner:
         """(reason it is not a valid verdict, worth re-asking?)"""
         if out.text is None or out.error is not None:
             problem = out.error or "no reply"
-            # Transport failures were already retried by the client; a refusal or a
-            # missing tool call is the judge's answer, so re-asking may help.
-            return problem, "refus" in problem or "did not call" in problem
+            # Transport failures were already retried by the client; a refusal, a missing
+            # tool call or an empty reply is the judge's answer, so re-asking may help.
+            return problem, any(
+                sign in problem for sign in ("refus", "did not call", "empty reply")
+            )
         if out.finish_reason == "length":
             return "reply cut off at max_tokens", True
         parsed = read_judge_reply(out.text, self.config.judge_output, _context(job))
