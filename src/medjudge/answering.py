@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medjudge import __version__
 from medjudge.models.base import AsyncModelClient, ModelClient
+from medjudge.models.registry import Dtype
 from medjudge.records import (
     Answer,
     ChatRequest,
@@ -332,6 +333,10 @@ class AnswerConfig(BaseModel):
     timeout_s: float = Field(120.0, gt=0, le=3600)
     max_attempts: int = Field(4, ge=1, le=20)
     max_model_len: int = Field(4096, ge=256)
+    #: vLLM weights dtype (None: float32 for the embedded model on a CPU, else "auto"), and
+    #: whether to check the engine with a known-answer question before answering.
+    dtype: Dtype | None = None
+    probe: bool = True
     #: Another process answering the same run: wait for it (True) or fail at once (False).
     wait_for_lease: bool = False
 
@@ -368,6 +373,8 @@ def answer_benchmark(
         timeout_s=config.timeout_s,
         max_attempts=config.max_attempts,
         max_model_len=config.max_model_len,
+        dtype=config.dtype,
+        probe=config.probe,
     )
     own_client = client is None
     # Made before the store is opened: a missing engine or API key fails with nothing written.

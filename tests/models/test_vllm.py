@@ -221,3 +221,14 @@ def test_request_vllm_rejects_fails_alone(vllm_client):
     assert completions[1].text is None
     assert "rejected by vLLM" in completions[1].error
     assert "maximum context length" in completions[1].error
+
+
+def test_dtype_and_probe_options_reach_the_vllm_client():
+    from medjudge.models import ClientOptions, create_client
+
+    pytest.importorskip("vllm", reason="the [cpu] extra (vLLM) is not installed")
+    chosen = create_client("vllm/smollm2-135m-instruct", ClientOptions(dtype="bfloat16", probe=False))
+    default = create_client("vllm/smollm2-135m-instruct")
+
+    assert (chosen.dtype, chosen.probe) == ("bfloat16", False)
+    assert (default.dtype, default.probe) == (None, True)  # float32 on a CPU, when started

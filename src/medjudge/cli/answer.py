@@ -15,6 +15,7 @@ from medjudge.cli.common import (
     console,
     friendly_errors,
 )
+from medjudge.models.registry import Dtype
 from medjudge.records import SamplingConfig
 
 __all__ = ["answer"]
@@ -65,6 +66,16 @@ def answer(
         int,
         typer.Option(min=1, max=20, help="Tries per API request (timeouts, 429, 5xx)."),
     ] = 4,
+    dtype: Annotated[
+        Dtype | None,
+        typer.Option(help="vLLM weights dtype. Default: float32 for the embedded model on a "
+                     "CPU (vLLM's bfloat16 path computed garbage on some CPUs), else auto."),
+    ] = None,
+    probe: Annotated[
+        bool,
+        typer.Option(help="vLLM: after the engine starts, ask a known-answer question and "
+                     "stop with an error if the reply is wrong (--no-probe for base models)."),
+    ] = True,
     wait: Annotated[
         bool,
         typer.Option(help="If another process is answering this run, wait for it to finish "
@@ -93,6 +104,8 @@ def answer(
         timeout_s=timeout,
         max_attempts=max_attempts,
         wait_for_lease=wait,
+        dtype=dtype,
+        probe=probe,
     )
     with RichProgress("answering") as progress:
         summary = answer_benchmark(config, progress=progress)

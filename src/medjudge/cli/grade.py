@@ -17,6 +17,7 @@ from medjudge.cli.common import (
 from medjudge.errors import StoreError
 from medjudge.judging.grade import GradeConfig
 from medjudge.judging.grade import grade as run_grading
+from medjudge.models.registry import Dtype
 
 __all__ = ["grade"]
 
@@ -73,6 +74,16 @@ def grade(
         int,
         typer.Option(min=1, max=20, help="Tries per judge request (timeouts, 429, 5xx)."),
     ] = 4,
+    dtype: Annotated[
+        Dtype | None,
+        typer.Option(help="vLLM weights dtype. Default: float32 for the embedded model on a "
+                     "CPU (vLLM's bfloat16 path computed garbage on some CPUs), else auto."),
+    ] = None,
+    probe: Annotated[
+        bool,
+        typer.Option(help="vLLM: after the engine starts, ask a known-answer question and "
+                     "stop with an error if the reply is wrong (--no-probe for base models)."),
+    ] = True,
     wait: Annotated[
         bool,
         typer.Option(help="If another process is grading these runs with these judges, wait "
@@ -115,6 +126,8 @@ def grade(
         timeout_s=timeout,
         max_attempts=max_attempts,
         wait_for_lease=wait,
+        dtype=dtype,
+        probe=probe,
         max_tokens=max_tokens,
         retry_unscored=retry_unscored,
         limit=limit,

@@ -27,6 +27,7 @@ from medjudge.judging.verdict import (
 )
 from medjudge.judging.verdict_schema import provider_family, verdict_json_schema
 from medjudge.models.base import AsyncModelClient, ModelClient
+from medjudge.models.registry import Dtype
 from medjudge.models.pricing import Price, cost_usd, price_for
 from medjudge.records import (
     Answer,
@@ -85,6 +86,10 @@ class GradeConfig(BaseModel):
     #: max_tokens. None: on for vllm/ judges, off for the rest.
     compact_verdicts: bool | None = None
     limit: int | None = Field(None, ge=1)
+    #: vllm/ judges: weights dtype (None: float32 for the embedded model on a CPU, else
+    #: "auto") and the known-answer check after the engine starts.
+    dtype: Dtype | None = None
+    probe: bool = True
     #: Another process grading the same runs with the same judges: wait, or fail at once.
     wait_for_lease: bool = False
 
@@ -248,6 +253,8 @@ def _make_clients(
                 concurrency=config.concurrency,
                 timeout_s=config.timeout_s,
                 max_attempts=config.max_attempts,
+                dtype=config.dtype,
+                probe=config.probe,
             )
             made[judge] = create_client(judge, options)
     except BaseException:

