@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 __all__ = [
-    "MedjudgeError",
-    "DatasetError",
-    "RubricError",
     "ConfigError",
-    "ModelError",
+    "DatasetError",
+    "MedjudgeError",
     "MissingDependency",
+    "ModelError",
+    "RubricError",
     "StoreError",
 ]
 

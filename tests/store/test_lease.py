@@ -38,9 +38,8 @@ def test_a_live_holder_refuses_the_second_process_and_says_who(tmp_path: Path):
     store = tmp_path / "s.sqlite"
     other = holder(store)
     try:
-        with pytest.raises(StoreError) as refused:
-            with RunLease(store, "answer:r1"):
-                pass
+        with pytest.raises(StoreError) as refused, RunLease(store, "answer:r1"):
+            pass
         message = str(refused.value)
         assert f"pid {other.pid}" in message and "--wait" in message and "answer:r1" in message
         with RunLease(store, "answer:other-run"):  # other runs are not blocked
@@ -61,9 +60,8 @@ def test_a_killed_holder_on_this_host_is_taken_over_at_once(tmp_path: Path):
     other.wait()
     with Store(store) as db:
         assert db.lease("answer:r1").pid == other.pid  # the dead holder's row is still there
-    with RunLease(store, "answer:r1"):
-        with Store(store) as db:
-            assert db.lease("answer:r1").pid == os.getpid()
+    with RunLease(store, "answer:r1"), Store(store) as db:
+        assert db.lease("answer:r1").pid == os.getpid()
 
 
 def test_a_holder_without_heartbeat_for_60_s_is_stale(tmp_path: Path):
@@ -94,9 +92,8 @@ def test_wait_takes_the_lease_once_the_holder_finishes(tmp_path: Path):
     got: list[int] = []
 
     def second() -> None:
-        with RunLease(store, "answer:r1", wait=True, poll_s=0.05):
-            with Store(store) as db:
-                got.append(db.lease("answer:r1").pid)
+        with RunLease(store, "answer:r1", wait=True, poll_s=0.05), Store(store) as db:
+            got.append(db.lease("answer:r1").pid)
 
     waiting = threading.Thread(target=second)
     waiting.start()

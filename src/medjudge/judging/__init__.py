@@ -2,7 +2,6 @@
 
 from medjudge.judging.grade import GradeConfig, GradeSummary, grade, read_judge_reply
 from medjudge.judging.prompt import JudgePrompt, render_judge_prompt
-
 from medjudge.judging.rubric import (
     AppliesTo,
     Rubric,
@@ -27,9 +26,6 @@ __all__ = [
     "GradeConfig",
     "GradeSummary",
     "JudgePrompt",
-    "grade",
-    "read_judge_reply",
-    "render_judge_prompt",
     "ParseFailure",
     "ParsedReply",
     "Rubric",
@@ -38,9 +34,12 @@ __all__ = [
     "ScoreDescriptors",
     "apply_safety_cap",
     "builtin_rubrics",
+    "grade",
     "load_rubric",
     "parse_judge_reply",
     "parse_rubric",
+    "read_judge_reply",
+    "render_judge_prompt",
     "rubric_for",
     "verdict_json_schema",
 ]

@@ -27,8 +27,8 @@ from medjudge.judging.verdict import (
 )
 from medjudge.judging.verdict_schema import provider_family, verdict_json_schema
 from medjudge.models.base import AsyncModelClient, ModelClient
-from medjudge.models.registry import Dtype
 from medjudge.models.pricing import Price, cost_usd, price_for
+from medjudge.models.registry import Dtype
 from medjudge.records import (
     Answer,
     ChatRequest,

@@ -4,9 +4,9 @@ from medjudge.models.base import AsyncModelClient, ModelClient
 from medjudge.models.registry import DEFAULT_MODEL, ClientOptions, canonical_name, create_client
 
 __all__ = [
+    "DEFAULT_MODEL",
     "AsyncModelClient",
     "ClientOptions",
-    "DEFAULT_MODEL",
     "ModelClient",
     "canonical_name",
     "create_client",

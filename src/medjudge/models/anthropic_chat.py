@@ -8,7 +8,7 @@ import json
 from medjudge.models.api_client import ApiChatClient
 from medjudge.records import ChatRequest, Completion
 
-__all__ = ["AnthropicChatClient", "TOOL_NAME", "should_retry"]
+__all__ = ["TOOL_NAME", "AnthropicChatClient", "should_retry"]
 
 #: The tool a JSON-schema request forces the model to call.
 TOOL_NAME = "submit_reply"

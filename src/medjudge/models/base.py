@@ -7,7 +7,7 @@ from typing import Protocol, runtime_checkable
 
 from medjudge.records import ChatRequest, Completion
 
-__all__ = ["ModelClient", "AsyncModelClient"]
+__all__ = ["AsyncModelClient", "ModelClient"]
 
 
 @runtime_checkable

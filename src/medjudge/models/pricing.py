@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Price", "price_for", "cost_usd"]
+__all__ = ["Price", "cost_usd", "price_for"]
 
 
 class Price(BaseModel):

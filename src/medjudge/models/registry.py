@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Sequence
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
