@@ -54,12 +54,45 @@ _UNITS = re.compile(
       | (?P<pct>%|percent\b|per\s+cent\b)                # 25% / 25 percent
       | (?P<mcg>μg|µg|ug\b|mcg\b|micrograms?\b|微克)     # 5 mcg / 5 μg
       | (?P<mg>mg\b|milligrams?\b|毫克)                  # 10 mg / 10 milligrams
-      | (?P<other>(?=[a-z/]))                            # 1 mg/kg: drop the space
+      | (?P<other>(?=[a-zμµ]+/|/                         # 1 mg/kg: drop the space
+          |(?:ml|l|kg|g|cm|mm|mmhg|mmol|meq|iu|mac|bpm)\b)) # 5 ml, 1.3 mac
     )
     """,
     re.VERBOSE,
 )
 _UNIT_NAMES = ("h", "min", "d", "pct", "mcg", "mg")
+
+
+#: The Unicode Roman numerals Ⅰ–Ⅻ and ⅰ–ⅻ as Arabic digits ("Ⅳ级" is "4级").
+_ROMAN_CHARS = {0x2160 + i: str(i + 1) for i in range(12)} | {
+    0x2170 + i: str(i + 1) for i in range(12)
+}
+_ROMAN_VALUES = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8,
+                 "ix": 9, "x": 10, "xi": 11, "xii": 12}
+#: A Roman numeral written in letters, only where it grades something ("class IV", "IV级"):
+#: elsewhere "i" is a pronoun and "x" a letter.
+_ROMAN = re.compile(
+    r"""
+    (?<=\b(?:class|grade|stage|phase|level)\s)     # "class iv", "grade ii"
+    (?P<a>x?(?:ix|iv|v?i{1,3}|v)|x)\b
+  | (?<=\btype\s)(?P<b>x?(?:ix|iv|v?i{1,3}|v)|x)\b   # "type ii"
+  | (?<![a-z])(?P<c>x?(?:ix|iv|v?i{1,3}|v)|x)(?=[ \t]?[级期度型类])  # "iv级", "iii期"
+    """,
+    re.VERBOSE,
+)
+#: "2.0" is "2" and "2.50" is "2.5": a value written with trailing zeros.
+_TRAILING_ZEROS = re.compile(
+    r"""
+    (?<![\d.])(?P<int>\d+)\.        # the whole part: "2."
+    (?P<frac>\d*[1-9])?0+(?![\d])   # its decimals, then only zeros: "0", "50"
+    """,
+    re.VERBOSE,
+)
+
+
+def _roman(m: re.Match[str]) -> str:
+    numeral = m["a"] or m["b"] or m["c"]
+    return str(_ROMAN_VALUES.get(numeral, numeral))
 
 
 def _zh_number(m: re.Match[str]) -> str:
@@ -82,10 +115,13 @@ def canon_option(text: str) -> str:
 
 
 def canon(text: str) -> str:
-    """Text to compare with an option: casefolded, numbers in digits, units in one spelling."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    """Text to compare with an option: casefolded, numbers in digits ("Ⅳ级", "class IV",
+    "four" and "4" alike; "2.0%" as "2%"), units in one spelling."""
+    text = unicodedata.normalize("NFKC", text.translate(_ROMAN_CHARS)).casefold()
     text = _EN_NUMBER.sub(lambda m: _EN_NUMBERS[m[1]], text)
     text = _ZH_NUMBER.sub(_zh_number, text)
+    text = _ROMAN.sub(_roman, text)
+    text = _TRAILING_ZEROS.sub(lambda m: m["int"] + (f".{m['frac']}" if m["frac"] else ""), text)
     text = _UNITS.sub(_unit, text)
     return " ".join(text.split()).strip(" .。,，;；:：!！()")
 
