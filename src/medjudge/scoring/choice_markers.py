@@ -69,6 +69,10 @@ _ZH_CONCLUSION = re.compile(
     r"""
     最(?:有)?(?:可能|佳|合适|恰当|符合)的?(?:答案|选项|选择)?\s*(?:是|为)   # 最可能的是D / 最佳选择是C
   | 正确的\s*(?:是|为)                                    # 正确的是D
+  | (?<!排除)(?<!不选)的\s*(?:是|为)\s*(?:选项)?           # 不属于…表现的是D (ends there)
+    (?=[A-Z]\s*(?:选项|项)?\s*(?:[。.；;，,！!]|$))
+  | (?:因此|所以|因而|故|综上)[^。；;\n]{0,30}?              # 因此昂丹司琼对应A。
+    (?:对应于?|属于)\s*(?:选项)?(?=[A-Z]\s*(?:[。.；;，,！!]|$))
   | (?:应该|应当)\s*(?:是|为)                             # 应该是D (after 不对: a correction)
     """,
     re.VERBOSE,
@@ -151,7 +155,7 @@ _ZH_LETTER_FIRST = re.compile(
 
 _THEREFORE = re.compile(
     r"""
-    (?:(?<![A-Za-z])(?=[TtHhSsCcIiOoMmPpLl])|(?=:))     # fast reject: no phrase starts here
+    (?:(?<![A-Za-z])(?=[TtHhSsCcIiOoMmPpLl])|(?=[:—–]))  # fast reject: no phrase starts here
     (?:
     \b(?i:therefore|thus|hence|so|consequently|in\s+conclusion|in\s+summary|overall)\b
     \s*,?\s*(?:(?i:it'?s|it\s+is)\s+)?                  # "Therefore, D." / "So it's D."
@@ -160,6 +164,8 @@ _THEREFORE = re.compile(
   | \b(?i:it|this)\s+(?i:must|should|has\s+to|would)\s+be\s+  # "It must be B, since…"
   | \b(?i:maybe|perhaps|probably|likely)\s+              # "I'm not sure, maybe B."
   | (?<=\S):(?=[ \t]*\(?[A-Z]\)?[ \t]*(?:[.!。]|$))        # "…safe and fast: B."
+  | (?:(?<=\S)|(?<=\S[ \t]))[—–][ \t]*                   # "…the phrenic nerve — A."
+    (?=\(?[A-Z]\)?[ \t]*(?:[.!。]|$))                     # (inline: not a list's dash)
     )
     """,
     re.VERBOSE | re.MULTILINE,
@@ -168,14 +174,16 @@ _SENTENCE_END = re.compile(r"\s*(?:[.!;,)。，；]|$)", re.MULTILINE)
 
 _CHOOSE = re.compile(
     r"""
-    (?<![A-Za-z'])(?=[IiWwGgMmCcTtLlOo])                     # fast reject: no phrase starts here
+    (?<![A-Za-z'])(?=[IiWwGgMmCcTtLlOoHhSs])                 # fast reject: no phrase starts here
     (?:
     \b(?:I|[Ww]e)(?i:\s+would|\s+will|'d|'ll|\s+should|\s+can|\s+must)?\s+
-    (?i:choose|select|pick|go\s+with|opt\s+for)\s+             # "I'd go with D", "we pick D"
+    (?i:choose|select|pick|go\s+with|opt\s+for|answer)\s+      # "I'd go with D", "I'd answer B"
   | (?:^|(?<=[.!?]\s))(?i:go\s+with)\s+                      # "Go with A - propofol."
   | \b(?i:my\s+(?:final\s+)?(?:choice|pick|selection|answer)\s+(?:is|would\s+be))\s*:?
                                                                # "my choice is D"
   | \b(?i:corresponds\s+to|matches)\s+(?=(?i:option|choice))  # "corresponds to option B"
+  | \b(?i:therefore|thus|hence|so)\b[^.;!?\n]{0,60}?          # "X therefore corresponds to A."
+    \b(?i:corresponds\s+to|matches)\s+(?=\(?[A-Z]\)?\s*(?:[.!;]|$))
   | \b(?i:that|this)(?i:'s|\s+is|\s+would\s+be)\s+(?=(?i:option|choice)\b)  # "that is option D"
   | \b(?i:leaves|leaving)\s+(?=\S+\s+as\b)                   # "That leaves B as the correct choice"
   | \b(?i:only)\s+(?=\S+\s+(?i:remains)\b)                   # "Only C remains."
@@ -192,7 +200,7 @@ _CHOOSE = re.compile(
 
 _HEDGE = re.compile(
     r"""
-    (?:(?<![A-Za-z])(?=[EePpLlMmCcBb(A-Z])|(?=可))      # fast reject: no hedge starts here
+    (?:(?<![A-Za-z])(?=[EePpLlMmCcBbWw(A-Z])|(?=可))    # fast reject: no hedge starts here
     (?:
     \b(?i:either)\s+(?:(?i:option)\s+)?\(?(?P<a>[A-Z])\)?\s*,?\s*(?i:or)\s+
         (?:(?i:option)\s+)?\(?(?P<b>[A-Z])\)?(?![\w'’-])             # "either B or C"
@@ -206,6 +214,11 @@ _HEDGE = re.compile(
   | \b(?i:both)\s+\(?(?P<i>[A-Z])\)?\s+(?i:and)\s+\(?(?P<j>[A-Z])\)?\s+
         (?i:could|might|may|seem|are\s+plausible)                     # "Both B and C could be"
   | 可能是\s*(?P<k>[A-Z])\s*[,，]?\s*(?:也|或)可能是\s*(?P<l>[A-Z])     # 可能是B，也可能是C
+  | \b(?:I|[Ww]e)(?i:\s+would|\s+will|\s+might|\s+could|'d|'ll)?\s+
+        (?i:answer|choose|pick|select|say|go\s+with)\s+(?:(?i:option)\s+)?\(?(?P<m>[A-Z])\)?
+        \s*(?:/|(?i:or))\s*(?:(?i:option)\s+)?\(?(?P<n>[A-Z])\)?(?![\w'’-])  # "I'd answer B or C"
+  | (?<![A-Za-z])(?P<o>[A-Z])\s*(?:或者|或|/)\s*(?:选项)?(?P<p>[A-Z])\s*
+        (?:都|均|皆)?(?:可以|可|说得通|取决于|视)                    # B或C都可以 / B或C取决于…
     )
     """,
     re.VERBOSE,

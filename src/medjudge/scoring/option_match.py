@@ -234,7 +234,8 @@ _VALUE_LETTER = re.compile(
     r"""
     (?<=[^\s(])[ \t]*                                   # right after a value: "1 mg/kg (B)"
     (?:
-        \([ \t]*(?:(?i:option|choice)[ \t]*|选项)?(?P<wrapped>[A-Z])[ \t]*\)  # "(option B)", "(C)"
+        \([ \t]*(?P<marked>(?i:option|choice)[ \t]*|选项)?(?P<wrapped>[A-Z])[ \t]*\)
+                                                            # "(option B)", "(选项B)", "(C)"
       | ,[ \t]*(?i:option|choice)[ \t]+(?P<named>[A-Z])[ \t]*,                # ", option B,"
     )
     """,
@@ -255,9 +256,20 @@ def _value_before(text: str, at: int) -> tuple[int, str]:
 def value_letters(text: str, options: Mapping[str, str]) -> Iterator[Candidate]:
     """"… 40 mg (option C)": a letter in parentheses after a value, when it is the only one.
 
-    Several different such letters are a listing ("propofol (A), ketamine (B)"), not an answer.
+    Several different such letters are a listing ("propofol (A), ketamine (B)"), not an answer,
+    unless one letter alone is marked as the choice: "4.5 mg/kg (option B); with epinephrine
+    7 mg/kg (C)" chooses B, and the bare "(C)" is a mention.
     """
-    found = []
+    found = list(_value_letters(text, options))
+    marked = [c for c, is_marked in found if is_marked]
+    for group in ([c for c, _ in found], marked):
+        if len({c.letters for c in group}) == 1:
+            yield group[-1]
+            return
+
+
+def _value_letters(text: str, options: Mapping[str, str]) -> Iterator[tuple[Candidate, bool]]:
+    """Each letter in parentheses after a value, and whether it is marked ("option B")."""
     for m in _VALUE_LETTER.finditer(text):
         letter = m["wrapped"] or m["named"]
         start, value = _value_before(text, m.start())
@@ -268,9 +280,7 @@ def value_letters(text: str, options: Mapping[str, str]) -> Iterator[Candidate]:
         others = tuple(canon_option(t) for k, t in options.items() if k != letter and t)
         # "Answer: Propofol (C)" when C is not propofol: the letter contradicts the value
         rule: Rule = "contradiction" if canon(value).endswith(others) else "value-letter"
-        found.append(Candidate(start, m.end(), rule, (letter,)))
-    if len({c.letters for c in found}) == 1:
-        yield found[-1]
+        yield Candidate(start, m.end(), rule, (letter,)), bool(m["marked"] or m["named"])
 
 
 _OPTION_CONCLUSION = re.compile(
