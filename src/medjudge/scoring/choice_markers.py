@@ -20,7 +20,7 @@ from medjudge.scoring.option_match import (
     value_letters,
 )
 
-__all__ = ["CONCLUSION_PHRASES", "candidates", "pick"]
+__all__ = ["CONCLUSION_PHRASES", "candidates", "has_correction", "pick"]
 
 _EN_MARKER = re.compile(
     r"""
@@ -268,6 +268,12 @@ _CORRECTION = re.compile(
     re.VERBOSE | re.IGNORECASE,
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def has_correction(text: str) -> bool:
+    """True when the reply corrects itself ("wait", "actually", "不对"): its opening phrase
+    is then not its answer."""
+    return _CORRECTION.search(text) is not None
 
 #: Phrases after which a reply states its answer, also in an option's words ("Answer: T4").
 CONCLUSION_PHRASES: tuple[re.Pattern[str], ...] = (_EN_MARKER, _ZH_MARKER, _THEREFORE, _CHOOSE)

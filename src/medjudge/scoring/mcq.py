@@ -47,8 +47,19 @@ from medjudge.scoring.choice_letters import (
     norm,
     normalize_keys,
 )
-from medjudge.scoring.choice_markers import CONCLUSION_PHRASES, candidates, pick
-from medjudge.scoring.option_match import contradicts, only_option, paraphrased_option
+from medjudge.scoring.choice_markers import (
+    CONCLUSION_PHRASES,
+    candidates,
+    has_correction,
+    pick,
+)
+from medjudge.scoring.option_match import (
+    contradicts,
+    head_option,
+    only_option,
+    paraphrased_option,
+    singled_out,
+)
 
 __all__ = [
     "Extraction",
@@ -190,14 +201,20 @@ _SHORT_REPLY = 400
 
 def _option_text(body: str, options: Mapping[str, str]) -> Extraction | None:
     """The one option the reply states: in the sentence after its last conclusion phrase,
-    or anywhere in a short reply; exactly (or as its value), then all its words."""
+    or anywhere in a short reply; exactly (or as its value); then the option its opening
+    phrase is, or the one a short reply names apart from all others; then all its words."""
     ends = [m.end() for r in CONCLUSION_PHRASES for m in r.finditer(body)]
     places = [body[max(ends) :].split("\n", 1)[0]] if ends else []
-    if len(body) <= _SHORT_REPLY:
+    short = len(body) <= _SHORT_REPLY
+    if short:
         places.append(body)
     for place in places:
         if key := only_option(place, options):
             return Extraction(key, "option-text")
+    if not has_correction(body) and (key := head_option(body, options, loose=short)):
+        return Extraction(key, "option-text")
+    if short and (key := singled_out(body, options)):
+        return Extraction(key, "option-text")
     for place in places:
         if key := paraphrased_option(place, options):
             return Extraction(key, "option-paraphrase")
@@ -261,6 +278,13 @@ def extract(text: str | None, options: Mapping[str, str], *, strict: bool = Fals
     keys = keys_of(options)
     opts = normalize_keys(options)
     chosen = pick(candidates(body, keys, opts, strict), body)
+    if chosen is not None and chosen.rule == "value-letter":
+        # "B。典型的体位性头痛。硬膜外血肿（A）…": the opening letter is the answer, and a
+        # letter in parentheses in the explanation is a mention
+        opening = _bare_letter(body, keys, opts)
+        chosen = chosen if opening is None or opening.choice is None else None
+        if chosen is None:
+            return opening
     if chosen is not None:
         return _decide(chosen, body, opts)
     if strict:

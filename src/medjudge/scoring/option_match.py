@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 from medjudge.scoring.choice_letters import Candidate, Rule
@@ -21,9 +22,11 @@ from medjudge.scoring.choice_letters import Candidate, Rule
 __all__ = [
     "canon",
     "contradicts",
+    "head_option",
     "only_option",
     "option_conclusions",
     "paraphrased_option",
+    "singled_out",
     "value_letters",
 ]
 
@@ -159,14 +162,17 @@ def _sentence(hay: str, s: int, e: int) -> str:
     return hay[stops[-1] if stops else max(0, s - 300) : stop.start() if stop else len(hay)]
 
 
-def _mentions(hay: str, needle: str) -> bool:
-    """True when `needle` occurs in `hay` as whole words, in a sentence that rejects nothing."""
+def _occurrences(hay: str, needle: str) -> Iterator[tuple[int, int]]:
+    """Where `needle` occurs in `hay` as whole words."""
     s = -1
     while (s := hay.find(needle, s + 1)) >= 0:
-        e = s + len(needle)
-        if _whole(hay, s, e) and not _NEGATIVE.search(_sentence(hay, s, e)):
-            return True
-    return False
+        if _whole(hay, s, s + len(needle)):
+            yield s, s + len(needle)
+
+
+def _mentions(hay: str, needle: str) -> bool:
+    """True when `needle` occurs in `hay` as whole words, in a sentence that rejects nothing."""
+    return any(not _NEGATIVE.search(_sentence(hay, s, e)) for s, e in _occurrences(hay, needle))
 
 
 def _usable(text: str) -> bool:
@@ -312,3 +318,95 @@ def option_conclusions(text: str, options: Mapping[str, str]) -> Iterator[Candid
             concludes = _whole(lowered, s, e) and _OPTION_CONCLUSION.match(lowered, e)
             if concludes and not _NEGATIVE.search(_sentence(lowered, s, e)):
                 yield Candidate(s, e, "option-text", (key,))
+
+
+# ------------------------------------------------- a reply that is its option ---
+
+#: Where a reply's opening phrase ends: a sentence stop, not a decimal point ("2.5%").
+_HEAD_STOP = re.compile(r"[!;。！；\n]|\.(?!\d)|(?P<question>[?？])")
+#: Words before a value that do not change which option it is: "About 2%", "约2小时".
+_FILLER = re.compile(
+    r"""
+    ^(?:(?:about|approximately|approx\.?|roughly|around|nearly|circa|~|≈)\s*  # "About 2%"
+      | the\s+                                                              # "The phrenic nerve"
+      | (?:大约|约为|约))                                                     # 约2小时
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_DIGITS = re.compile(r"\d+")
+#: How alike a short Chinese reply and its option must be ("穿刺" for "穿破"), and how much
+#: less alike every other option must be.
+_NEAR, _MARGIN, _NEAR_MAX = 0.75, 0.25, 30
+
+
+def _head(body: str) -> str:
+    """The reply's opening phrase, without fillers; "" when it is a question."""
+    stop = _HEAD_STOP.search(body)
+    if stop is not None and stop["question"]:
+        return ""
+    head = body[: stop.start() if stop else len(body)].strip(" \t\"'“”「」")
+    return canon(_FILLER.sub("", head, count=1))
+
+
+def head_option(body: str, options: Mapping[str, str], *, loose: bool) -> str | None:
+    """The one option that the reply's opening phrase is: "Sevoflurane. (Desflurane, by
+    contrast…)", "About 2%."; with `loose`, also a phrase that is part of only one option
+    ("phrenic" for "Phrenic nerve", "脂肪乳剂" for "20%脂肪乳剂") or, in Chinese, nearly one
+    ("穿刺后头痛" for "穿破后头痛")."""
+    head = _head(body)
+    if not _usable(head):
+        return None
+    texts = {k: canon_option(t) for k, t in options.items()}
+    for matches in (_equal, _part_of, _near) if loose else (_equal,):
+        hits = matches(head, texts)
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            return None
+    return None
+
+
+def _equal(head: str, texts: Mapping[str, str]) -> list[str]:
+    return [k for k, t in texts.items() if t == head]
+
+
+def _part_of(head: str, texts: Mapping[str, str]) -> list[str]:
+    return [k for k, t in texts.items() if next(_occurrences(t, head), None)]
+
+
+def _near(head: str, texts: Mapping[str, str]) -> list[str]:
+    """The options a short Chinese reply nearly spells, with the same numbers."""
+    if len(head) > _NEAR_MAX or len(_CJK_CHAR.findall(head)) * 2 < len(head):
+        return []
+    digits = _DIGITS.findall(head)
+    ratios = sorted(
+        ((SequenceMatcher(None, head, t, autojunk=False).ratio(), k) for k, t in texts.items()
+         if _DIGITS.findall(t) == digits),
+        reverse=True,
+    )
+    if not ratios or ratios[0][0] < _NEAR:
+        return []
+    if len(ratios) > 1 and ratios[1][0] > ratios[0][0] - _MARGIN:
+        return [ratios[0][1], ratios[1][1]]
+    return [ratios[0][1]]
+
+
+_SENTENCES = re.compile(r"[!?;。！？；\n]|\.(?!\d)")
+
+
+def singled_out(hay: str, options: Mapping[str, str]) -> str | None:
+    """The one option a reply sets apart from all the others, each named in its sentences:
+    "Thiopental is contraindicated. Propofol, fentanyl and rocuronium are considered safe."
+    A single-answer question has one answer, so the option named alone is it."""
+    texts = {k: t for k, t in ((k, canon_option(t)) for k, t in options.items()) if _usable(t)}
+    if len(texts) < 3 or len(texts) != len(options):
+        return None
+    alone: set[str] = set()
+    grouped: set[str] = set()
+    for sentence in _SENTENCES.split(canon(hay)):
+        named = {k for k, t in texts.items() if next(_occurrences(sentence, t), None)}
+        (alone if len(named) == 1 else grouped).update(named)
+    if len(alone) == 1 and not alone & grouped and alone | grouped == set(options):
+        return alone.pop()
+    return None
