@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from difflib import SequenceMatcher
 from functools import lru_cache
+from itertools import pairwise
 
 from medjudge.scoring.choice_letters import Candidate, Rule
 
@@ -79,7 +80,7 @@ _ROMAN = re.compile(
     (?<=\b(?:class|grade|stage|phase|level)\s)     # "class iv", "grade ii"
     (?P<a>x?(?:ix|iv|v?i{1,3}|v)|x)\b
   | (?<=\btype\s)(?P<b>x?(?:ix|iv|v?i{1,3}|v)|x)\b   # "type ii"
-  | (?<![a-z])(?P<c>x?(?:ix|iv|v?i{1,3}|v)|x)(?=[ \t]?[级期度型类])  # "iv级", "iii期"
+  | (?<![a-z])(?P<c>x?(?:ix|iv|v?i{1,3}|v))(?=[ \t]?[级期度型类])   # "iv级", "iii期"
     """,
     re.VERBOSE,
 )
@@ -355,16 +356,23 @@ def head_option(body: str, options: Mapping[str, str], *, loose: bool) -> str | 
     ("phrenic" for "Phrenic nerve", "脂肪乳剂" for "20%脂肪乳剂") or, in Chinese, nearly one
     ("穿刺后头痛" for "穿破后头痛")."""
     head = _head(body)
-    if not _usable(head):
+    if not _usable(head) or _NEGATIVE.search(head):
         return None
     texts = {k: canon_option(t) for k, t in options.items()}
-    for matches in (_equal, _part_of, _near) if loose else (_equal,):
-        hits = matches(head, texts)
-        if len(hits) == 1:
-            return hits[0]
-        if hits:
-            return None
+    if hits := _equal(head, texts):  # and no other option is a sentence of its own
+        return hits[0] if _alone(body, texts) == set(hits[:1]) else None
+    if not loose or any(next(_occurrences(canon(body), t), None) for t in texts.values()):
+        return None  # a loose match only when the reply names no option in full
+    for matches in (_part_of, _near):
+        if hits := matches(head, texts):
+            return hits[0] if len(hits) == 1 else None
     return None
+
+
+def _alone(body: str, texts: Mapping[str, str]) -> set[str]:
+    """The options that are a sentence of `body` on their own ("Propofol.\nKetamine.")."""
+    said = {canon(_FILLER.sub("", s.strip(), count=1)) for s in _SENTENCES.split(body)}
+    return {k for k, t in texts.items() if t in said}
 
 
 def _equal(head: str, texts: Mapping[str, str]) -> list[str]:
@@ -381,8 +389,11 @@ def _near(head: str, texts: Mapping[str, str]) -> list[str]:
         return []
     digits = _DIGITS.findall(head)
     ratios = sorted(
-        ((SequenceMatcher(None, head, t, autojunk=False).ratio(), k) for k, t in texts.items()
-         if _DIGITS.findall(t) == digits),
+        (
+            (SequenceMatcher(None, head, t, autojunk=False).ratio(), k)
+            for k, t in texts.items()
+            if _DIGITS.findall(t) == digits
+        ),
         reverse=True,
     )
     if not ratios or ratios[0][0] < _NEAR:
@@ -395,18 +406,37 @@ def _near(head: str, texts: Mapping[str, str]) -> list[str]:
 _SENTENCES = re.compile(r"[!?;。！？；\n]|\.(?!\d)")
 
 
+#: What joins the options of a list: "propofol, fentanyl and rocuronium", "A、B和C".
+_LIST_GLUE = re.compile(
+    r"""
+    [ \t]*(?:,|、|/|和|与|及|以及|或)[ \t]*          # "propofol, fentanyl", "芬太尼和罗库溴铵"
+  | [ \t]*,?[ \t]+(?:and|or)[ \t]+                # "fentanyl and rocuronium", ", and"
+    """,
+    re.VERBOSE,
+)
+
+
+#: A listing that says the same of the others: "… are also safe", "…也安全": none is apart.
+_ALSO = re.compile(r"\b(?:also|too|as\s+well|likewise|similarly|equally)\b|也|同样")
+
+
 def singled_out(hay: str, options: Mapping[str, str]) -> str | None:
-    """The one option a reply sets apart from all the others, each named in its sentences:
-    "Thiopental is contraindicated. Propofol, fentanyl and rocuronium are considered safe."
-    A single-answer question has one answer, so the option named alone is it."""
+    """The one option a reply sets apart from all the others, named alone in one sentence
+    while another lists all the rest: "Thiopental is contraindicated. Propofol, fentanyl and
+    rocuronium are considered safe." A single-answer question has one answer: the one."""
     texts = {k: t for k, t in ((k, canon_option(t)) for k, t in options.items()) if _usable(t)}
     if len(texts) < 3 or len(texts) != len(options):
         return None
-    alone: set[str] = set()
-    grouped: set[str] = set()
+    naming = []
     for sentence in _SENTENCES.split(canon(hay)):
-        named = {k for k, t in texts.items() if next(_occurrences(sentence, t), None)}
-        (alone if len(named) == 1 else grouped).update(named)
-    if len(alone) == 1 and not alone & grouped and alone | grouped == set(options):
-        return alone.pop()
-    return None
+        spans = {k: at for k, t in texts.items() if (at := next(_occurrences(sentence, t), None))}
+        if spans:
+            naming.append((sentence, spans))
+    if len(naming) != 2:
+        return None
+    (_, alone), (listing, rest) = sorted(naming, key=lambda n: len(n[1]))
+    if len(alone) != 1 or set(alone) | set(rest) != set(texts) or _ALSO.search(listing):
+        return None
+    spans = sorted(rest.values())
+    gaps = (listing[e:s] for (_, e), (s, _) in pairwise(spans))
+    return next(iter(alone)) if all(_LIST_GLUE.fullmatch(g) for g in gaps) else None
