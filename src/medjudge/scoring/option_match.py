@@ -435,7 +435,9 @@ def singled_out(hay: str, options: Mapping[str, str]) -> str | None:
     if len(naming) != 2:
         return None
     (_, alone), (listing, rest) = sorted(naming, key=lambda n: len(n[1]))
-    if len(alone) != 1 or set(alone) | set(rest) != set(texts) or _ALSO.search(listing):
+    if len(alone) != 1 or alone.keys() & rest.keys() or alone.keys() | rest.keys() != texts.keys():
+        return None
+    if _ALSO.search(listing):
         return None
     spans = sorted(rest.values())
     gaps = (listing[e:s] for (_, e), (s, _) in pairwise(spans))
