@@ -8,18 +8,26 @@
    ``Final: A``, ``<answer>B</answer>``, ``答案：B``, ``故选D``, ``即为选项A``, ``更正为C``,
    ``\\boxed{D}``, ``{"answer": "B"}``, ``not A; it is D``. Weaker conclusions (``D is
    correct``, ``Therefore, D.``, ``I would pick A over C``, ``the one not included is B``,
-   ``最可能的是D``, ``40 mg (option C)``, ``rocuronium is best``) count when there is no
-   explicit one, or when they follow it after a self-correction cue ("wait", "不对").
-   Hedges ("either B or C", "B or maybe C", "可能是B也可能是C") and several letters give
-   None; so does a letter whose quoted option text is another option's
+   ``最可能的是D``, ``不属于…的是D``, ``… therefore corresponds to A``, ``因此…对应A``,
+   ``… the phrenic nerve — A.``, ``40 mg (option C)``, ``rocuronium is best``) count when
+   there is no explicit one, or when they follow it after a self-correction cue ("wait",
+   "不对"). Of several letters after values, one marked ``(option B)`` is the choice and the
+   bare ``(C)`` ones are mentions. Hedges ("either B or C", "B or maybe C", "I'd answer B or
+   C", "B或C都可以", "可能是B也可能是C") and several letters give None; so does a letter whose quoted option text is another option's
    (``Answer: B (propofol)`` when B is not propofol): rule "contradiction".
 3. A reply that begins with its letter (``C``, ``(C)``, ``B. Ketamine keeps…``, ``C。…``),
-   or ends with a lone letter on its last line.
+   or ends with a lone letter on its last line. An opening letter beats a later letter in
+   parentheses after a value, which is a mention in the explanation.
 4. The one ticked or bolded row of a markdown table of options.
 5. A refusal ("I cannot provide medical advice", "我无法回答") gives no answer.
 6. The one option whose text or value the reply states (`option_match`): in a short reply,
-   or in the sentence after a conclusion phrase; exactly, in other case or units ("six
-   hours", "25 percent", "六小时"), or all its words in other order.
+   or in the sentence after a conclusion phrase; exactly, in other case, units or numerals
+   ("six hours", "25 percent", "六小时", "2.0%" as "2%", "Ⅳ级" as "4级"). Then the option
+   its opening phrase is ("Sevoflurane. (Desflurane, by contrast…)"); in a short reply that
+   names no option in full, the one option its opening phrase is part of ("phrenic") or, in
+   Chinese, nearly spells; the one option a short reply sets apart while it lists all the
+   others together ("X is contraindicated. Y, Z and W are safe."); all its words in other
+   order.
 
 Negations ("not A", "A is incorrect", "排除A") never choose A. Letters must be option keys
 and stand alone (`choice_letters`): "hemophilia A", "vitamin C" and the article in "A
@@ -279,11 +287,10 @@ def extract(text: str | None, options: Mapping[str, str], *, strict: bool = Fals
     opts = normalize_keys(options)
     chosen = pick(candidates(body, keys, opts, strict), body)
     if chosen is not None and chosen.rule == "value-letter":
-        # "B。典型的体位性头痛。硬膜外血肿（A）…": the opening letter is the answer, and a
+        # "C。依托咪酯对循环影响最小。丙泊酚（A）…": the opening letter is the answer, and a
         # letter in parentheses in the explanation is a mention
         opening = _bare_letter(body, keys, opts)
-        chosen = chosen if opening is None or opening.choice is None else None
-        if chosen is None:
+        if opening is not None and opening.choice is not None:
             return opening
     if chosen is not None:
         return _decide(chosen, body, opts)
