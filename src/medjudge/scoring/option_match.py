@@ -77,7 +77,8 @@ _ROMAN_VALUES = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, 
 #: elsewhere "i" is a pronoun and "x" a letter.
 _ROMAN = re.compile(
     r"""
-    (?<=\b(?:class|grade|stage|phase|level)\s)     # "class iv", "grade ii"
+    (?<=\b(?:class|grade|stage|phase|level)\s)     # "class iv" (five letters each: a
+                                                    # look-behind has a single width)
     (?P<a>x?(?:ix|iv|v?i{1,3}|v)|x)\b
   | (?<=\btype\s)(?P<b>x?(?:ix|iv|v?i{1,3}|v)|x)\b   # "type ii"
   | (?<![a-z])(?P<c>x?(?:ix|iv|v?i{1,3}|v))(?=[ \t]?[级期度型类])   # "iv级", "iii期"
