@@ -147,7 +147,15 @@ KINDS = [
 ]
 
 
-@pytest.mark.parametrize(("reply", "options", "letter", "rule"), KINDS)
+# Two misses of the held-out set, of the same families, met on the way.
+ON_THE_WAY = [
+    (r"The agent is $\boxed{\textbf{D}}$.", AGENTS, "D", "boxed"),  # not "bfD"
+    (r"$\boxed{\text{B}}$", REVERSAL, "B", "boxed"),
+    ("The best choice here is option D.", REVERSAL, "D", "answer-marker"),
+]
+
+
+@pytest.mark.parametrize(("reply", "options", "letter", "rule"), KINDS + ON_THE_WAY)
 def test_each_blind_kind(reply: str, options: dict[str, str], letter: str | None, rule: str) -> None:
     found = extract(reply, options)
     assert (found.choice, found.rule) == (letter, rule)

@@ -39,7 +39,8 @@ _EN_MARKER = re.compile(
         )
       | correct\s*:                                     # "Correct: C"
       | (?:correct|right|best|final|most\s+appropriate|most\s+likely)\s+
-        (?:option|choice|response|selection)\s*       # "the correct option is D"
+        (?:option|choice|response|selection)(?:\s+here)?\s*  # "the correct option is D",
+                                                        # "the best response here would be"
         (?:is|would\s+be|will\s+be|should\s+be|=|:)
       | (?:ans|final|response|conclusion|my\s+(?:answer|pick|choice|selection)
           |(?:selected|chosen)\s+(?:option|answer|choice))
@@ -232,7 +233,8 @@ _BOXED = re.compile(
     """,
     re.VERBOSE,
 )
-_LATEX_WRAP = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mathit|rm|bf)\s*|[{}$]|\\ ")
+#: LaTeX around a boxed letter; longer commands first, or "\\textbf" leaves "bf".
+_LATEX_WRAP = re.compile(r"\\(?:textbf|textit|text|mathrm|mathbf|mathit|rm|bf)\s*|[{}$]|\\ ")
 
 _TAG = re.compile(
     r"""
