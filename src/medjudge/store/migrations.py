@@ -134,4 +134,17 @@ MIGRATIONS: tuple[str, ...] = (
         heartbeat_at  TEXT NOT NULL
     );
     """,
+    # 7: grading passes: the settings of each `grade` call (judge, base URL without secrets,
+    # output mode, temperature, max_tokens, re-asks, rubric ids and versions), so any verdict
+    # can be traced to the exact command that made it and re-run.
+    """
+    CREATE TABLE grading_passes (
+        pass_id     INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id      TEXT NOT NULL REFERENCES runs(run_id),
+        judge       TEXT NOT NULL,
+        settings    TEXT NOT NULL,
+        started_at  TEXT NOT NULL
+    );
+    CREATE INDEX grading_passes_by_run ON grading_passes (run_id, judge);
+    """,
 )
