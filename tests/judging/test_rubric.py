@@ -404,3 +404,9 @@ def test_grade_plans_every_answer_with_the_rubric_that_wins(
     with Store(store_path) as store:
         jobs, _, _ = _plan(store, config, ["openai/gpt-4o"], _rubrics(config.rubric))
     assert {job.item.category: job.rubric.id for job in jobs} == expected
+
+
+def test_a_source_checkout_reads_the_builtins_from_the_top_level_rubrics_folder() -> None:
+    from medjudge.judging.rubric import _builtin_folder
+
+    assert Path(str(_builtin_folder())) == PROJECT / "rubrics"

@@ -5,9 +5,10 @@ a safety policy, in every language it lists ("en", "zh"). It says which benchmar
 categories of it) it applies to, and whether the judge sees the item's reference answer and
 checklist. The judge's reply format is not part of a rubric: the prompt template adds it.
 
-The built-in rubrics ship inside the package (`medjudge/judging/rubrics/**.yaml`); the format
-is described, with a complete example, in the repository's `rubrics/README.md` and
-`rubrics/example-custom.yaml`.
+The built-in rubrics are the YAML files in the benchmark folders of the repository's top-level
+`rubrics/` (`rubrics/llmeval-med/*.yaml`, `rubrics/anesbench/*.yaml`); the wheel ships that
+folder as `medjudge/rubrics`. The format is described, with a complete example, in
+`rubrics/README.md` and `rubrics/example-custom.yaml`.
 
     rubric = load_rubric("my-rubric.yaml")     # RubricError names the file, line and field
     rubric = rubric_for(item)                  # picks a built-in by benchmark + category
@@ -53,8 +54,10 @@ __all__ = [
 #: Where the documentation of the format lives, for error hints.
 FORMAT_HELP = "the rubric format is described in rubrics/README.md of the medjudge repository"
 
-_BUILTIN_PACKAGE = "medjudge.judging"
+_BUILTIN_PACKAGE = "medjudge"
 _BUILTIN_FOLDER = "rubrics"
+#: src/medjudge/judging/rubric.py → the repository root, where an editable install finds them.
+_REPOSITORY = Path(__file__).resolve().parents[3]
 _SCORES = (5, 4, 3, 2, 1)
 
 
@@ -379,15 +382,34 @@ def builtin_rubrics() -> dict[str, Rubric]:
     return dict(_builtin_rubrics())
 
 
+def _builtin_folder() -> Traversable:
+    """Where the built-in rubrics are: `medjudge/rubrics` inside an installed wheel (hatch
+    force-include), else the repository's `rubrics/` (an editable install, a source checkout)."""
+    packaged = resources.files(_BUILTIN_PACKAGE).joinpath(_BUILTIN_FOLDER)
+    if packaged.is_dir():
+        return packaged
+    repository = _REPOSITORY / _BUILTIN_FOLDER
+    if repository.is_dir():
+        return repository
+    raise RubricError(
+        "the built-in rubrics are missing",
+        path=str(repository),
+        hint="reinstall medjudge (the wheel ships them as medjudge/rubrics)",
+    )
+
+
 @functools.cache
 def _builtin_rubrics() -> tuple[tuple[str, Rubric], ...]:
     found: dict[str, Rubric] = {}
-    root = resources.files(_BUILTIN_PACKAGE).joinpath(_BUILTIN_FOLDER)
-    for name, entry in sorted(_yaml_files(root, f"medjudge/judging/{_BUILTIN_FOLDER}")):
-        rubric = parse_rubric(entry.read_text(encoding="utf-8"), source=name)
-        if rubric.id in found:
-            raise RubricError(f"duplicate rubric id {rubric.id!r}", path=name, field="id")
-        found[rubric.id] = rubric
+    root = _builtin_folder()
+    # Built-ins live in one folder per benchmark; example-custom.yaml beside them is an example.
+    folders = sorted((entry for entry in root.iterdir() if entry.is_dir()), key=lambda e: e.name)
+    for folder in folders:
+        for name, entry in sorted(_yaml_files(folder, f"rubrics/{folder.name}")):
+            rubric = parse_rubric(entry.read_text(encoding="utf-8"), source=name)
+            if rubric.id in found:
+                raise RubricError(f"duplicate rubric id {rubric.id!r}", path=name, field="id")
+            found[rubric.id] = rubric
     return tuple(found.items())
 
 

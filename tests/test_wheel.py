@@ -1,0 +1,76 @@
+"""The wheel carries the rubrics: `pip install medjudge` finds every built-in rubric, from the
+one copy kept in the repository's top-level `rubrics/`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+RUBRICS = PROJECT / "rubrics"
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("hatchling", reason="the [dev] extra installs hatchling to build wheels")
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(PROJECT), "--no-deps", "--no-build-isolation",
+         "--no-index", "-q", "-w", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (built,) = out.glob("medjudge-*.whl")
+    return built
+
+
+def rubric_files() -> list[str]:
+    return sorted(p.relative_to(RUBRICS).as_posix() for p in RUBRICS.rglob("*") if p.is_file())
+
+
+def test_the_repository_keeps_the_rubrics_at_the_top_only() -> None:
+    assert {"llmeval-med/MK.yaml", "anesbench/open-ended.yaml", "README.md"} <= set(rubric_files())
+    assert not list((PROJECT / "src").rglob("*.yaml"))
+
+
+def test_the_wheel_holds_every_rubric_file_byte_for_byte(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        for name in rubric_files():
+            assert f"medjudge/rubrics/{name}" in names, name
+            assert archive.read(f"medjudge/rubrics/{name}") == (RUBRICS / name).read_bytes()
+
+
+def test_an_installed_wheel_loads_the_builtin_rubrics_from_its_own_copy(
+    wheel: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    probe = (
+        "import json, medjudge\n"
+        "from medjudge.judging.rubric import _builtin_folder, builtin_rubrics\n"
+        "mse = builtin_rubrics()['llmeval-med-MSE']\n"
+        "print(json.dumps({'package': medjudge.__file__, 'folder': str(_builtin_folder()),\n"
+        "                  'ids': sorted(builtin_rubrics()), 'mse': mse.version}))\n"
+    )
+    # PYTHONPATH comes before the editable install's path entry: the wheel's medjudge wins.
+    env = os.environ | {"PYTHONPATH": str(site)}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=tmp_path, check=True, capture_output=True,
+        text=True, timeout=120,
+    )
+    seen = json.loads(result.stdout)
+    assert Path(seen["package"]).is_relative_to(site)
+    assert Path(seen["folder"]) == site / "medjudge" / "rubrics"
+    assert seen["ids"] == sorted(
+        [f"llmeval-med-{c}" for c in ("MK", "MLU", "MR", "MSE", "MTG")] + ["anesbench-open-ended"]
+    )
+    assert seen["mse"]
