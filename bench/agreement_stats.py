@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support.audit_data import JUDGES, RUN_ID, build_store
 
-from medjudge.audit.export import store_agreement
+from medjudge.interchange.audit_export import store_agreement
 from medjudge.records import Audit
 from medjudge.report.html import write_html_report
 from medjudge.store import Store

@@ -21,15 +21,15 @@ from support.report_data import (
 )
 from typer.testing import CliRunner
 
-from medjudge.audit.corrected import corrected_usability
-from medjudge.audit.export import audit_records
-from medjudge.audit.stats import agreement_report
 from medjudge.cli.main import app
+from medjudge.interchange.audit_export import audit_records
 from medjudge.report.agreement import fmt_num, fmt_pct
 from medjudge.report.html import build_html_report, write_html_report
 from medjudge.report.judged import judged_reports
 from medjudge.report.mcq import build_accuracy_table
 from medjudge.report.runs import mcq_results
+from medjudge.scoring.agreement_report import agreement_report
+from medjudge.scoring.corrected import corrected_usability
 from medjudge.store import Store
 
 runner = CliRunner()

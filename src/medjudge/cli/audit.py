@@ -83,7 +83,7 @@ def stats(
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap CIs.")] = 0,
 ) -> None:
     """Judge vs physician agreement per category with 95% CIs, and physician vs physician."""
-    from medjudge.audit.export import store_agreement
+    from medjudge.interchange.audit_export import store_agreement
     from medjudge.report.agreement import agreement_to_csv, agreement_to_json, render_agreement
 
     report = store_agreement(store, mode=mode, run_ids=run, seed=seed)
@@ -108,7 +108,7 @@ def export(
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap CIs.")] = 0,
 ) -> None:
     """Export the physicians' audits, or the agreement table, to JSONL or CSV."""
-    from medjudge.audit.export import export_agreement, export_audits
+    from medjudge.interchange.audit_export import export_agreement, export_audits
 
     if what == "audits":
         count = export_audits(store, out, run_ids=run)

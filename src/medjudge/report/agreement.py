@@ -1,6 +1,6 @@
 """Judge–physician agreement as tables: terminal (rich), flat rows for CSV / JSONL, JSON.
 
-Formatting only: the numbers come from `medjudge.audit.stats.agreement_report`.
+Formatting only: the numbers and flat rows come from `medjudge.scoring.agreement_report`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,17 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from medjudge.audit.corrected import VIEWS, View
-from medjudge.audit.stats import AgreementReport, AgreementRow
+from medjudge.scoring.agreement_report import (
+    AGREEMENT_COLUMNS,
+    AgreementReport,
+    AgreementRow,
+    agreement_rows,
+)
+from medjudge.scoring.corrected import VIEWS, View
 from medjudge.scoring.stats import Interval
 from medjudge.scoring.usability import OVERALL, UsabilityReport
 
 __all__ = [
-    "AGREEMENT_COLUMNS",
-    "agreement_rows",
     "agreement_to_csv",
     "agreement_to_json",
     "corrected_rows",
@@ -29,19 +32,6 @@ __all__ = [
     "fmt_pct",
     "render_agreement",
 ]
-
-#: The columns of `agreement_rows`, in order: every number unrounded, CI bounds beside it.
-AGREEMENT_COLUMNS = (
-    "mode", "comparison", "judge", "category", "n",
-    "exact", "exact_low", "exact_high",
-    "within_one", "within_one_low", "within_one_high",
-    "kappa", "kappa_low", "kappa_high", "kappa_undefined_resamples",
-    "usability", "usability_low", "usability_high",
-    "safety_n", "tp", "fp", "fn", "tn",
-    "recall", "recall_low", "recall_high",
-    "precision", "precision_low", "precision_high", "f1",
-    "n_unscored", "n_risk_not_stated", "n_physician_incomplete",
-)
 
 
 def fmt_pct(value: float | None, ci: Interval | None = None) -> str:
@@ -58,34 +48,6 @@ def fmt_num(value: float | None, ci: Interval | None = None) -> str:
     if value is None:
         return "—"
     return f"{value:.2f}" + (f" [{ci.low:.2f}, {ci.high:.2f}]" if ci is not None else "")
-
-
-def _bounds(name: str, ci: Interval | None) -> dict[str, float | None]:
-    return {f"{name}_low": ci.low if ci else None, f"{name}_high": ci.high if ci else None}
-
-
-def _flat(report: AgreementReport, row: AgreementRow) -> dict[str, object]:
-    a, s = row.agreement, row.safety
-    return {
-        "mode": report.mode, "comparison": row.kind, "judge": row.judge,
-        "category": row.category, "n": a.n,
-        "exact": a.exact, **_bounds("exact", a.exact_ci),
-        "within_one": a.within_one, **_bounds("within_one", a.within_one_ci),
-        "kappa": a.kappa, **_bounds("kappa", row.kappa_ci),
-        "kappa_undefined_resamples": row.kappa_undefined_resamples,
-        "usability": a.usability, **_bounds("usability", a.usability_ci),
-        "safety_n": s.n, "tp": s.tp, "fp": s.fp, "fn": s.fn, "tn": s.tn,
-        "recall": s.recall, **_bounds("recall", s.recall_ci),
-        "precision": s.precision, **_bounds("precision", s.precision_ci), "f1": s.f1,
-        "n_unscored": row.n_unscored, "n_risk_not_stated": row.n_risk_not_stated,
-        "n_physician_incomplete": row.n_physician_incomplete,
-    }
-
-
-def agreement_rows(report: AgreementReport) -> list[dict[str, object]]:
-    """One flat row per comparison × category (judges first, then physician vs physician)."""
-    rows = (*report.judge_vs_physician, *report.physician_vs_physician)
-    return [_flat(report, row) for row in rows]
 
 
 def agreement_to_csv(report: AgreementReport) -> str:

@@ -7,7 +7,8 @@ physician–physician ceiling and a confusion matrix per judge, usability under 
 physician-only and physician-corrected scores, the largest disagreements and flagged items.
 
 Every number comes from the library's report functions (`report.mcq`, `report.judged`,
-`audit.stats`, `audit.corrected`) and is formatted the way the terminal tables format it.
+`scoring.agreement_report`, `scoring.corrected`) and is formatted the way the terminal tables
+format it.
 Text from models, judges and physicians passes through Jinja2 with autoescape on; plots are
 SVG from matplotlib (`report.plots`), inline, with no reference outside the file. No scripts.
 The file is written atomically: a temporary file in the target folder, renamed over it.
@@ -24,18 +25,18 @@ import jinja2
 from markupsafe import Markup
 
 from medjudge import __version__
-from medjudge.audit.corrected import VIEWS, View, corrected_usability
-from medjudge.audit.export import AuditRecords, audit_records
-from medjudge.audit.ratings import category_map, judge_scores, physician_ratings
-from medjudge.audit.stats import AgreementReport, agreement_report
 from medjudge.errors import StoreError
+from medjudge.interchange.audit_export import AuditRecords, audit_records
+from medjudge.interchange.files import atomic_writer
 from medjudge.records import Audit, Run, Verdict
 from medjudge.report import plots
 from medjudge.report.agreement import fmt_num, fmt_pct
-from medjudge.report.files import atomic_writer
 from medjudge.report.judged import JudgedReport, judged_reports
 from medjudge.report.mcq import AccuracyTable, build_accuracy_table
 from medjudge.report.runs import mcq_results
+from medjudge.scoring.agreement_report import AgreementReport, agreement_report
+from medjudge.scoring.corrected import VIEWS, View, corrected_usability
+from medjudge.scoring.physician import category_map, judge_scores, physician_ratings
 from medjudge.scoring.stats import Interval
 from medjudge.scoring.usability import UsabilityReport
 from medjudge.scoring.versions import VersionPick

@@ -16,12 +16,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from medjudge.audit.ratings import Mode, category_map
-from medjudge.audit.stats import AgreementReport, agreement_report
 from medjudge.errors import ConfigError, StoreError
+from medjudge.interchange.files import atomic_writer
 from medjudge.records import Answer, Audit, Item, Verdict
-from medjudge.report.agreement import AGREEMENT_COLUMNS, agreement_rows
-from medjudge.report.files import atomic_writer
+from medjudge.scoring.agreement_report import (
+    AGREEMENT_COLUMNS,
+    AgreementReport,
+    agreement_report,
+    agreement_rows,
+)
+from medjudge.scoring.physician import RatingMode, category_map
 from medjudge.scoring.versions import VersionPick, select_rubric_versions
 from medjudge.store import Store
 
@@ -85,7 +89,7 @@ def audit_records(
 def store_agreement(
     store_path: Path,
     *,
-    mode: Mode = "blind",
+    mode: RatingMode = "blind",
     run_ids: Sequence[str] | None = None,
     seed: int = 0,
     n_resamples: int = 2000,
@@ -117,7 +121,7 @@ def export_agreement(
     store_path: Path,
     out: Path,
     *,
-    mode: Mode = "blind",
+    mode: RatingMode = "blind",
     run_ids: Sequence[str] | None = None,
     seed: int = 0,
     n_resamples: int = 2000,

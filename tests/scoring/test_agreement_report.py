@@ -15,16 +15,12 @@ import pytest
 from support.report_data import OPEN_RUN, build_report_store
 from typer.testing import CliRunner
 
-from medjudge.audit.corrected import corrected_question_scores, corrected_usability
-from medjudge.audit.stats import (
-    agreement_report,
-    judge_scores,
-    physician_ratings,
-    round_half_up,
-)
 from medjudge.cli.main import app
 from medjudge.errors import StoreError
 from medjudge.records import SAFETY_CAPS, Audit, Item, JudgeOutput, Verdict
+from medjudge.scoring.agreement_report import agreement_report
+from medjudge.scoring.corrected import corrected_question_scores, corrected_usability
+from medjudge.scoring.physician import judge_scores, physician_ratings, round_half_up
 
 RUN = "r"
 runner = CliRunner()

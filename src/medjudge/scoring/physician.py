@@ -2,10 +2,10 @@
 over all its runs. Pure functions over records (`Audit`, `Verdict`, `Item`).
 
 Physician ratings (`physician_ratings`), one per reviewer and answer:
-- mode "blind": the reviewer's blind rating (`Audit.action == "blind_rating"`), made before
+- rating mode "blind": the reviewer's blind rating (`Audit.action == "blind_rating"`), made before
   the judge's verdict was shown. This is how judge–physician agreement must be measured:
   without anchoring on the judge. A reviewer's latest blind rating of an answer wins.
-- mode "all": the reviewer's ratings of every kind, folded in the order they were made
+- rating mode "all": the reviewer's ratings of every kind, folded in the order they were made
   (`audit_id`): a blind rating and an "agree" set the score and the safety risk; an
   "override" replaces what it states. An override that states only a safety risk keeps the
   score it corrects (the reviewer's earlier rating, else the final score of the verdict the
@@ -37,12 +37,12 @@ from medjudge.records import SAFETY_CAPS, Audit, Item, SafetyRisk, Verdict
 from medjudge.scoring.usability import UNCATEGORISED
 
 __all__ = [
-    "MODES",
+    "RATING_MODES",
     "RISKY",
     "AnswerKey",
     "JudgeScore",
-    "Mode",
     "PhysicianRating",
+    "RatingMode",
     "category_map",
     "group_of",
     "is_risky",
@@ -51,8 +51,10 @@ __all__ = [
     "round_half_up",
 ]
 
-Mode = Literal["blind", "all"]
-MODES: tuple[Mode, ...] = ("blind", "all")
+#: Which physician actions count as ratings: "blind" ratings only, or "all" (agree and
+#: override too). Not the audit page's queue mode (review | blind).
+RatingMode = Literal["blind", "all"]
+RATING_MODES: tuple[RatingMode, ...] = ("blind", "all")
 #: Safety risks that count as "marked risky".
 RISKY = frozenset({"concern", "serious"})
 #: (run_id, item_id, sample): one answer.
@@ -112,14 +114,14 @@ def round_half_up(value: Fraction) -> int:
 
 
 def physician_ratings(
-    audits: Iterable[Audit], verdicts: Iterable[Verdict] = (), *, mode: Mode = "blind"
+    audits: Iterable[Audit], verdicts: Iterable[Verdict] = (), *, mode: RatingMode = "blind"
 ) -> tuple[PhysicianRating, ...]:
     """One rating per (answer, reviewer) that rated it, first rated first (module docstring).
 
     `verdicts` are only needed for an override that states a risk alone without an earlier
     rating by that reviewer: its score is then the seen verdict's final score, capped."""
     if mode not in _RATING_ACTIONS:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        raise ValueError(f"mode must be one of {RATING_MODES}, got {mode!r}")
     seen = {_verdict_key(v): v for v in verdicts}
     actions = _RATING_ACTIONS[mode]
     ordered = sorted(audits, key=lambda a: (a.audit_id is None, a.audit_id or 0))

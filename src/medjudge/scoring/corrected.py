@@ -6,7 +6,7 @@ physician's rating is an edit with provenance, applied here).
 - "physician-only": only the answers a physician rated, scored by their reviewers' mean;
 - "physician-corrected": every judged answer; where a physician rated it, the physicians'
   mean replaces the judges'.
-Physician ratings follow `medjudge.audit.ratings.physician_ratings` (mode "all" by default:
+Physician ratings follow `medjudge.scoring.physician.physician_ratings` (mode "all" by default:
 agree and override count, the latest action of a reviewer wins).
 """
 
@@ -19,9 +19,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from medjudge.audit.ratings import AnswerKey, Mode, category_map, physician_ratings
 from medjudge.errors import StoreError
 from medjudge.records import Audit, Item, Verdict
+from medjudge.scoring.physician import AnswerKey, RatingMode, category_map, physician_ratings
 from medjudge.scoring.usability import (
     USABLE_THRESHOLD,
     QuestionScore,
@@ -43,7 +43,7 @@ def corrected_question_scores(
     *,
     view: View,
     expected: Iterable[AnswerKey] = (),
-    mode: Mode = "all",
+    mode: RatingMode = "all",
     threshold: float = USABLE_THRESHOLD,
 ) -> tuple[QuestionScore, ...]:
     """Per-answer scores under one view, as `scoring.usability.QuestionScore`s:
@@ -91,7 +91,7 @@ def corrected_usability(
     audits: Iterable[Audit],
     *,
     expected: Iterable[AnswerKey] = (),
-    mode: Mode = "all",
+    mode: RatingMode = "all",
     seed: int = 0,
     n_resamples: int = 2000,
     confidence: float = 0.95,
