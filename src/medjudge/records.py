@@ -5,14 +5,16 @@ Every stage reads and writes these pydantic models; nothing passes raw dicts bet
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
     "LEVEL_NAMES",
     "SAFETY_CAPS",
     "Answer",
+    "AnswerKey",
     "Audit",
     "AuditAction",
     "ChatRequest",
@@ -149,6 +151,28 @@ class Answer(_Record):
     completion_tokens: int | None = None
     latency_s: float | None = None
     created_at: str | None = None
+
+
+class AnswerKey(_Record):
+    """Names one answer: run, item and sample (the key verdicts and audits share)."""
+
+    run_id: str = Field(min_length=1)
+    item_id: str = Field(min_length=1)
+    sample: int = Field(0, ge=0)
+
+    def query(self) -> dict[str, str]:
+        """URL parameters naming this answer (`run` is taken by the audit queue's run filter)."""
+        return {"run_id": self.run_id, "item_id": self.item_id, "sample": str(self.sample)}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> AnswerKey | None:
+        """The answer named in URL or form parameters; None when missing or malformed."""
+        try:
+            sample = int((params.get("sample") or "0").strip())
+            return cls(run_id=params.get("run_id") or "", item_id=params.get("item_id") or "",
+                       sample=sample)
+        except (ValueError, ValidationError):
+            return None
 
 
 class McqScore(_Record):

@@ -13,8 +13,10 @@ import pytest
 from support.audit_client import location_params, review_path
 from support.audit_data import RUN_ID, make_items
 
-from medjudge.audit.queue import AnswerKey, QueueFilters, connect, next_answer, queue_page
+from medjudge.audit.queue import QueueFilters, next_answer, queue_page
+from medjudge.records import AnswerKey
 from medjudge.store import Store
+from medjudge.store.queries import connect
 
 
 def rows_of(page) -> list[str]:

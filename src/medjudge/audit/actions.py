@@ -11,7 +11,7 @@ from typing import get_args
 
 from pydantic import ValidationError
 
-from medjudge.audit.queue import Mode
+from medjudge.audit.queue import ScreenMode
 from medjudge.audit.review import Screen, VerdictRef, find_verdict
 from medjudge.records import Audit, AuditAction, ItemFlag, SafetyRisk
 
@@ -56,7 +56,7 @@ def _risk(form: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
-def build_audit(form: Mapping[str, str], *, screen: Screen, reviewer: str, mode: Mode,
+def build_audit(form: Mapping[str, str], *, screen: Screen, reviewer: str, mode: ScreenMode,
                 now: str) -> Audit:
     """The audit this form asks for, or ActionError saying what to fix."""
     action = (form.get("action") or "").strip()

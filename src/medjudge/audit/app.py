@@ -44,21 +44,18 @@ from medjudge.audit.auth import (
 )
 from medjudge.audit.pages import Pages, SecurityHeaders, message
 from medjudge.audit.queue import (
-    AnswerKey,
-    Facets,
     FilterError,
-    Mode,
     QueueFilters,
-    connect,
-    facets,
-    items_signature,
+    ScreenMode,
     next_answer,
     progress,
     queue_page,
 )
-from medjudge.audit.review import NotFound, Screen, load_screen, request_seen
+from medjudge.audit.review import NotFound, Screen, load_screen
 from medjudge.errors import StoreError
+from medjudge.records import AnswerKey
 from medjudge.store import Store, utc_now
+from medjudge.store.queries import Facets, connect, facets, items_signature, request_seen
 
 __all__ = ["create_app"]
 
@@ -77,7 +74,7 @@ class SignInRequired(Exception):
         self.next_url = next_url
 
 
-def _mode(params: Any) -> Mode:
+def _mode(params: Any) -> ScreenMode:
     return "blind" if params.get("mode") == "blind" else "review"
 
 
@@ -198,7 +195,7 @@ class AuditApp:
         return await run_in_threadpool(self._queue, session, mode, filters, page,
                                        message(params.get("msg"), params.get("prev")))
 
-    def _queue(self, session: Session, mode: Mode, filters: QueueFilters, page: int,
+    def _queue(self, session: Session, mode: ScreenMode, filters: QueueFilters, page: int,
                note: dict[str, str] | None) -> Response:
         with closing(connect(self.store)) as db:
             data = queue_page(db, session.reviewer, filters, mode, page=page)
@@ -214,7 +211,7 @@ class AuditApp:
         after = AnswerKey.from_params(request.query_params)
         return await run_in_threadpool(self._next, session, filters, mode, after, "", "")
 
-    def _next(self, session: Session, filters: QueueFilters, mode: Mode,
+    def _next(self, session: Session, filters: QueueFilters, mode: ScreenMode,
               after: AnswerKey | None, code: str, prev: str) -> Response:
         with closing(connect(self.store)) as db:
             # the next answer this reviewer has not reviewed yet; else simply the next one
@@ -239,7 +236,8 @@ class AuditApp:
         return await run_in_threadpool(self._review, session, key, filters, mode, note)
 
     def _review(self, session: Session, key: AnswerKey | None, filters: QueueFilters,
-                mode: Mode, note: dict[str, str] | None, *, values: dict[str, str] | None = None,
+                mode: ScreenMode, note: dict[str, str] | None, *,
+                values: dict[str, str] | None = None,
                 status: int = 200) -> Response:
         if key is None:
             raise HTTPException(404, "No answer was named: open answers from the queue "
@@ -254,7 +252,7 @@ class AuditApp:
                                    status)
 
     def _render_review(self, session: Session, screen: Screen, filters: QueueFilters,
-                       mode: Mode, note: dict[str, str] | None, done: Any,
+                       mode: ScreenMode, note: dict[str, str] | None, done: Any,
                        values: dict[str, str], status: int) -> Response:
         reveal = mode == "review" or screen.blind_rating is not None
         return self.pages.render(

@@ -1,5 +1,6 @@
 """One review screen: the answer, its item and conversation, every verdict on it, and what this
-reviewer has already done with it. Read with a query-only connection (see queue.connect)."""
+reviewer has already done with it. Read with a query-only connection
+(`medjudge.store.queries.connect`); the SQL lives in `medjudge.store.queries`."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import sqlite3
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from medjudge.audit.queue import AnswerKey
-from medjudge.records import Answer, Audit, Item, Message, Verdict
+from medjudge.judging.prompt import conversation_history
+from medjudge.records import Answer, AnswerKey, Audit, Item, Message, Verdict
+from medjudge.store.queries import audits_by, item_record, stored_answer, verdicts_on
 
 __all__ = [
     "NotFound",
@@ -18,7 +20,6 @@ __all__ = [
     "cap_note",
     "find_verdict",
     "load_screen",
-    "request_seen",
 ]
 
 
@@ -58,11 +59,15 @@ class Screen(BaseModel):
 
     @property
     def earlier(self) -> tuple[Message, ...]:
-        """The conversation before the question under review (the model's own answers too)."""
-        messages = self.answer.messages
-        if messages and messages[-1].role == "user":
-            return messages[:-1]
-        return messages
+        """The conversation before the question under review (the model's own answers too),
+        rebuilt by the judge's own `conversation_history`: system messages are skipped."""
+        messages: list[Message] = []
+        for turn in conversation_history(self.answer):
+            if turn.question is not None:
+                messages.append(Message(role="user", content=turn.question))
+            if turn.answer is not None:
+                messages.append(Message(role="assistant", content=turn.answer))
+        return tuple(messages)
 
     @property
     def question(self) -> str:
@@ -102,51 +107,15 @@ def find_verdict(verdicts: tuple[Verdict, ...], encoded: str | None) -> Verdict 
 def load_screen(db: sqlite3.Connection, key: AnswerKey, reviewer: str) -> Screen:
     """Everything the review screen shows; NotFound when the answer or its verdicts are
     missing."""
-    where = {"run": key.run_id, "item": key.item_id, "sample": key.sample}
-    row = db.execute(
-        "SELECT a.*, r.model AS run_model, r.dataset_sha256 AS dataset FROM answers a"
-        " JOIN runs r ON r.run_id = a.run_id"
-        " WHERE a.run_id = :run AND a.item_id = :item AND a.sample = :sample", where,
-    ).fetchone()
+    stored = stored_answer(db, key)
     label = f"run {key.run_id!r}, item {key.item_id!r}, sample {key.sample}"
-    if row is None:
+    if stored is None:
         raise NotFound(f"There is no answer for {label} in this store.")
-    verdicts = tuple(
-        Verdict.model_validate_json(v[0])
-        for v in db.execute(
-            "SELECT record FROM verdicts WHERE run_id = :run AND item_id = :item"
-            " AND sample = :sample ORDER BY judge, judge_run, rubric_id, rubric_version", where,
-        )
-    )
+    verdicts = verdicts_on(db, key)
     if not verdicts:
         raise NotFound(f"The answer for {label} has no verdict yet: grade it first "
                        "(`medjudge grade`).")
-    item_row = db.execute(
-        "SELECT record FROM items WHERE dataset_sha256 = ? AND item_id = ?",
-        (row["dataset"], key.item_id),
-    ).fetchone()
-    mine = tuple(
-        Audit(**{k: a[k] for k in a.keys() if k != "request_id"})  # noqa: SIM118 (a Row)
-        for a in db.execute(
-            "SELECT * FROM audits WHERE reviewer = :reviewer AND run_id = :run"
-            " AND item_id = :item AND sample = :sample ORDER BY audit_id",
-            {**where, "reviewer": reviewer},
-        )
-    )
-    answer = Answer(
-        run_id=row["run_id"], item_id=row["item_id"], sample=row["sample"],
-        status=row["status"], text=row["text"], error=row["error"],
-        messages=tuple(Message(**m) for m in json.loads(row["messages"])),
-        finish_reason=row["finish_reason"], created_at=row["created_at"],
-    )
     return Screen(
-        key=key, model=row["run_model"],
-        item=None if item_row is None else Item.model_validate_json(item_row[0]),
-        answer=answer, verdicts=verdicts, mine=mine,
+        key=key, model=stored.model, item=item_record(db, stored.dataset, key.item_id),
+        answer=stored.answer, verdicts=verdicts, mine=audits_by(db, key, reviewer),
     )
-
-
-def request_seen(db: sqlite3.Connection, request_id: str) -> bool:
-    """Whether an audit with this form's request id is already stored."""
-    return db.execute("SELECT 1 FROM audits WHERE request_id = ?", (request_id,)).fetchone() \
-        is not None
