@@ -17,7 +17,7 @@ import pytest
 
 from medjudge.benchmarks import load_llmeval_med
 from medjudge.errors import StoreError
-from medjudge.importers import import_llmeval_med_scores
+from medjudge.interchange.llmeval_med import import_llmeval_med_scores
 from medjudge.records import Answer, Item, Verdict
 from medjudge.scoring.stats import Interval
 from medjudge.scoring.usability import (

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from medjudge.benchmarks._raw import (
+from medjudge.benchmarks.benchmark import Benchmark, build_item, file_sha256
+from medjudge.benchmarks.raw import (
     RawRecord,
     Where,
     array_element_lines,
@@ -36,7 +37,6 @@ from medjudge.benchmarks._raw import (
     read_text,
     text_field,
 )
-from medjudge.benchmarks.benchmark import Benchmark, build_item, file_sha256
 from medjudge.errors import ConfigError, DatasetError, MissingDependency
 from medjudge.records import LEVEL_NAMES, Item, Language
 

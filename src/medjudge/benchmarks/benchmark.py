@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from medjudge.benchmarks._raw import Where
+from medjudge.benchmarks.raw import Where
 from medjudge.records import Item
 
 __all__ = ["Benchmark", "PlacedItem", "build_item", "file_sha256", "in_conversation_order"]

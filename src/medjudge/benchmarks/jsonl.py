@@ -21,7 +21,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from medjudge.benchmarks._raw import (
+from medjudge.benchmarks.benchmark import (
+    Benchmark,
+    PlacedItem,
+    build_item,
+    file_sha256,
+    in_conversation_order,
+)
+from medjudge.benchmarks.raw import (
     RawRecord,
     id_field,
     int_field,
@@ -30,13 +37,6 @@ from medjudge.benchmarks._raw import (
     read_text,
     text_field,
     type_name,
-)
-from medjudge.benchmarks.benchmark import (
-    Benchmark,
-    PlacedItem,
-    build_item,
-    file_sha256,
-    in_conversation_order,
 )
 from medjudge.errors import DatasetError
 from medjudge.records import Checklist

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medjudge.benchmarks._raw import (
+from medjudge.benchmarks.benchmark import (
+    Benchmark,
+    PlacedItem,
+    build_item,
+    file_sha256,
+    in_conversation_order,
+)
+from medjudge.benchmarks.checklist_text import has_checklist_sections, parse_checklist
+from medjudge.benchmarks.raw import (
     RawRecord,
     Where,
     as_record,
@@ -27,14 +35,6 @@ from medjudge.benchmarks._raw import (
     text_field,
     type_name,
 )
-from medjudge.benchmarks.benchmark import (
-    Benchmark,
-    PlacedItem,
-    build_item,
-    file_sha256,
-    in_conversation_order,
-)
-from medjudge.benchmarks.checklist_text import has_checklist_sections, parse_checklist
 from medjudge.errors import DatasetError
 from medjudge.records import Checklist
 

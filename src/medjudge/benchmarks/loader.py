@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from medjudge.benchmarks._raw import parse_json, read_text
 from medjudge.benchmarks.anesbench import Lang, Mode, load_anesbench
 from medjudge.benchmarks.benchmark import Benchmark
 from medjudge.benchmarks.jsonl import load_jsonl
 from medjudge.benchmarks.llmeval_med import CATEGORY_CODES, load_llmeval_med
+from medjudge.benchmarks.raw import parse_json, read_text
 from medjudge.errors import ConfigError, DatasetError
 
 __all__ = ["FORMATS", "SAMPLES", "Format", "detect_format", "load", "sample_path"]

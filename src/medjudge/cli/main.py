@@ -7,8 +7,9 @@ import typer
 from medjudge.cli.answer import answer
 from medjudge.cli.audit import audit_app
 from medjudge.cli.demo import demo
+from medjudge.cli.export import export
 from medjudge.cli.grade import grade
-from medjudge.cli.interop import export, import_app
+from medjudge.cli.imports import import_app
 from medjudge.cli.report import report
 from medjudge.cli.score import score
 

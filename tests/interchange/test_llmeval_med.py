@@ -11,7 +11,7 @@ import pytest
 
 from medjudge.benchmarks import load_llmeval_med
 from medjudge.errors import DatasetError
-from medjudge.importers import (
+from medjudge.interchange.llmeval_med import (
     ANSWER_PY_SYSTEM_PROMPT,
     IMPORTED_PROMPT_HASH,
     IMPORTED_RUBRIC_ID,
@@ -22,7 +22,7 @@ from medjudge.importers import (
 from medjudge.records import Message, SamplingConfig
 from medjudge.scoring.usability import usability_report
 
-REAL_FILE = Path(__file__).parents[1].parent / "shared/data/llmeval-med/dataset.json"
+REAL_FILE = Path(__file__).parents[2].parent / "shared/data/llmeval-med/dataset.json"
 MK, MSE = "医疗知识", "医疗安全伦理"
 
 

@@ -1,4 +1,4 @@
-"""`medjudge export` and `medjudge import`."""
+"""`medjudge import`: answers and scores made by other tools, as runs in the store."""
 
 from __future__ import annotations
 
@@ -8,26 +8,16 @@ from typing import Annotated, Literal
 import typer
 
 from medjudge.cli.common import console, friendly_errors
-from medjudge.errors import StoreError
-from medjudge.interop import export_records, import_answers, import_jsonl, import_scores
+from medjudge.interchange.imports import (
+    import_anesbench_results,
+    import_answers,
+    import_jsonl,
+    import_scores,
+)
 
-__all__ = ["export", "import_app"]
+__all__ = ["import_app"]
 
 import_app = typer.Typer(help="Import answers and scores produced by other tools.")
-
-
-@friendly_errors
-def export(
-    what: Annotated[Literal["answers", "verdicts", "scores"], typer.Argument(help="Records.")],
-    out: Annotated[Path, typer.Argument(help="Output file: .jsonl or .csv.")],
-    store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge.sqlite"),
-    run: Annotated[list[str] | None, typer.Option(help="Run id(s); default: every run.")] = None,
-) -> None:
-    """Export answers, verdicts or MCQ scores to JSONL or CSV."""
-    if not store.exists():
-        raise StoreError(f"{store}: no such store")
-    count = export_records(store, what, out, run_ids=run)
-    console.print(f"wrote {count} {what} to {out}")
 
 
 @import_app.command("llmeval-med-answers")
@@ -73,3 +63,23 @@ def import_jsonl_answers(
     run_id, count = import_jsonl(store, path, benchmark=benchmark, model=model, lang=lang,
                                  mode=mode)
     console.print(f"imported {count} answers as run {run_id}")
+
+
+@import_app.command("anesbench-results")
+@friendly_errors
+def import_anesbench(
+    path: Annotated[Path, typer.Argument(
+        help="AnesBench eval/evaluate.py's result.json (model_output, model_response, "
+             "correctness).")],
+    benchmark: Annotated[str, typer.Option(
+        help="The AnesBench file evaluate.py read (its questions in the same order).")],
+    model: Annotated[str, typer.Option(help="Name of the model that answered.")],
+    lang: Annotated[Literal["en", "zh"], typer.Option(help="The language it was asked in.")]
+    = "en",
+    store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge.sqlite"),
+) -> None:
+    """Import AnesBench's own results as a run, and compare its extractor with medjudge's."""
+    results = import_anesbench_results(store, path, benchmark=benchmark, lang=lang, model=model)
+    imported = results.imported
+    console.print(f"imported {len(imported.answers)} answers as run {imported.run.run_id}")
+    console.print(results.comparison.line())

@@ -38,10 +38,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
 from medjudge import __version__
-from medjudge.benchmarks._raw import (
+from medjudge.benchmarks.benchmark import Benchmark
+from medjudge.benchmarks.llmeval_med import BENCHMARK_NAME, CATEGORY_CODES, load_llmeval_med
+from medjudge.benchmarks.raw import (
     RawRecord,
     Where,
     as_record,
@@ -50,9 +50,8 @@ from medjudge.benchmarks._raw import (
     read_text,
     type_name,
 )
-from medjudge.benchmarks.benchmark import Benchmark
-from medjudge.benchmarks.llmeval_med import BENCHMARK_NAME, CATEGORY_CODES, load_llmeval_med
 from medjudge.errors import ConfigError
+from medjudge.interchange.records import ImportedAnswers
 from medjudge.records import Answer, Item, Message, Run, SamplingConfig, Verdict
 from medjudge.store import utc_now
 
@@ -63,7 +62,6 @@ __all__ = [
     "IMPORTED_RUBRIC_ID",
     "IMPORTED_RUBRIC_VERSION",
     "LLMEVAL_MED_JUDGE",
-    "ImportedAnswers",
     "import_llmeval_med_answers",
     "import_llmeval_med_scores",
 ]
@@ -86,21 +84,6 @@ IMPORTED_PROMPT_HASH = "imported"
 
 _SCALE = range(1, 6)
 _INTEGER = re.compile(r"[+-]?\d+")
-
-
-class ImportedAnswers(BaseModel):
-    """A model's answers read from an Answer.py output file, ready for the store."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    run: Run
-    #: The file read as a benchmark: its path, hash and Items.
-    benchmark: Benchmark
-    answers: tuple[Answer, ...]
-
-    @property
-    def items(self) -> tuple[Item, ...]:
-        return self.benchmark.items
 
 
 def import_llmeval_med_answers(
@@ -164,55 +147,88 @@ def import_llmeval_med_scores(
     Given that run's `answers`, each question's `model_answer` must be the answer's text,
     so scores cannot be attached to another model's answers by mistake.
     """
+    _check_judge_run(path, judge_run)
+    _, entries = _read(Path(path))
+    texts = _judged_texts(answers, run_id)
+    judged = _JudgedBy(run_id=run_id, judge=judge, judge_run=judge_run, created_at=utc_now())
+    verdicts = []
+    for entry in entries:
+        _require_score(entry.record)
+        if texts is not None:
+            _check_same_answer(entry, texts, run_id)
+        verdicts.append(_verdict(entry, judged))
+    return tuple(verdicts)
+
+
+# ---------------------------------------------------------------------------------------
+# Score files, piece by piece
+
+
+@dataclass(frozen=True)
+class _JudgedBy:
+    """What every verdict of one score file shares."""
+
+    run_id: str
+    judge: str
+    judge_run: int
+    created_at: str
+
+
+def _check_judge_run(path: str | Path, judge_run: int) -> None:
     if judge_run < 0:
         raise ConfigError(
             f"{path}: judge run {judge_run} is negative; number Evaluate.py's score files "
             "0, 1, 2, ... (--judge-run)"
         )
-    path = Path(path)
-    _, entries = _read(path)
-    texts = None
-    if answers is not None:
-        texts = {a.item_id: a.text for a in answers if a.run_id == run_id and a.sample == 0}
-    created = utc_now()
-    verdicts = []
-    for entry in entries:
-        record = entry.record
-        if SCORE_FIELD not in record.data:
-            raise record.where.error(
-                "required field is missing",
-                field=SCORE_FIELD,
-                hint="give the score file Evaluate.py wrote (dataset_processed_score.json)",
-            )
-        if texts is not None:
-            _check_same_answer(entry, texts, run_id)
-        reply = record.data.get(JUDGEMENT_FIELD)
-        if reply is not None and not isinstance(reply, str):
-            raise record.where.error(
-                f"expected the judge's reply as text, found {type_name(reply)}",
-                field=JUDGEMENT_FIELD,
-            )
-        score, reason = _score(record)
-        verdicts.append(
-            Verdict(
-                run_id=run_id,
-                item_id=entry.item.item_id,
-                sample=0,
-                judge=judge,
-                judge_run=judge_run,
-                rubric_id=IMPORTED_RUBRIC_ID,
-                rubric_version=IMPORTED_RUBRIC_VERSION,
-                prompt_hash=IMPORTED_PROMPT_HASH,
-                status="scored" if score is not None else "unscored",
-                output=None,
-                judge_score=score,
-                final_score=score,
-                unscored_reason=reason,
-                raw_reply=reply,
-                created_at=created,
-            )
+
+
+def _judged_texts(answers: Sequence[Answer] | None, run_id: str) -> dict[str, str | None] | None:
+    """The run's sample-0 answer texts by item id, or None when no answers were given."""
+    if answers is None:
+        return None
+    return {a.item_id: a.text for a in answers if a.run_id == run_id and a.sample == 0}
+
+
+def _require_score(record: RawRecord) -> None:
+    if SCORE_FIELD not in record.data:
+        raise record.where.error(
+            "required field is missing",
+            field=SCORE_FIELD,
+            hint="give the score file Evaluate.py wrote (dataset_processed_score.json)",
         )
-    return tuple(verdicts)
+
+
+def _judge_reply(record: RawRecord) -> str | None:
+    reply = record.data.get(JUDGEMENT_FIELD)
+    if reply is not None and not isinstance(reply, str):
+        raise record.where.error(
+            f"expected the judge's reply as text, found {type_name(reply)}",
+            field=JUDGEMENT_FIELD,
+        )
+    return reply
+
+
+def _verdict(entry: _Entry, judged: _JudgedBy) -> Verdict:
+    """The question's score as Evaluate.py recorded it, as an imported Verdict."""
+    reply = _judge_reply(entry.record)
+    score, reason = _score(entry.record)
+    return Verdict(
+        run_id=judged.run_id,
+        item_id=entry.item.item_id,
+        sample=0,
+        judge=judged.judge,
+        judge_run=judged.judge_run,
+        rubric_id=IMPORTED_RUBRIC_ID,
+        rubric_version=IMPORTED_RUBRIC_VERSION,
+        prompt_hash=IMPORTED_PROMPT_HASH,
+        status="scored" if score is not None else "unscored",
+        output=None,
+        judge_score=score,
+        final_score=score,
+        unscored_reason=reason,
+        raw_reply=reply,
+        created_at=judged.created_at,
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from medjudge.benchmarks import load
 from medjudge.cli.main import app
 from medjudge.errors import DatasetError
-from medjudge.import_jsonl import import_jsonl_answers
+from medjudge.interchange.jsonl_answers import import_jsonl_answers
 from medjudge.store import Store
 
 runner = CliRunner()

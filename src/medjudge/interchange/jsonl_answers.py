@@ -20,7 +20,7 @@ from medjudge.answering import build_messages, conversations
 from medjudge.benchmarks import Benchmark
 from medjudge.benchmarks.anesbench import record_ids
 from medjudge.errors import ConfigError, DatasetError
-from medjudge.importers import ImportedAnswers
+from medjudge.interchange.records import ImportedAnswers
 from medjudge.records import Answer, Run, SamplingConfig
 from medjudge.store import utc_now
 

@@ -1,6 +1,7 @@
 """Raw records read from benchmark files, each with where it came from.
 
-Internal to the loaders: a `RawRecord` is one JSON object (or parquet row) plus its `Where`,
+Shared by the loaders and by the importers of results made from these files
+(`medjudge.interchange`): a `RawRecord` is one JSON object (or parquet row) plus its `Where`,
 and the `*_field` readers turn its values into typed Python values or raise a `DatasetError`
 that names the file, the line or item, the field, and what to do.
 """
