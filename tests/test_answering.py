@@ -8,7 +8,7 @@ from pathlib import Path
 from support.fake_openai import FakeOpenAI, Reply
 
 from medjudge.answering import answer_items, build_messages, item_prompt, plan_run
-from medjudge.models.openai_chat import OpenAIChatClient
+from medjudge.models.openai import OpenAIChatClient
 from medjudge.records import ChatRequest, Completion, Item, SamplingConfig
 from medjudge.store import Store
 
@@ -162,7 +162,7 @@ def test_build_messages_for_a_first_turn_is_just_the_question():
 
 
 def test_an_empty_http_200_is_a_failed_answer_and_no_turn_is_built_on_it(tmp_path: Path):
-    from medjudge.models.openai_http import OpenAICompatibleClient
+    from medjudge.models.openai_compatible import OpenAICompatibleClient
 
     run = run_for(CONVERSATION)
     with FakeOpenAI([Reply(text=" \n")]) as server:

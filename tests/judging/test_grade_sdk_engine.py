@@ -38,7 +38,7 @@ def _verdicts(store: Path, judge: str):
 
 
 def test_openai_sdk_judge_against_vllm_server(answered: Path, vllm_server, monkeypatch):
-    from medjudge.models.openai_chat import OpenAIChatClient
+    from medjudge.models.openai import OpenAIChatClient
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     judge = f"openai/{SERVED}"
@@ -75,7 +75,7 @@ def test_openai_sdk_judge_against_vllm_server(answered: Path, vllm_server, monke
 def test_anthropic_sdk_judge_against_vllm_server_in_text_mode(
     answered: Path, vllm_server, monkeypatch
 ):
-    from medjudge.models.anthropic_chat import AnthropicChatClient
+    from medjudge.models.anthropic import AnthropicChatClient
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-not-a-real-key")
     judge = f"anthropic/{SERVED}"

@@ -137,12 +137,12 @@ def create_client(spec: str, options: ClientOptions | None = None) -> ModelClien
             model, max_model_len=options.max_model_len, dtype=options.dtype, probe=options.probe
         )
     if provider == "anthropic":
-        from medjudge.models.anthropic_chat import AnthropicChatClient as client_class
+        from medjudge.models.anthropic import AnthropicChatClient as client_class
     elif provider == "openai-compatible":
         # Plain aiohttp: the OpenAI SDK costs ~5 ms of CPU per request (bench/README.md).
-        from medjudge.models.openai_http import OpenAICompatibleClient as client_class
+        from medjudge.models.openai_compatible import OpenAICompatibleClient as client_class
     else:
-        from medjudge.models.openai_chat import OpenAIChatClient as client_class
+        from medjudge.models.openai import OpenAIChatClient as client_class
     if provider == "openai-compatible" and not options.base_url:
         raise ConfigError(f"{name} needs --base-url, e.g. http://127.0.0.1:8000/v1")
     return client_class(

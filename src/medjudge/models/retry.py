@@ -23,7 +23,7 @@ T = TypeVar("T")
 
 def retry_after_seconds(exc: BaseException | None) -> float | None:
     """The server's Retry-After (seconds) or retry-after-ms, if the error carries one: on
-    `exc.response.headers` (the SDKs' errors) or `exc.headers` (`openai_http.HTTPStatusError`)."""
+    `exc.response.headers` (the SDKs' errors) or `exc.headers` (`openai_compatible.HTTPStatusError`)."""
     headers = getattr(getattr(exc, "response", None), "headers", None)
     if headers is None:
         headers = getattr(exc, "headers", None)

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from support.fake_openai import FakeOpenAI, Reply
 
-from medjudge.models.openai_chat import OpenAIChatClient
+from medjudge.models.openai import OpenAIChatClient
 from medjudge.records import ChatRequest, Message, SamplingConfig
 
 REQUEST = ChatRequest(

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from support.fake_openai import FakeOpenAI, Reply
 
-from medjudge.models.anthropic_chat import AnthropicChatClient
+from medjudge.models.anthropic import AnthropicChatClient
 from medjudge.records import ChatRequest, Completion, Message, SamplingConfig
 
 REQUEST = ChatRequest(messages=(Message(role="user", content="Dose of dantrolene?"),),

@@ -11,8 +11,8 @@ from support.fake_openai import FakeOpenAI, Reply
 
 from medjudge.errors import ConfigError
 from medjudge.models import ClientOptions, create_client
-from medjudge.models.openai_chat import OpenAIChatClient
-from medjudge.models.openai_http import OpenAICompatibleClient
+from medjudge.models.openai import OpenAIChatClient
+from medjudge.models.openai_compatible import OpenAICompatibleClient
 from medjudge.records import ChatRequest, Completion, Message, SamplingConfig
 
 REQUEST = ChatRequest(

@@ -1,5 +1,5 @@
 """Chat completions through the OpenAI SDK, for OpenAI itself (`openai/<model>`). Compatible
-servers are spoken to over plain aiohttp (`openai_http`). Async, bounded retries that honour
+servers are spoken to over plain aiohttp (`openai_compatible`). Async, bounded retries that honour
 Retry-After."""
 
 from __future__ import annotations
