@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from medjudge.errors import StoreError
@@ -59,7 +60,12 @@ from medjudge.scoring.physician import (
     judge_scores,
     physician_ratings,
 )
-from medjudge.scoring.stats import Interval, bootstrap_ci
+from medjudge.scoring.stats import (
+    Interval,
+    bootstrap_ci,
+    percentile_interval,
+    resample_counts,
+)
 from medjudge.scoring.usability import OVERALL, USABLE_THRESHOLD
 
 __all__ = [
@@ -341,11 +347,11 @@ def _kappa_ci(
     a: Sequence[int], b: Sequence[int], kappa: float | None, *,
     seed: int, n_resamples: int, confidence: float,
 ) -> _KappaCI:
-    """Percentile bootstrap of kappa over pairs, as `scoring.stats.bootstrap_ci` does it for
-    a mean (percentiles interpolated linearly between ranks). Kappa depends only on how often
-    each (a, b) cell of the 5×5 table is drawn, so each resample is one multinomial draw over
-    the observed cells, and all of them are drawn and reduced at once with numpy (2,000
-    resamples of 10,000 pairs: milliseconds).
+    """Percentile bootstrap of kappa over pairs (`scoring.stats`: the bootstrap of every
+    statistic here). Kappa depends only on how often each (a, b) cell of the 5×5 table is
+    drawn, so each resample is one multinomial draw over the observed cells
+    (`stats.resample_counts`), all of them reduced at once (2,000 resamples of 10,000
+    pairs: milliseconds).
 
     A resample in which the chance-expected disagreement is zero (every rating one value)
     has no kappa, exactly as the point estimate has none for such data: it is left out of
@@ -353,15 +359,11 @@ def _kappa_ci(
     are undefined there is no CI."""
     if kappa is None:
         return _KappaCI(interval=None, n_undefined=0)
-    import numpy as np
-
     cells = Counter(zip(a, b, strict=True))
     x = np.array([cell[0] for cell in cells], dtype=np.float64)
     y = np.array([cell[1] for cell in cells], dtype=np.float64)
     n = len(a)
-    counts = np.array(list(cells.values()), dtype=np.float64)
-    draws = np.random.default_rng(seed).multinomial(n, counts / n, size=n_resamples)
-    draws = draws.astype(np.float64)  # (resamples, cells)
+    draws = resample_counts(list(cells.values()), n_resamples=n_resamples, seed=seed)
     sum_a, sum_b = draws @ x, draws @ y
     expected = n * (draws @ (x * x)) + n * (draws @ (y * y)) - 2 * sum_a * sum_b
     observed = draws @ ((x - y) ** 2)
@@ -370,9 +372,7 @@ def _kappa_ci(
     if n_undefined > MAX_UNDEFINED_KAPPA_SHARE * n_resamples:
         return _KappaCI(interval=None, n_undefined=n_undefined)
     kappas = 1.0 - n * observed[defined] / expected[defined]
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(kappas, [tail, 1.0 - tail])
-    return _KappaCI(interval=Interval(low=float(low), high=float(high)), n_undefined=n_undefined)
+    return _KappaCI(interval=percentile_interval(kappas, confidence), n_undefined=n_undefined)
 
 
 def _reviewer_pairs(
