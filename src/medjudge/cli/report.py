@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -10,15 +9,7 @@ import typer
 
 from medjudge.cli.common import console, friendly_errors
 from medjudge.errors import StoreError
-from medjudge.report.judged import (
-    judged_reports,
-    judged_to_csv,
-    judged_to_json,
-    judged_to_markdown,
-    render_judged,
-)
-from medjudge.report.mcq import build_accuracy_table, render_rich, to_csv, to_json, to_markdown
-from medjudge.report.runs import mcq_results
+from medjudge.report.document import build_report
 from medjudge.scoring.versions import parse_version_choice
 from medjudge.store import Store
 
@@ -56,43 +47,19 @@ def report(
         console.print(f"wrote {written}")
         return
     with Store(store) as db:
-        runs = [db.run(run_id) for run_id in run] if run else db.runs()
-        tables = [
-            (r, build_accuracy_table(results, seed=seed))
-            for r in runs
-            if (results := mcq_results(db, r.run_id))
-        ]
-        judged = judged_reports(db, [r.run_id for r in runs], seed=seed, pick=pick)
-    if not tables and not judged:
+        built = build_report(db, run, seed=seed, pick=pick)
+    if built.is_empty:
         raise StoreError(
             f"{store}: nothing to report yet; run `medjudge score --store {store}` for MCQs "
             f"or `medjudge grade --store {store}` for open answers"
         )
     if format == "json":
-        payload = {
-            "mcq": [
-                {"run": r.model_dump(mode="json"), "accuracy": json.loads(to_json(t))}
-                for r, t in tables
-            ],
-            "judged": [json.loads(judged_to_json(j)) for j in judged],
-        }
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-        return
-    for r, table in tables:
-        _print(format, f"{r.benchmark} · {r.model} · run {r.run_id} · MCQ accuracy",
-               table, to_csv, to_markdown, render_rich)
-    for j in judged:
-        _print(format, f"{j.run.benchmark} · {j.run.model} · run {j.run.run_id} · judged",
-               j, judged_to_csv, judged_to_markdown, render_judged)
-
-
-def _print(format: str, heading: str, table, csv_of, markdown_of, rich_of) -> None:
-    if format == "csv":
-        typer.echo(f"# {heading}")
-        typer.echo(csv_of(table).rstrip("\n"))
+        typer.echo(built.to_json())
+    elif format == "csv":
+        typer.echo(built.to_csv())
     elif format == "markdown":
-        typer.echo(f"## {heading}\n")
-        typer.echo(markdown_of(table))
+        typer.echo(built.to_markdown())
     else:
-        console.print(f"[bold]{heading}[/]")
-        console.print(rich_of(table))
+        for heading, renderable in built.rich_sections():
+            console.print(f"[bold]{heading}[/]")
+            console.print(renderable)

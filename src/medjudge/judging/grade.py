@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from medjudge.errors import ConfigError
+from medjudge.judging.passes import record_passes
 from medjudge.judging.prompt import JudgePrompt, render_judge_prompt
 from medjudge.judging.rubric import Rubric, RubricSet
 from medjudge.judging.verdict import (
@@ -275,6 +276,7 @@ def _grade_under_lease(
     run_ids: Sequence[str],
 ) -> GradeSummary:
     jobs, done, failed_answers = _plan(store, config, judges, rubrics)
+    record_passes(store, config, judges, jobs)  # the settings, before any request
     if progress is not None:
         progress.start(len(jobs))
     budget = _Budget(config.max_cost_usd, before=store.verdict_spend(run_ids, judges))

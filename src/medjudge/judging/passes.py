@@ -1,0 +1,104 @@
+"""Grading passes: the exact settings a `grade` call starts with, per run and judge, stored
+so any verdict can be traced to the command that made it (and re-run). Never a secret: a
+base URL is kept without its user info, query and fragment, and no key is ever read here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict
+
+from medjudge import __version__
+from medjudge.models.registry import assign_base_urls
+from medjudge.records import Answer
+from medjudge.store import Store, utc_now
+
+if TYPE_CHECKING:
+    from medjudge.judging.grade import GradeConfig
+    from medjudge.judging.rubric import Rubric
+
+__all__ = ["GradingSettings", "PassJob", "RubricRef", "public_base_url", "record_passes"]
+
+
+class RubricRef(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    version: str
+
+
+class GradingSettings(BaseModel):
+    """What one judge grades one run with (the `grading_passes.settings` JSON)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    judge: str
+    #: The judge's server, without secrets; None: the provider's default (or a given client).
+    base_url: str | None
+    output: Literal["json", "text"]
+    temperature: float
+    max_tokens: int
+    reasks: int
+    runs: int
+    rubrics: tuple[RubricRef, ...]
+    medjudge_version: str
+
+
+def public_base_url(url: str | None) -> str | None:
+    """`url` without user info (`user:key@`), query (`?key=…`) or fragment."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+class PassJob(Protocol):
+    """What `record_passes` reads of a planned grading request."""
+
+    @property
+    def answer(self) -> Answer: ...
+
+    @property
+    def judge(self) -> str: ...
+
+    @property
+    def rubric(self) -> Rubric: ...
+
+
+def record_passes(
+    store: Store, config: GradeConfig, judges: Sequence[str], jobs: Sequence[PassJob]
+) -> None:
+    """One `grading_passes` row per (run, judge) that has verdicts to request, with the
+    rubric versions its requests use. Nothing is recorded for a pass with nothing to do."""
+    entries = (*([config.judge_base_url] if config.judge_base_url else []),
+               *config.judge_base_urls)
+    base_urls = assign_base_urls(judges, entries)
+    rubrics: dict[tuple[str, str], dict[RubricRef, None]] = {}
+    for job in jobs:
+        key = (job.answer.run_id, job.judge)
+        ref = RubricRef(id=job.rubric.id, version=job.rubric.version)
+        rubrics.setdefault(key, {})[ref] = None
+    started = utc_now()
+    for (run_id, judge), refs in rubrics.items():
+        settings = GradingSettings(
+            judge=judge,
+            base_url=public_base_url(base_urls.get(judge)),
+            output=config.judge_output,
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+            reasks=config.reasks,
+            runs=config.runs,
+            rubrics=tuple(sorted(refs, key=lambda r: (r.id, r.version))),
+            medjudge_version=__version__,
+        )
+        store.add_grading_pass(run_id, judge, settings.model_dump_json(), started)
