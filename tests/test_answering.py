@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from support.fake_openai import FakeOpenAI, Reply
 
-from medjudge.answering import answer_items, build_messages, item_prompt, plan_run
+from medjudge.answering import answer_items, build_messages, item_prompt, plan_run, run_id_for
 from medjudge.models.openai import OpenAIChatClient
 from medjudge.records import ChatRequest, Completion, Item, SamplingConfig
 from medjudge.store import Store
@@ -139,6 +141,26 @@ def test_rerun_asks_only_what_is_missing_and_reuses_stored_history(tmp_path: Pat
 def test_same_settings_give_the_same_run_and_new_settings_a_new_one():
     assert run_for(CONVERSATION).run_id == run_for(CONVERSATION).run_id
     assert run_for(CONVERSATION).run_id != run_for(CONVERSATION, samples=2).run_id
+
+
+def test_the_run_id_is_the_one_earlier_versions_gave_so_old_stores_resume():
+    """Pinned: the id is sha256 of the settings as sorted JSON, first 12 hex digits (the
+    recipe spelled out here with hashlib, and today's value written down)."""
+    items_json = json.dumps([item.model_dump(mode="json") for item in SINGLE], sort_keys=True)
+    settings = {
+        "model": "m",
+        "dataset": hashlib.sha256(items_json.encode()).hexdigest(),
+        "samples": 1,
+        "sampling": {"temperature": 0.0, "top_p": 1.0, "max_tokens": 512, "seed": 10},
+    }
+    by_hand = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+    assert run_for(SINGLE).run_id == by_hand == "17328d2096fd"
+
+
+def test_an_import_key_with_chinese_text_hashes_its_utf8_bytes():
+    key = '{"import": "medjudge jsonl", "answers": [["a-1", 0, "头痛"]]}'
+    assert run_id_for(key) == hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+    assert run_id_for(key) != run_id_for(key.replace("头痛", "头疼"))
 
 
 def test_api_chains_send_the_history_over_the_wire(tmp_path: Path):

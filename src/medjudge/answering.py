@@ -44,6 +44,7 @@ __all__ = [
     "dataset_fingerprint",
     "item_prompt",
     "plan_run",
+    "run_id_for",
 ]
 
 class ProgressSink(Protocol):
@@ -102,6 +103,14 @@ def dataset_fingerprint(items: Sequence[Item]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def run_id_for(key: str) -> str:
+    """A run's id: the first 12 hex digits of the sha256 of `key`, the JSON text of what makes
+    the run (its settings, or an import's source and replies). The same key always gives the
+    same id, so running or importing the same thing again resumes it. Every run id comes from
+    here; a caller must keep its key text as it is, or stores made before stop resuming."""
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
 def plan_run(
     *,
     model: str,
@@ -124,7 +133,7 @@ def plan_run(
         sort_keys=True,
     )
     return Run(
-        run_id=hashlib.sha256(key.encode()).hexdigest()[:12],
+        run_id=run_id_for(key),
         model=model,
         benchmark=benchmark,
         benchmark_path=benchmark_path,
