@@ -83,3 +83,4 @@ def import_anesbench(
     imported = results.imported
     console.print(f"imported {len(imported.answers)} answers as run {imported.run.run_id}")
     console.print(results.comparison.line())
+    console.print(results.comparison.agreement_line())

@@ -21,7 +21,6 @@ file was made from another benchmark file (or another order) and is refused.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from medjudge import __version__
+from medjudge.answering import run_id_for
 from medjudge.benchmarks import Benchmark, Lang, load
 from medjudge.benchmarks.raw import Where, parse_json, read_text, type_name
 from medjudge.errors import ConfigError, DatasetError
@@ -71,13 +71,17 @@ class ExtractorComparison(BaseModel):
     same_letter: int
 
     def line(self) -> str:
-        """ "AnesBench's extractor: 50.0% (2 of 4), medjudge: 25.0% (1 of 4); same letter on 3"."""
+        """ "AnesBench's extractor: 75.0% (3 of 4), medjudge: 50.0% (2 of 4)"."""
         n = self.questions
         return (
             f"AnesBench's extractor: {_percent(self.theirs_correct, n)} "
             f"({self.theirs_correct} of {n}), medjudge: {_percent(self.ours_correct, n)} "
-            f"({self.ours_correct} of {n}); same letter on {self.same_letter} of {n}"
+            f"({self.ours_correct} of {n})"
         )
+
+    def agreement_line(self) -> str:
+        """ "both read the same letter on 2 of 4"."""
+        return f"both read the same letter on {self.same_letter} of {self.questions}"
 
 
 def _percent(count: int, total: int) -> str:
@@ -281,7 +285,7 @@ def _run(benchmark: Benchmark, columns: _Columns, model: str, sampling: Sampling
         ensure_ascii=False,
     )
     return Run(
-        run_id=hashlib.sha256(key.encode()).hexdigest()[:12], model=model,
+        run_id=run_id_for(key), model=model,
         benchmark=benchmark.name, benchmark_path=benchmark.path,
         benchmark_sha256=benchmark.sha256, samples=1, sampling=sampling,
         created_at=utc_now(), medjudge_version=__version__,
