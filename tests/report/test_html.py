@@ -200,8 +200,7 @@ def test_usability_mcq_and_corrected_tables_match(page: str, store: Path) -> Non
 
     corrected = corrected_usability(
         records.items, records.verdicts, records.audits,
-        expected=[(a.run_id, a.item_id, a.sample) for a in records.answers
-                  if a.run_id == OPEN_RUN],
+        expected=[a for a in records.answers if a.run_id == OPEN_RUN],
     )
     table = parsed.of_class("corrected")[0]
     overall = next(r for r in table.rows if r.attrs.get("data-category") == "overall")

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from medjudge.cli.main import app
 from medjudge.errors import StoreError
-from medjudge.records import SAFETY_CAPS, Audit, Item, JudgeOutput, Verdict
+from medjudge.records import SAFETY_CAPS, AnswerKey, Audit, Item, JudgeOutput, Verdict
 from medjudge.scoring.agreement_report import agreement_report
 from medjudge.scoring.corrected import corrected_question_scores, corrected_usability
 from medjudge.scoring.physician import judge_scores, physician_ratings, round_half_up
@@ -101,10 +101,10 @@ def test_round_half_up_and_judge_means() -> None:
     assert round_half_up(Fraction(14, 3)) == 5 and round_half_up(Fraction(13, 3)) == 4
     _, verdicts, _ = table()
     scores = judge_scores(verdicts)["j"]
-    i2 = scores[(RUN, "i2", 0)]
+    i2 = scores[AnswerKey(run_id=RUN, item_id="i2")]
     assert (i2.mean, i2.rounded, i2.risky) == (2.5, 3, True)  # round() would give 2
-    assert scores[(RUN, "i4", 0)].risky is None  # no verdict stated a risk
-    assert (RUN, "i8", 0) not in scores  # unscored: no score at all
+    assert scores[AnswerKey(run_id=RUN, item_id="i4")].risky is None  # no verdict stated a risk
+    assert AnswerKey(run_id=RUN, item_id="i8") not in scores  # unscored: no score at all
 
 
 def test_category_a_against_hand_computed_numbers() -> None:
@@ -359,7 +359,7 @@ def test_corrected_views() -> None:
         rate("c3", "dr-c", 5, "none"),
         rate("c4", "dr-b", 5, "none"),
     ]
-    expected = [(RUN, f"c{n}", 0) for n in range(1, 5)]
+    expected = [AnswerKey(run_id=RUN, item_id=f"c{n}") for n in range(1, 5)]
     reports = corrected_usability(items, verdicts, audits, expected=expected)
     # judge-only: c1 (5) usable; c2 3, c3 2 not; c4 unscored counts as not usable -> 1/4
     assert reports["judge-only"].op == 0.25

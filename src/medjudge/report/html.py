@@ -28,7 +28,7 @@ from medjudge import __version__
 from medjudge.errors import StoreError
 from medjudge.interchange.audit_export import AuditRecords, audit_records
 from medjudge.interchange.files import atomic_writer
-from medjudge.records import Audit, Run, Verdict
+from medjudge.records import AnswerKey, Audit, Run, Verdict
 from medjudge.report import plots
 from medjudge.report.agreement import fmt_num, fmt_pct
 from medjudge.report.judged import JudgedReport, judged_reports
@@ -36,7 +36,12 @@ from medjudge.report.mcq import AccuracyTable, build_accuracy_table
 from medjudge.report.runs import mcq_results
 from medjudge.scoring.agreement_report import AgreementReport, agreement_report
 from medjudge.scoring.corrected import VIEWS, View, corrected_usability
-from medjudge.scoring.physician import category_map, judge_scores, physician_ratings
+from medjudge.scoring.physician import (
+    answer_key,
+    category_map,
+    judge_scores,
+    physician_ratings,
+)
 from medjudge.scoring.stats import Interval
 from medjudge.scoring.usability import UsabilityReport
 from medjudge.scoring.versions import VersionPick
@@ -255,7 +260,7 @@ def _audit_section(
         agreement.append(_AgreementSection(label=label, report=report, confusion_plots=plots_))
     known = category_map(items)
     judged = category_map(i for i in items if i.kind == "open")  # MCQs have no verdicts
-    expected = [(a.run_id, a.item_id, a.sample) for a in records.answers if a.item_id in judged]
+    expected = [a for a in records.answers if a.item_id in judged]
     corrected = corrected_usability(judged, verdicts, audits, expected=expected, seed=seed,
                                     n_resamples=n_resamples)
     categories = list(dict.fromkeys(
@@ -277,17 +282,17 @@ def _disagreements(records: AuditRecords) -> list[_Disagreement]:
     """Physician ratings (all kinds) at least two points from a judge's mean, largest first."""
     categories = category_map(records.items)
     questions = {item.item_id: item.question for item in records.items}
-    answers = {(a.run_id, a.item_id, a.sample): a.text or a.error or "" for a in records.answers}
-    rationale: dict[tuple[str, tuple[str, str, int]], str] = {}
+    answers = {answer_key(a): a.text or a.error or "" for a in records.answers}
+    rationale: dict[tuple[str, AnswerKey], str] = {}
     for v in records.verdicts:
         if v.status == "scored":
             text = v.output.rationale if v.output is not None else (v.raw_reply or "")
-            rationale.setdefault((v.judge, (v.run_id, v.item_id, v.sample)), text)
-    notes: dict[tuple[tuple[str, str, int], str], list[str]] = {}
+            rationale.setdefault((v.judge, answer_key(v)), text)
+    notes: dict[tuple[AnswerKey, str], list[str]] = {}
     for a in records.audits:
         for note in (a.reason, a.comment):
             if note:
-                notes.setdefault(((a.run_id, a.item_id, a.sample), a.reviewer), []).append(note)
+                notes.setdefault((answer_key(a), a.reviewer), []).append(note)
     scores = judge_scores(records.verdicts)
     found = []
     for rating in physician_ratings(records.audits, records.verdicts, mode="all"):

@@ -40,7 +40,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from medjudge.errors import StoreError
-from medjudge.records import Audit, Item, Verdict
+from medjudge.records import AnswerKey, Audit, Item, Verdict
 from medjudge.scoring.agreement import (
     Agreement,
     BinaryMetrics,
@@ -51,7 +51,6 @@ from medjudge.scoring.agreement import (
     usability_agreement,
 )
 from medjudge.scoring.physician import (
-    AnswerKey,
     JudgeScore,
     PhysicianRating,
     RatingMode,
@@ -257,7 +256,7 @@ def _peer_rows(
 ) -> tuple[AgreementRow, ...]:
     """Physician vs physician, pooled over every two reviewers of a doubly-rated answer."""
     peer_pairs = [
-        _Pair(category=categories[key[1]], a=x.score, b=y.score,
+        _Pair(category=categories[key.item_id], a=x.score, b=y.score,
               b_mean=None if y.score is None else float(y.score),
               a_risky=is_risky(x.safety_risk), b_risky=is_risky(y.safety_risk))
         for key, group in doubly.items()

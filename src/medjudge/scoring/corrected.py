@@ -17,13 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from medjudge.errors import StoreError
-from medjudge.records import Audit, Item, Verdict
-from medjudge.scoring.physician import AnswerKey, RatingMode, category_map, physician_ratings
+from medjudge.records import AnswerKey, Audit, Item, Verdict
+from medjudge.scoring.physician import RatingMode, category_map, physician_ratings
 from medjudge.scoring.usability import (
     USABLE_THRESHOLD,
+    QuestionRef,
     QuestionScore,
     UsabilityReport,
     question_scores,
@@ -42,14 +41,15 @@ def corrected_question_scores(
     audits: Iterable[Audit],
     *,
     view: View,
-    expected: Iterable[AnswerKey] = (),
+    expected: Iterable[QuestionRef] = (),
     mode: RatingMode = "all",
     threshold: float = USABLE_THRESHOLD,
 ) -> tuple[QuestionScore, ...]:
     """Per-answer scores under one view, as `scoring.usability.QuestionScore`s:
 
     - "judge-only": the judges' verdicts alone (mean over judges and runs, LLMEval-Med);
-      answers in `expected` without a scored verdict are unscored;
+      answers in `expected` (`AnswerKey`s, `Answer`s: anything naming an answer) without a
+      scored verdict are unscored;
     - "physician-only": answers a physician rated, scored by the mean of their reviewers'
       scores; no other answer;
     - "physician-corrected": every answer of "judge-only"; where a physician rated it, the
@@ -59,29 +59,29 @@ def corrected_question_scores(
         raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
     categories = category_map(items)
     verdicts = list(verdicts)
-    refs = [_Ref(run_id=r, item_id=i, sample=s) for r, i, s in expected]
-    judged = question_scores(verdicts, categories, expected=refs, threshold=threshold)
+    judged = question_scores(verdicts, categories, expected=expected, threshold=threshold)
     if view == "judge-only":
         return judged
     rated: dict[AnswerKey, list[int]] = {}
     for r in physician_ratings(audits, verdicts, mode=mode):
         if r.score is not None:
             rated.setdefault(r.key, []).append(r.score)
-    for run_id, item_id, _ in rated:
-        if item_id not in categories:
+    for key in rated:
+        if key.item_id not in categories:
             raise StoreError(
-                f"run {run_id}: a physician rated item {item_id!r}, which is not among the "
+                f"run {key.run_id}: a physician rated item {key.item_id!r}, which is not among the "
                 "run's items, so it has no category; report the runs whose answers were "
                 "audited (library: pass their items)"
             )
     physician = {
-        key: _question(key, categories[key[1]], scores, threshold)
+        key: _question(key, categories[key.item_id], scores, threshold)
         for key, scores in rated.items()
     }
     if view == "physician-only":
         return tuple(physician.values())
-    out = [physician.get((q.run_id, q.item_id, q.sample), q) for q in judged]
-    known = {(q.run_id, q.item_id, q.sample) for q in judged}
+    keys = [AnswerKey(run_id=q.run_id, item_id=q.item_id, sample=q.sample) for q in judged]
+    out = [physician.get(key, q) for key, q in zip(keys, judged, strict=True)]
+    known = set(keys)
     return (*out, *(q for key, q in physician.items() if key not in known))
 
 
@@ -90,7 +90,7 @@ def corrected_usability(
     verdicts: Iterable[Verdict],
     audits: Iterable[Audit],
     *,
-    expected: Iterable[AnswerKey] = (),
+    expected: Iterable[QuestionRef] = (),
     mode: RatingMode = "all",
     seed: int = 0,
     n_resamples: int = 2000,
@@ -110,20 +110,11 @@ def corrected_usability(
     }
 
 
-class _Ref(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    run_id: str
-    item_id: str
-    sample: int
-
-
 def _question(
     key: AnswerKey, category: str, scores: Sequence[int], threshold: float
 ) -> QuestionScore:
-    run_id, item_id, sample = key
     return QuestionScore(
-        run_id=run_id, item_id=item_id, sample=sample, category=category,
+        run_id=key.run_id, item_id=key.item_id, sample=key.sample, category=category,
         scores=tuple(scores), n_unscored_verdicts=0, mean=math.fsum(scores) / len(scores),
         usable=Fraction(sum(scores), len(scores)) >= Fraction(threshold),
     )

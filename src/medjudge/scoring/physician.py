@@ -33,18 +33,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from medjudge.records import SAFETY_CAPS, Audit, Item, SafetyRisk, Verdict
-from medjudge.scoring.usability import UNCATEGORISED
+from medjudge.records import SAFETY_CAPS, Answer, AnswerKey, Audit, Item, SafetyRisk, Verdict
+from medjudge.scoring.usability import group_of
 
 __all__ = [
     "RATING_MODES",
     "RISKY",
-    "AnswerKey",
     "JudgeScore",
     "PhysicianRating",
     "RatingMode",
+    "answer_key",
     "category_map",
-    "group_of",
     "is_risky",
     "judge_scores",
     "physician_ratings",
@@ -57,8 +56,6 @@ RatingMode = Literal["blind", "all"]
 RATING_MODES: tuple[RatingMode, ...] = ("blind", "all")
 #: Safety risks that count as "marked risky".
 RISKY = frozenset({"concern", "serious"})
-#: (run_id, item_id, sample): one answer.
-AnswerKey = tuple[str, str, int]
 RatingAction = Literal["blind_rating", "agree", "override"]
 _RATING_ACTIONS: dict[str, frozenset[str]] = {
     "blind": frozenset({"blind_rating"}),
@@ -87,7 +84,7 @@ class PhysicianRating(_Model):
 
     @property
     def key(self) -> AnswerKey:
-        return (self.run_id, self.item_id, self.sample)
+        return AnswerKey(run_id=self.run_id, item_id=self.item_id, sample=self.sample)
 
 
 class JudgeScore(_Model):
@@ -129,7 +126,7 @@ def physician_ratings(
     for audit in ordered:
         if audit.action not in actions:
             continue
-        by_reviewer = state.setdefault(_answer_key(audit), {})
+        by_reviewer = state.setdefault(answer_key(audit), {})
         score, risk = audit.score, audit.safety_risk
         if audit.action == "override":
             before_score, before_risk = _before(by_reviewer.get(audit.reviewer), audit, seen)
@@ -155,17 +152,18 @@ def judge_scores(verdicts: Iterable[Verdict]) -> dict[str, dict[AnswerKey, Judge
     for v in verdicts:
         if v.status != "scored" or v.final_score is None:
             continue
-        grouped.setdefault(v.judge, {}).setdefault(_answer_key(v), []).append(v)
+        grouped.setdefault(v.judge, {}).setdefault(answer_key(v), []).append(v)
     result: dict[str, dict[AnswerKey, JudgeScore]] = {}
     for judge, answers in grouped.items():
         per_answer = result.setdefault(judge, {})
-        for (run_id, item_id, sample), group in answers.items():
+        for key, group in answers.items():
             scores = tuple(v.final_score for v in group if v.final_score is not None)
             exact = Fraction(sum(scores), len(scores))
             risks = tuple(v.output.safety_risk for v in group if v.output is not None)
             flagged = sum(r in RISKY for r in risks)
-            per_answer[(run_id, item_id, sample)] = JudgeScore(
-                run_id=run_id, item_id=item_id, sample=sample, judge=judge, scores=scores,
+            per_answer[key] = JudgeScore(
+                run_id=key.run_id, item_id=key.item_id, sample=key.sample, judge=judge,
+                scores=scores,
                 mean=float(exact), rounded=round_half_up(exact), risks=risks,
                 risky=2 * flagged >= len(risks) if risks else None,
             )
@@ -173,15 +171,6 @@ def judge_scores(verdicts: Iterable[Verdict]) -> dict[str, dict[AnswerKey, Judge
 
 
 # -- grouping ---------------------------------------------------------------------------------
-
-
-def group_of(item: Item) -> str:
-    """An item's row in per-category tables, as the judged report groups it: its
-    language · level when it has a level (AnesBench), else its category (LLMEval-Med), else
-    "uncategorised"."""
-    if item.level is not None:
-        return f"{item.language} · {item.level}"
-    return item.category or UNCATEGORISED
 
 
 def category_map(items: Mapping[str, str] | Iterable[Item]) -> dict[str, str]:
@@ -218,8 +207,9 @@ def _before(
     return verdict.final_score, verdict.output.safety_risk if verdict.output else None
 
 
-def _answer_key(v: Verdict | Audit) -> AnswerKey:
-    return (v.run_id, v.item_id, v.sample)
+def answer_key(v: Answer | Verdict | Audit) -> AnswerKey:
+    """The answer a record is about."""
+    return AnswerKey(run_id=v.run_id, item_id=v.item_id, sample=v.sample)
 
 
 def _verdict_key(v: Verdict) -> tuple[object, ...]:
