@@ -23,6 +23,7 @@ from medjudge.scoring.stats import Interval
 from medjudge.scoring.usability import (
     OVERALL,
     UNCATEGORISED,
+    group_of,
     question_scores,
     summarize_usability,
     usability_report,
@@ -238,6 +239,18 @@ def test_categories_from_items_keep_their_order_and_name_missing_ones() -> None:
     report = usability_report(runs("a", 5) + runs("c", 1) + runs("x", 4), items)
     assert [c.category for c in report.categories] == ["MR", "MK", UNCATEGORISED]
     assert report.overall.category == OVERALL
+
+
+def test_items_group_by_language_and_level_else_category_else_uncategorised() -> None:
+    def item(category: str | None, level: str | None) -> Item:
+        return Item(
+            benchmark="b", item_id="i", conversation_id="i", kind="open", question="q",
+            language="zh", category=category, level=level,
+        )  # fmt: skip
+
+    assert group_of(item("MK", "System 2")) == "zh · System 2"
+    assert group_of(item("MK", None)) == "MK"
+    assert group_of(item(None, None)) == "uncategorised"
 
 
 def test_category_without_questions_is_left_out() -> None:

@@ -22,7 +22,12 @@ from medjudge.scoring.agreement import (
     run_stability,
 )
 from medjudge.scoring.stats import Interval
-from medjudge.scoring.usability import UsabilityReport, UsabilitySummary, usability_report
+from medjudge.scoring.usability import (
+    UsabilityReport,
+    UsabilitySummary,
+    group_of,
+    usability_report,
+)
 from medjudge.scoring.versions import (
     RubricVersionChoice,
     VersionPick,
@@ -71,12 +76,6 @@ class JudgedReport(BaseModel):
     agreement: tuple[PairAgreement, ...]
 
 
-def _group_of(item: Item) -> str:
-    if item.level is not None:
-        return f"{item.language} · {item.level}"
-    return item.category or "all"
-
-
 def build_judged_report(
     run: Run, items: list[Item], verdicts: list[Verdict], expected, *, seed: int = 0,
     pick: VersionPick | None = None,
@@ -85,7 +84,7 @@ def build_judged_report(
     the latest unless `pick` chooses). Judges are averaged per question (LLMEval-Med)."""
     verdicts, rubrics = select_rubric_versions(verdicts, pick, where=f"run {run.run_id}")
     open_items = [item for item in items if item.kind == "open"]
-    groups = {item.item_id: _group_of(item) for item in open_items}
+    groups = {item.item_id: group_of(item) for item in open_items}
     judges = tuple(dict.fromkeys(v.judge for v in verdicts))
     by_level = any(item.level is not None for item in open_items)
     usability = usability_report(

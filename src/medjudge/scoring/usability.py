@@ -50,6 +50,7 @@ __all__ = [
     "QuestionScore",
     "UsabilityReport",
     "UsabilitySummary",
+    "group_of",
     "question_scores",
     "summarize_usability",
     "usability_report",
@@ -59,8 +60,17 @@ __all__ = [
 USABLE_THRESHOLD = 4.0
 #: The `category` of the summary over all questions.
 OVERALL = "overall"
-#: The category of an Item whose `category` is None.
+#: The group of an Item with neither a level nor a category.
 UNCATEGORISED = "uncategorised"
+
+
+def group_of(item: Item) -> str:
+    """An item's row in every per-category table (usability, physician agreement, reports):
+    its language · level when it has a level (AnesBench), else its category (LLMEval-Med),
+    else "uncategorised"."""
+    if item.level is not None:
+        return f"{item.language} · {item.level}"
+    return item.category or UNCATEGORISED
 
 
 class _Model(BaseModel):
@@ -339,4 +349,4 @@ def _verdict_key(verdict: Verdict) -> tuple[object, ...]:
 def _category_map(categories: Mapping[str, str] | Iterable[Item]) -> Mapping[str, str]:
     if isinstance(categories, Mapping):
         return categories
-    return {item.item_id: item.category or UNCATEGORISED for item in categories}
+    return {item.item_id: group_of(item) for item in categories}
