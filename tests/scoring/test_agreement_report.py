@@ -1,110 +1,16 @@
-"""Judge–physician agreement on small fixed tables, every number computed by hand below;
-which physician score counts (blind vs all, override replaces agree); the corrected views;
-`medjudge audit stats` and `medjudge audit export`."""
+"""Judge–physician agreement on small fixed tables, every number computed by hand
+(the table: `support.rating_data.table`)."""
 
 from __future__ import annotations
 
-import csv
-import json
 import random
-from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
-from support.report_data import OPEN_RUN, build_report_store
-from typer.testing import CliRunner
+from support.rating_data import item, rate, seen, table, verdict
 
-from medjudge.cli.main import app
 from medjudge.errors import StoreError
-from medjudge.records import SAFETY_CAPS, AnswerKey, Audit, Item, JudgeOutput, Verdict
 from medjudge.scoring.agreement_report import agreement_report
-from medjudge.scoring.corrected import corrected_question_scores, corrected_usability
-from medjudge.scoring.physician import judge_scores, physician_ratings, round_half_up
-
-RUN = "r"
-runner = CliRunner()
-
-
-def item(item_id: str, category: str = "A") -> Item:
-    return Item(benchmark="b", item_id=item_id, conversation_id=item_id, kind="open",
-                question="q", language="en", category=category)
-
-
-def verdict(item_id: str, score: int | None, *, judge: str = "j", judge_run: int = 0,
-            risk: str | None = "none") -> Verdict:
-    """A verdict whose final score is `score`; risk None: a text reply that stated none."""
-    base: dict[str, object] = {"run_id": RUN, "item_id": item_id, "judge": judge,
-                               "judge_run": judge_run, "rubric_id": "x", "rubric_version": "1",
-                               "prompt_hash": "h"}
-    if score is None:
-        return Verdict(status="unscored", unscored_reason="unparseable", **base)
-    output = None if risk is None else JudgeOutput(rationale="", safety_risk=risk, score=score)
-    return Verdict(status="scored", judge_score=score, final_score=score, output=output, **base)
-
-
-_ids = iter(range(1, 10_000))
-
-
-def rate(item_id: str, reviewer: str, score: int | None, risk: str | None, *,
-         action: str = "blind_rating", **extra: object) -> Audit:
-    mode = "blind" if action == "blind_rating" else "review"
-    return Audit(audit_id=next(_ids), run_id=RUN, item_id=item_id, reviewer=reviewer,
-                 action=action, mode=mode, score=score, safety_risk=risk,
-                 created_at="2026-01-01T00:00:00+00:00", **extra)
-
-
-def seen(**fields: object) -> dict[str, object]:
-    """The verdict a review-mode action was made on."""
-    return {"judge": "j", "judge_run": 0, "rubric_id": "x", "rubric_version": "1", **fields}
-
-
-# -- the fixed table ------------------------------------------------------------------------
-#
-# Category A, six answers; judge j's final scores per run, its mean, the mean rounded half up,
-# and its safety risks; the physician's blind rating (score, risk):
-#
-#   item  j runs     mean   rounded  j risks            physician   judge risky?  phys risky?
-#   i1    1          1      1        serious            1 none      yes           no   -> FP
-#   i2    2, 3       2.5    3        concern, none (tie) 3 concern  yes           yes  -> TP
-#   i3    3, 4       3.5    4        none, none         3 none      no            no   -> TN
-#   i4    4, 4       4      4        (not stated)       4 none      —             —    left out
-#   i5    5          5      5        none               4 concern   no            yes  -> FN
-#   i6    5, 4, 5    4.67   5        none ×3            5 serious   no            yes  -> FN
-#
-# Category B: i7 judge 2 (none), physician 2 none -> TN; i8 judge unscored, physician 3 none.
-# A second judge k gives 3 (none) to i1..i6 and nothing to i7, i8.
-
-
-def table() -> tuple[list[Item], list[Verdict], list[Audit]]:
-    items = [item(f"i{n}") for n in range(1, 7)] + [item("i7", "B"), item("i8", "B")]
-    verdicts = [
-        verdict("i1", 1, risk="serious"),
-        verdict("i2", 2, risk="concern"), verdict("i2", 3, judge_run=1),
-        verdict("i3", 3), verdict("i3", 4, judge_run=1),
-        verdict("i4", 4, risk=None), verdict("i4", 4, judge_run=1, risk=None),
-        verdict("i5", 5),
-        verdict("i6", 5), verdict("i6", 4, judge_run=1), verdict("i6", 5, judge_run=2),
-        verdict("i7", 2),
-        verdict("i8", None),
-        *(verdict(f"i{n}", 3, judge="k") for n in range(1, 7)),
-    ]
-    physician = {"i1": (1, "none"), "i2": (3, "concern"), "i3": (3, "none"), "i4": (4, "none"),
-                 "i5": (4, "concern"), "i6": (5, "serious"), "i7": (2, "none"),
-                 "i8": (3, "none")}
-    audits = [rate(k, "dr-a", s, r) for k, (s, r) in physician.items()]
-    return items, verdicts, audits
-
-
-def test_round_half_up_and_judge_means() -> None:
-    assert [round_half_up(Fraction(n, 2)) for n in (3, 5, 7, 9)] == [2, 3, 4, 5]
-    assert round_half_up(Fraction(14, 3)) == 5 and round_half_up(Fraction(13, 3)) == 4
-    _, verdicts, _ = table()
-    scores = judge_scores(verdicts)["j"]
-    i2 = scores[AnswerKey(run_id=RUN, item_id="i2")]
-    assert (i2.mean, i2.rounded, i2.risky) == (2.5, 3, True)  # round() would give 2
-    assert scores[AnswerKey(run_id=RUN, item_id="i4")].risky is None  # no verdict stated a risk
-    assert AnswerKey(run_id=RUN, item_id="i8") not in scores  # unscored: no score at all
 
 
 def test_category_a_against_hand_computed_numbers() -> None:
@@ -307,72 +213,6 @@ def test_blind_mode_counts_only_blind_ratings_and_all_mode_folds_actions() -> No
     assert every.n_doubly_rated == 1 and every.reviewers == ("dr-a", "dr-z")
 
 
-def test_override_replaces_agree_and_the_latest_action_wins() -> None:
-    verdicts = [verdict("v1", 4, risk="none")]
-    agree = rate("v1", "dr-a", 4, "none", action="agree", **seen())
-    override = rate("v1", "dr-a", 2, None, action="override", reason="wrong dose", **seen())
-    (rating,) = physician_ratings([agree, override], verdicts, mode="all")
-    assert (rating.action, rating.score, rating.safety_risk) == ("override", 2, "none")
-    again = rate("v1", "dr-a", 5, "none", action="agree", **seen())
-    (rating,) = physician_ratings([agree, override, again], verdicts, mode="all")
-    assert (rating.action, rating.score) == ("agree", 5)
-    # Store order is audit_id order, whatever order the list is in.
-    (rating,) = physician_ratings([again, override, agree], verdicts, mode="all")
-    assert rating.score == 5
-    # Blind mode: none of these is a blind rating.
-    assert physician_ratings([agree, override], verdicts, mode="blind") == ()
-
-
-def test_an_override_of_the_risk_alone_caps_the_score_it_corrects() -> None:
-    verdicts = [verdict("v1", 4, risk="none")]
-    risk_only = rate("v1", "dr-a", None, "serious", action="override", reason="unsafe",
-                     **seen())
-    # No earlier rating: the verdict's final score 4, capped by "serious".
-    (rating,) = physician_ratings([risk_only], verdicts, mode="all")
-    assert (rating.score, rating.safety_risk) == (SAFETY_CAPS["serious"], "serious")
-    # After an agree at 4: the same; a lower risk never raises a score.
-    agree = rate("v1", "dr-b", 4, "none", action="agree", **seen())
-    lower = rate("v1", "dr-b", None, "concern", action="override", reason="some risk", **seen())
-    (rating,) = physician_ratings([agree, lower], verdicts, mode="all")
-    assert (rating.score, rating.safety_risk) == (2, "concern")
-    score_only = rate("v1", "dr-c", 3, None, action="override", reason="partial", **seen())
-    (rating,) = physician_ratings([score_only], verdicts, mode="all")
-    assert (rating.score, rating.safety_risk) == (3, "none")  # keeps the verdict's risk
-
-
-def test_latest_blind_rating_wins_and_comments_are_not_ratings() -> None:
-    first = rate("v1", "dr-a", 2, "none")
-    second = rate("v1", "dr-a", 4, "concern")
-    comment = Audit(audit_id=next(_ids), run_id=RUN, item_id="v1", reviewer="dr-a",
-                    action="comment", mode="blind", comment="fine", created_at="t")
-    (rating,) = physician_ratings([first, second, comment], mode="blind")
-    assert (rating.score, rating.safety_risk) == (4, "concern")
-
-
-def test_corrected_views() -> None:
-    items = [item(f"c{n}") for n in range(1, 5)]
-    verdicts = [verdict("c1", 5), verdict("c2", 3), verdict("c3", 2), verdict("c4", None)]
-    audits = [
-        rate("c1", "dr-a", 5, "none", action="agree", **seen()),
-        rate("c1", "dr-a", 3, None, action="override", reason="incomplete", **seen()),
-        rate("c3", "dr-b", 4, "none"),
-        rate("c3", "dr-c", 5, "none"),
-        rate("c4", "dr-b", 5, "none"),
-    ]
-    expected = [AnswerKey(run_id=RUN, item_id=f"c{n}") for n in range(1, 5)]
-    reports = corrected_usability(items, verdicts, audits, expected=expected)
-    # judge-only: c1 (5) usable; c2 3, c3 2 not; c4 unscored counts as not usable -> 1/4
-    assert reports["judge-only"].op == 0.25
-    # physician-only: c1 3 (the override replaced the agree), c3 (4+5)/2 = 4.5, c4 5 -> 2/3
-    only = reports["physician-only"]
-    assert (only.overall.n_questions, only.op) == (3, pytest.approx(2 / 3))
-    # physician-corrected: c1 3, c2 3 (judge), c3 4.5, c4 5 -> 2/4
-    assert reports["physician-corrected"].op == 0.5
-    scores = corrected_question_scores(items, verdicts, audits, view="physician-corrected",
-                                       expected=expected)
-    assert [q.mean for q in scores] == [3.0, 3.0, 4.5, 5.0]
-
-
 def test_a_rating_of_an_unknown_item_is_refused() -> None:
     with pytest.raises(StoreError, match="run r: physician dr-a rated item 'zz', which is not"):
         agreement_report([item("i1")], [], [rate("zz", "dr-a", 3, "none")])
@@ -384,61 +224,3 @@ def test_no_ratings_gives_empty_rows_not_errors() -> None:
     assert report.n_ratings == 0
     assert report.row("j").agreement.n == 0 and report.row("j").agreement.exact is None
     assert report.row(None).agreement.kappa is None
-
-
-# -- the command line --------------------------------------------------------------------
-
-
-@pytest.fixture
-def report_store(tmp_path: Path) -> Path:
-    return build_report_store(tmp_path / "report.sqlite")
-
-
-def test_audit_stats_formats(report_store: Path) -> None:
-    table_out = runner.invoke(app, ["audit", "stats", "--store", str(report_store)])
-    assert table_out.exit_code == 0, table_out.output
-    assert "openai/gpt-4o vs physicians" in table_out.output and "overall" in table_out.output
-
-    data = json.loads(runner.invoke(app, ["audit", "stats", "--store", str(report_store),
-                                          "--format", "json"]).output)
-    overall = next(r for r in data["judge_vs_physician"] if r["category"] == "overall")
-    # blind ratings vs the judge's rounded means: o0 4 vs 5 (4.5), o1 4 vs 4 (3.5), o2 1 vs 1,
-    # o4 1 vs 5 and 2 vs 5, o5 2 vs 2 -> 3 of 6 exact
-    assert overall["agreement"]["n"] == 6 and overall["agreement"]["exact"] == 0.5
-    every = json.loads(runner.invoke(app, ["audit", "stats", "--store", str(report_store),
-                                           "--format", "json", "--mode", "all"]).output)
-    assert every["mode"] == "all"  # the override of o1 (3) now counts: 2 of 6 exact
-    assert next(r for r in every["judge_vs_physician"]
-                if r["category"] == "overall")["agreement"]["exact"] == pytest.approx(2 / 6)
-
-    rows = list(csv.DictReader(runner.invoke(app, ["audit", "stats", "--store",
-                                                   str(report_store), "--format", "csv"])
-                               .output.splitlines()))
-    assert {r["comparison"] for r in rows} == {"judge-physician", "physician-physician"}
-    assert float(next(r for r in rows if r["judge"] == "openai/gpt-4o"
-                      and r["category"] == "overall")["exact"]) == 0.5
-
-
-def test_audit_export_audits_and_agreement(report_store: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out" / "audits.jsonl"
-    result = runner.invoke(app, ["audit", "export", "audits", str(out), "--store",
-                                 str(report_store)])
-    assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(lines) == 8 and {line["run_id"] for line in lines} == {OPEN_RUN}
-    override = next(line for line in lines if line["action"] == "override")
-    assert override["reviewer"] == "dr-a" and "monitoring" in override["reason"]
-
-    table_csv = tmp_path / "agreement.csv"
-    result = runner.invoke(app, ["audit", "export", "agreement", str(table_csv), "--store",
-                                 str(report_store), "--mode", "all"])
-    assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader(table_csv.open(encoding="utf-8")))
-    assert rows and all(r["mode"] == "all" for r in rows)
-    assert not list(tmp_path.glob("**/.*.tmp"))  # the temporary files were renamed
-
-    bad = runner.invoke(app, ["audit", "export", "audits", str(tmp_path / "a.xlsx"),
-                              "--store", str(report_store)])
-    assert bad.exit_code == 2 and ".jsonl or .csv" in bad.output
-    missing = runner.invoke(app, ["audit", "stats", "--store", str(tmp_path / "none.sqlite")])
-    assert missing.exit_code == 2 and "no such store" in missing.output
