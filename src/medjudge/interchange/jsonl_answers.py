@@ -10,13 +10,12 @@ answered: turn k's chat history is rebuilt from turns 1..k-1 of the same sample,
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
 
 from medjudge import __version__
-from medjudge.answering import build_messages, conversations
+from medjudge.answering import build_messages, conversations, run_id_for
 from medjudge.benchmarks import Benchmark
 from medjudge.benchmarks.anesbench import record_ids
 from medjudge.errors import ConfigError, DatasetError
@@ -118,7 +117,7 @@ def import_jsonl_answers(path: str | Path, benchmark: Benchmark, *, model: str) 
                       "answers": sorted((a.item_id, a.sample, a.text) for a in answers)},
                      ensure_ascii=False)
     run = Run(
-        run_id=hashlib.sha256(key.encode()).hexdigest()[:12], model=model,
+        run_id=run_id_for(key), model=model,
         benchmark=benchmark.name, benchmark_path=benchmark.path,
         benchmark_sha256=benchmark.sha256, samples=len(samples), sampling=SamplingConfig(),
         created_at=utc_now(), medjudge_version=__version__,

@@ -30,7 +30,6 @@ naming the file, line, question and field.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -39,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medjudge import __version__
+from medjudge.answering import run_id_for
 from medjudge.benchmarks.benchmark import Benchmark
 from medjudge.benchmarks.llmeval_med import BENCHMARK_NAME, CATEGORY_CODES, load_llmeval_med
 from medjudge.benchmarks.raw import (
@@ -363,7 +363,7 @@ def _run(
         sort_keys=True,
     )
     return Run(
-        run_id=hashlib.sha256(key.encode()).hexdigest()[:12],
+        run_id=run_id_for(key),
         model=model,
         benchmark=BENCHMARK_NAME,
         benchmark_path=benchmark.path,
