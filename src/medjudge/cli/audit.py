@@ -9,6 +9,7 @@ import typer
 
 from medjudge.cli.common import console, err_console, friendly_errors
 from medjudge.errors import StoreError
+from medjudge.scoring.physician import RatingMode
 
 __all__ = ["audit_app"]
 
@@ -75,7 +76,7 @@ def stats(
         Literal["table", "json", "csv"], typer.Option(help="Output format.")
     ] = "table",
     mode: Annotated[
-        Literal["blind", "all"],
+        RatingMode,
         typer.Option(help="blind: physicians' blind ratings only (unanchored); "
                           "all: agree and override count too."),
     ] = "blind",
@@ -102,7 +103,7 @@ def export(
     out: Annotated[Path, typer.Argument(help="Output file: .jsonl or .csv.")],
     store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge.sqlite"),
     mode: Annotated[
-        Literal["blind", "all"], typer.Option(help="Ratings the agreement table counts.")
+        RatingMode, typer.Option(help="Ratings the agreement table counts.")
     ] = "blind",
     run: Annotated[list[str] | None, typer.Option(help="Run id(s); default: every run.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap CIs.")] = 0,

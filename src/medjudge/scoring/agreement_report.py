@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from medjudge.errors import StoreError
@@ -358,6 +357,8 @@ def _kappa_ci(
     are undefined there is no CI."""
     if kappa is None:
         return _KappaCI(interval=None, n_undefined=0)
+    import numpy as np
+
     cells = Counter(zip(a, b, strict=True))
     x = np.array([cell[0] for cell in cells], dtype=np.float64)
     y = np.array([cell[1] for cell in cells], dtype=np.float64)

@@ -25,9 +25,12 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
+
+if TYPE_CHECKING:  # numpy is imported when a bootstrap runs, not with medjudge
+    import numpy as np
 
 __all__ = ["Interval", "Statistic", "bootstrap_ci", "percentile_interval", "resample_counts"]
 
@@ -89,6 +92,8 @@ def resample_counts(weights: Sequence[int], *, n_resamples: int, seed: int) -> n
     """How often each of len(weights) distinct items is drawn in each of `n_resamples`
     resamples of sum(weights) draws with replacement, item i holding weights[i] of them:
     one multinomial draw per resample, shape (n_resamples, len(weights)), as float64."""
+    import numpy as np
+
     counts = np.asarray(weights, dtype=np.float64)
     n = int(counts.sum())
     rng = np.random.default_rng(seed)
@@ -98,6 +103,8 @@ def resample_counts(weights: Sequence[int], *, n_resamples: int, seed: int) -> n
 def percentile_interval(stats: np.ndarray | Sequence[float], confidence: float) -> Interval:
     """The (1 - confidence) / 2 and (1 + confidence) / 2 quantiles of resampled statistics,
     interpolated linearly between ranks."""
+    import numpy as np
+
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(np.asarray(stats, dtype=np.float64), [tail, 1.0 - tail])
     # Both quantiles inside one pair of equal statistics interpolate to that value; max()
@@ -119,6 +126,8 @@ def _checked(values: Sequence[float], *, n_resamples: int, confidence: float) ->
 def _resampled_statistics(
     data: list[float], statistic: Statistic, n_resamples: int, seed: int
 ) -> np.ndarray:
+    import numpy as np
+
     values = np.asarray(data, dtype=np.float64)
     rng = np.random.default_rng(seed)
     stats = np.empty(n_resamples, dtype=np.float64)
@@ -131,6 +140,8 @@ def _resampled_statistics(
 
 
 def _resampled_means(data: list[float], n_resamples: int, seed: int) -> np.ndarray:
+    import numpy as np
+
     counts = Counter(data)
     if len(counts) == 1:
         return np.full(n_resamples, data[0])
