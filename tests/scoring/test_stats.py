@@ -1,4 +1,5 @@
-"""Percentile bootstrap: hand-checkable cases, determinism, and the mean's fast path."""
+"""Percentile bootstrap: hand-checkable cases, determinism, the mean from multinomial counts, and
+the two pieces every bootstrap shares (`resample_counts`, `percentile_interval`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import statistics
 import pytest
 from pydantic import ValidationError
 
-from medjudge.scoring.stats import Interval, bootstrap_ci
+from medjudge.scoring.stats import Interval, bootstrap_ci, percentile_interval, resample_counts
 
 
 def _accuracies(correct: int, n: int) -> list[float]:
@@ -130,3 +131,22 @@ def test_rejects_non_finite_values() -> None:
 def test_interval_must_be_ordered() -> None:
     with pytest.raises(ValidationError):
         Interval(low=0.8, high=0.2)
+
+
+def test_percentile_interval_interpolates_between_ranks() -> None:
+    # 0.25 · 4 = position 1 -> 1.0; 0.75 · 4 = position 3 -> 3.0 (confidence 0.5).
+    assert percentile_interval([4.0, 0.0, 2.0, 1.0, 3.0], 0.5) == Interval(low=1.0, high=3.0)
+    # confidence 0.8: positions 0.4 and 3.6 -> 0.4 and 3.6 on the values 0..4.
+    ci = percentile_interval([0.0, 1.0, 2.0, 3.0, 4.0], 0.8)
+    assert (ci.low, ci.high) == pytest.approx((0.4, 3.6))
+
+
+def test_resample_counts_draw_every_item_as_often_as_it_weighs() -> None:
+    draws = resample_counts([1, 3], n_resamples=4000, seed=3)
+    assert draws.shape == (4000, 2)
+    assert (draws.sum(axis=1) == 4).all()  # every resample has as many draws as the data
+    # item 0 holds 1 of 4 draws: Binomial(4, 1/4) counts, mean 1, variance 0.75
+    assert draws[:, 0].mean() == pytest.approx(1.0, abs=0.05)
+    assert draws[:, 0].var() == pytest.approx(0.75, abs=0.06)
+    assert (resample_counts([1, 3], n_resamples=50, seed=3)
+            == resample_counts([1, 3], n_resamples=50, seed=3)).all()
