@@ -16,7 +16,7 @@ from medjudge.records import Answer
 from medjudge.store import Store, utc_now
 
 if TYPE_CHECKING:
-    from medjudge.judging.grade import GradeConfig
+    from medjudge.judging.grade_config import GradeConfig
     from medjudge.judging.rubric import Rubric
 
 __all__ = ["GradingSettings", "PassJob", "RubricRef", "public_base_url", "record_passes"]

@@ -1,0 +1,74 @@
+"""API judges: one async chain per job (ask, check, re-ask), inside the client's concurrency
+limit, each request's worst-case cost reserved only while it is in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from medjudge.judging.jobs import GradeJob
+from medjudge.judging.runner import JudgeRunner
+from medjudge.models.base import AsyncModelClient
+from medjudge.models.pricing import cost_usd
+from medjudge.records import Completion
+
+__all__ = ["run_chains"]
+
+
+async def run_chains(runner: JudgeRunner, jobs: list[GradeJob]) -> None:
+    """Send every job to `runner`'s async client; each verdict is recorded as it comes."""
+    client = runner.client
+    assert isinstance(client, AsyncModelClient)
+    limit = asyncio.Semaphore(client.concurrency)
+    runner.budget.settled = asyncio.Condition()  # this event loop's
+
+    async def one(job: GradeJob) -> None:
+        outs: list[Completion] = []
+        reason: str | None = "not asked"
+        for attempt in range(1 + runner.config.reasks):
+            out = await _ask_within_budget(runner, client, limit, job, attempt)
+            if out is None:
+                if not outs:  # nothing spent on it: a rerun with more budget grades it
+                    runner.budget.refused += 1
+                    return
+                break
+            outs.append(out)
+            reason, again = runner.check(job, out)
+            if reason is None or not again:
+                break
+        runner.record([runner.verdict(job, outs, reason)])
+
+    try:
+        await asyncio.gather(*(one(job) for job in jobs))
+    finally:
+        # Close the client's connections in the loop that opened them (API clients only).
+        aclose = getattr(client, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def _ask_within_budget(
+    runner: JudgeRunner,
+    client: AsyncModelClient,
+    limit: asyncio.Semaphore,
+    job: GradeJob,
+    attempt: int,
+) -> Completion | None:
+    """One request, its worst-case cost reserved only while it is in flight (inside the
+    concurrency slot); None when the budget cannot fit it."""
+    async with limit:
+        estimate = runner.estimate(job)
+        if not await runner.budget.reserve(estimate):
+            return None
+        started = time.perf_counter()
+        try:
+            out = await client.complete(runner.request(job, attempt))
+        except BaseException:
+            await runner.budget.settle(estimate, None)
+            raise
+        if out.latency_s is None:
+            out = out.model_copy(update={"latency_s": time.perf_counter() - started})
+        await runner.budget.settle(
+            estimate, cost_usd(runner.price, out.prompt_tokens, out.completion_tokens)
+        )
+        return out

@@ -1,0 +1,51 @@
+"""One grading job (an answer, a judge, a judge run, its rubric and prompt) and how a judge's
+reply to it is read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from medjudge.judging.prompt import JudgePrompt, OutputMode
+from medjudge.judging.rubric import Rubric
+from medjudge.judging.verdict import ParsedReply, ParseFailure, ReplyContext, parse_judge_reply
+from medjudge.records import Answer, Checklist, Item
+
+__all__ = ["GradeJob", "read_judge_reply", "reply_context", "shown_checklist"]
+
+
+@dataclass
+class GradeJob:
+    item: Item
+    answer: Answer
+    judge: str
+    judge_run: int
+    rubric: Rubric
+    prompt: JudgePrompt
+
+
+def read_judge_reply(
+    text: str, mode: OutputMode, context: ReplyContext | None = None
+) -> ParsedReply | ParseFailure:
+    """Read a judge's reply against `context` (the checklist it was shown, the answer).
+
+    In json mode the reply must hold a JSON verdict (safety risk stated, one finding per
+    checklist requirement by id, in order); in text mode the tolerant parser reads every
+    format it knows. Either way a reply cut off, or with an unreadable safety line, is refused.
+    """
+    parsed = parse_judge_reply(text, context)
+    if mode == "json" and isinstance(parsed, ParsedReply) and parsed.rule != "json":
+        return ParseFailure(
+            reason="no JSON verdict in the reply (a score, but no JSON object with the safety"
+            " risk and the findings)",
+            raw=text,
+        )
+    return parsed
+
+
+def shown_checklist(job: GradeJob) -> Checklist | None:
+    """The checklist the judge's prompt shows (none when the rubric does not use it)."""
+    return job.item.checklist if job.rubric.uses_checklist else None
+
+
+def reply_context(job: GradeJob) -> ReplyContext:
+    return ReplyContext.of(shown_checklist(job), job.answer.text)
