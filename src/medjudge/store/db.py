@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict
 
 from medjudge.errors import StoreError
 from medjudge.records import (
@@ -26,36 +24,19 @@ from medjudge.records import (
     SamplingConfig,
     Verdict,
 )
+from medjudge.store.lease_queries import LeaseQueries
 from medjudge.store.migrations import MIGRATIONS
-from medjudge.store.tallies import (
-    AnswerTally,
-    GradingPassRow,
-    McqTally,
-    RubricUse,
-    VerdictTally,
-)
+from medjudge.store.tally_queries import TallyQueries
+from medjudge.store.transaction import Transaction
 
-__all__ = ["LeaseRow", "Store", "utc_now"]
+__all__ = ["Store", "utc_now"]
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class LeaseRow(BaseModel):
-    """Who holds a lease on a run stage (a row of the `leases` table)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    holder: str
-    pid: int
-    host: str
-    acquired_at: str
-    heartbeat_at: str
-
-
-class Store:
+class Store(LeaseQueries, TallyQueries):
     """A medjudge SQLite store. Open it with `Store(path)`; use it as a context manager."""
 
     def __init__(self, path: str | Path) -> None:
@@ -294,42 +275,6 @@ class Store:
         ).fetchone()
         return float(row[0])
 
-    # -- leases ---------------------------------------------------------------------------------
-    def lease(self, name: str) -> LeaseRow | None:
-        row = self._db.execute("SELECT * FROM leases WHERE name = ?", (name,)).fetchone()
-        return None if row is None else LeaseRow(**dict(row))
-
-    def take_lease(self, mine: LeaseRow, is_stale: Callable[[LeaseRow], bool]) -> LeaseRow | None:
-        """Take `mine.name` unless someone else holds it and `is_stale` says they are alive.
-        Returns None when taken, else the holder's row. One write transaction: of two
-        processes asking at once, exactly one gets it."""
-        with self._transaction():
-            held = self.lease(mine.name)
-            if held is not None and held.holder != mine.holder and not is_stale(held):
-                return held
-            self._db.execute(
-                "INSERT INTO leases (name, holder, pid, host, acquired_at, heartbeat_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
-                " holder = excluded.holder, pid = excluded.pid, host = excluded.host,"
-                " acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at",
-                (mine.name, mine.holder, mine.pid, mine.host, mine.acquired_at,
-                 mine.heartbeat_at),
-            )
-        return None
-
-    def heartbeat_lease(self, name: str, holder: str, at: str) -> bool:
-        """Refresh our heartbeat; False when the lease is no longer ours (taken over)."""
-        with self._transaction():
-            cursor = self._db.execute(
-                "UPDATE leases SET heartbeat_at = ? WHERE name = ? AND holder = ?",
-                (at, name, holder),
-            )
-        return cursor.rowcount == 1
-
-    def release_lease(self, name: str, holder: str) -> None:
-        with self._transaction():
-            self._db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
-
     # -- reviewers and audits -------------------------------------------------------------
     def add_reviewer(self, name: str, token_hash: str) -> Reviewer:
         reviewer = Reviewer(name=name, created_at=utc_now())
@@ -375,83 +320,9 @@ class Store:
             Audit(**{k: row[k] for k in row.keys() if k != "request_id"}) for row in rows
         ]
 
-    # -- grading passes and per-run tallies (`medjudge runs`) -----------------------------------
-    def add_grading_pass(self, run_id: str, judge: str, settings: str, started_at: str) -> int:
-        """Record the settings (a JSON object, no secrets) one grading pass starts with."""
-        with self._transaction():
-            cursor = self._db.execute(
-                "INSERT INTO grading_passes (run_id, judge, settings, started_at)"
-                " VALUES (?, ?, ?, ?)",
-                (run_id, judge, settings, started_at),
-            )
-        return int(cursor.lastrowid or 0)
-
-    def grading_passes(self, run_id: str | None = None) -> list[GradingPassRow]:
-        rows = self._db.execute(
-            "SELECT * FROM grading_passes WHERE ? IS NULL OR run_id = ? ORDER BY pass_id",
-            (run_id, run_id),
-        )
-        return [
-            GradingPassRow(**{**dict(row), "settings": json.loads(row["settings"])})
-            for row in rows
-        ]
-
-    def answer_tallies(self, run_id: str | None = None) -> list[AnswerTally]:
-        rows = self._db.execute(
-            "SELECT run_id, SUM(status = 'ok') AS ok, SUM(status = 'failed') AS failed,"
-            " SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens"
-            " FROM answers WHERE ? IS NULL OR run_id = ? GROUP BY run_id",
-            (run_id, run_id),
-        )
-        return [AnswerTally(**dict(row)) for row in rows]
-
-    def mcq_tallies(self, run_id: str | None = None) -> list[McqTally]:
-        rows = self._db.execute(
-            "SELECT run_id, COUNT(*) AS scored, SUM(correct) AS correct FROM mcq_scores"
-            " WHERE ? IS NULL OR run_id = ? GROUP BY run_id",
-            (run_id, run_id),
-        )
-        return [McqTally(**dict(row)) for row in rows]
-
-    def verdict_tallies(self, run_id: str | None = None) -> list[VerdictTally]:
-        rows = self._db.execute(
-            "SELECT run_id, judge, SUM(status = 'scored') AS scored,"
-            " SUM(status = 'unscored') AS unscored,"
-            " SUM(json_extract(record, '$.prompt_tokens')) AS prompt_tokens,"
-            " SUM(json_extract(record, '$.completion_tokens')) AS completion_tokens,"
-            " COALESCE(SUM(json_extract(record, '$.cost_usd')), 0.0) AS cost_usd,"
-            " SUM(json_extract(record, '$.cost_usd') IS NULL) AS unpriced"
-            " FROM verdicts WHERE ? IS NULL OR run_id = ? GROUP BY run_id, judge"
-            " ORDER BY run_id, MIN(rowid)",
-            (run_id, run_id),
-        )
-        return [VerdictTally(**dict(row)) for row in rows]
-
-    def rubric_uses(self, run_id: str | None = None) -> list[RubricUse]:
-        rows = self._db.execute(
-            "SELECT run_id, rubric_id, rubric_version, COUNT(*) AS verdicts FROM verdicts"
-            " WHERE ? IS NULL OR run_id = ? GROUP BY run_id, rubric_id, rubric_version"
-            " ORDER BY run_id, rubric_id, rubric_version",
-            (run_id, run_id),
-        )
-        return [RubricUse(**dict(row)) for row in rows]
-
     # -- helpers --------------------------------------------------------------------------------
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (KeyboardInterrupt too)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+    def _transaction(self) -> Transaction:
+        return Transaction(self._db)
 
 
 def _split_sql(script: str) -> list[str]:

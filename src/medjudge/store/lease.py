@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from medjudge.errors import StoreError
-from medjudge.store.db import LeaseRow, Store
+from medjudge.store.db import Store
+from medjudge.store.lease_queries import LeaseRow
 
 __all__ = ["RunLease", "pid_alive"]
 
