@@ -11,11 +11,8 @@ from medjudge.report.mcq import (
     VoteStats,
     build_accuracy_table,
     level_name,
-    render_rich,
-    to_csv,
-    to_json,
-    to_markdown,
 )
+from medjudge.report.mcq_render import render_rich, to_csv, to_json, to_markdown
 from medjudge.report.runs import mcq_results
 
 __all__ = [

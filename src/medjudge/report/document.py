@@ -22,14 +22,8 @@ from medjudge.report.judged import (
     judged_to_markdown,
     render_judged,
 )
-from medjudge.report.mcq import (
-    AccuracyTable,
-    build_accuracy_table,
-    render_rich,
-    to_csv,
-    to_json,
-    to_markdown,
-)
+from medjudge.report.mcq import AccuracyTable, build_accuracy_table
+from medjudge.report.mcq_render import render_rich, to_csv, to_json, to_markdown
 from medjudge.report.runs import mcq_results
 from medjudge.scoring.versions import VersionPick
 from medjudge.store import Store
