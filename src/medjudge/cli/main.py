@@ -11,6 +11,7 @@ from medjudge.cli.export import export
 from medjudge.cli.grade import grade
 from medjudge.cli.imports import import_app
 from medjudge.cli.report import report
+from medjudge.cli.run import run
 from medjudge.cli.runs import runs_app
 from medjudge.cli.score import score
 
@@ -27,6 +28,7 @@ app.command()(answer)
 app.command()(score)
 app.command()(grade)
 app.command()(report)
+app.command()(run)
 app.add_typer(runs_app, name="runs")
 app.command()(export)
 app.add_typer(import_app, name="import")

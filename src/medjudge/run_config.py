@@ -1,0 +1,233 @@
+"""The run file of `medjudge run`: one YAML file that says what to evaluate and how.
+
+    config = load_run_config("evaluation.yaml")   # RunConfigError names file, line and field
+
+Sections: `store`, `benchmark` (path or sample:…, lang, mode, limit), `model` (name, base_url,
+samples, sampling, dtype, concurrency, timeout_s), `judges` (optional: no judges, no grading),
+`report` (format, html). Relative paths (store, benchmark, rubric, HTML report) are read from
+the file's own folder, so a config means the same thing from wherever it is run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from medjudge.errors import ConfigError, RubricError
+from medjudge.judging.rubric import _line_of, _read_yaml, load_rubric
+from medjudge.models import DEFAULT_MODEL, canonical_name
+from medjudge.models.registry import Dtype, check_engine
+from medjudge.records import SamplingConfig
+
+__all__ = [
+    "BenchmarkSection",
+    "JudgeModel",
+    "JudgesSection",
+    "ModelSection",
+    "ReportSection",
+    "RunConfig",
+    "RunConfigError",
+    "load_run_config",
+    "parse_run_config",
+    "preflight",
+]
+
+#: Where the format is described, for error hints.
+FORMAT_HELP = "the run file's format is in the README, section 'One command'"
+
+
+# ---------------------------------------------------------------------------------------
+# The error
+
+
+class RunConfigError(ConfigError):
+    """A run file is unreadable or breaks the format: names the file, line and dotted field."""
+
+    def __init__(
+        self, problem: str, *, path: str, line: int | None = None, field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        where = [path] + ([f"line {line}"] if line is not None else [])
+        where += [f"field '{field}'"] if field is not None else []
+        super().__init__(f"{', '.join(where)}: {problem}" + (f" ({hint})" if hint else ""))
+        self.path, self.line, self.field, self.problem = path, line, field, problem
+
+
+# ---------------------------------------------------------------------------------------
+# The run file
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _known_model(name: str) -> str:
+    """A model name medjudge can use, in its canonical form (`gpt-4o` → `openai/gpt-4o`)."""
+    try:
+        return canonical_name(name)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class BenchmarkSection(_Section):
+    #: A benchmark file, or a bundled sample: sample:anesbench|llmeval-med|generic.
+    path: str = Field(min_length=1)
+    lang: Literal["en", "zh", "both"] = "en"
+    mode: Literal["mcq", "open"] = "mcq"
+    limit: int | None = Field(None, ge=1)
+
+
+class ModelSection(_Section):
+    #: None: the embedded SmolLM2-135M (shows the machinery only).
+    name: str | None = None
+    base_url: str | None = None
+    samples: int = Field(1, ge=1, le=1000)
+    sampling: SamplingConfig = SamplingConfig()
+    dtype: Dtype | None = None
+    concurrency: int = Field(8, ge=1, le=1024)
+    timeout_s: float = Field(120.0, gt=0, le=3600)
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, name: str | None) -> str | None:
+        return None if name is None else _known_model(name)
+
+
+class JudgeModel(_Section):
+    name: str = Field(min_length=1)
+    #: This judge's own server (openai-compatible/, or a proxy for openai/ and anthropic/).
+    base_url: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        return _known_model(name)
+
+
+class JudgesSection(_Section):
+    models: tuple[JudgeModel, ...] = Field(min_length=1, max_length=16)
+    runs: int = Field(1, ge=1, le=20)
+    rubric: Path | None = None
+    max_cost_usd: float | None = Field(None, gt=0)
+    max_tokens: int = Field(1024, ge=64, le=32768)
+    judge_output: Literal["json", "text"] = "json"
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _names_alone(cls, models: Any) -> Any:
+        # `- gpt-4o` is short for `- name: gpt-4o`.
+        if isinstance(models, list):
+            return [{"name": m} if isinstance(m, str) else m for m in models]
+        return models
+
+    @field_validator("models")
+    @classmethod
+    def _unique(cls, models: tuple[JudgeModel, ...]) -> tuple[JudgeModel, ...]:
+        names = [m.name for m in models]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"judge {', '.join(twice)} is listed twice; list each judge once")
+        return models
+
+
+class ReportSection(_Section):
+    format: Literal["table", "json", "csv", "markdown"] = "table"
+    #: Also write one self-contained HTML report (plots, agreement) to this file.
+    html: Path | None = None
+
+
+class RunConfig(_Section):
+    """A whole evaluation. No `judges` section: nothing is graded."""
+
+    store: Path
+    benchmark: BenchmarkSection
+    model: ModelSection = ModelSection()
+    judges: JudgesSection | None = None
+    report: ReportSection = ReportSection()
+
+    def relative_to(self, folder: Path) -> RunConfig:
+        """The config with its relative paths read from `folder` (the run file's)."""
+        def under(path: Path | None) -> Path | None:
+            return None if path is None or path.is_absolute() else folder / path
+
+        bench = self.benchmark.path
+        if not bench.startswith("sample:") and not Path(bench).is_absolute():
+            bench = str(folder / bench)
+        judges = self.judges and self.judges.model_copy(
+            update={"rubric": under(self.judges.rubric) or self.judges.rubric}
+        )
+        return self.model_copy(update={
+            "store": under(self.store) or self.store,
+            "benchmark": self.benchmark.model_copy(update={"path": bench}),
+            "judges": judges,
+            "report": self.report.model_copy(
+                update={"html": under(self.report.html) or self.report.html}
+            ),
+        })
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    """Read and validate a run file; RunConfigError names the file, line and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RunConfigError("file not found", path=str(path), hint="check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunConfigError(
+            f"cannot read the file: {exc}", path=str(path), hint="save it as UTF-8 text"
+        ) from None
+    return parse_run_config(text, source=str(path)).relative_to(path.resolve().parent)
+
+
+def parse_run_config(text: str, *, source: str = "<run config>") -> RunConfig:
+    """Validate a run file given as YAML text (paths left as written)."""
+    try:
+        node, data = _read_yaml(text, source)
+    except RubricError as exc:  # the YAML reader is the rubric files'; the error is ours
+        raise RunConfigError(exc.problem, path=source, line=exc.line, hint=exc.hint) from None
+    if not isinstance(data, dict):
+        found = "an empty file" if data is None else f"a YAML {type(data).__name__}"
+        raise RunConfigError(
+            f"expected a mapping with store, benchmark, model, judges, report; found {found}",
+            path=source, line=1, hint=FORMAT_HELP,
+        )
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(exc, node, source) from None
+
+
+_HINTS = {
+    "missing": "add this field",
+    "extra_forbidden": "remove it, or check its spelling",
+    "literal_error": "use one of the values listed",
+}
+
+
+def _config_error(exc: ValidationError, root: yaml.Node | None, source: str) -> RunConfigError:
+    error = exc.errors()[0]
+    loc = [part for part in error["loc"] if part != "[key]"]
+    problem = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        problem = "unknown field"
+    more = len(exc.errors()) - 1
+    if more:
+        problem += f" (and {more} more problem{'s' if more > 1 else ''})"
+    hint = "; ".join(h for h in (_HINTS.get(error["type"]), FORMAT_HELP) if h)
+    return RunConfigError(
+        problem, path=source, line=_line_of(root, loc),
+        field=".".join(str(part) for part in loc) or "(top level)", hint=hint,
+    )
+
+
+def preflight(config: RunConfig) -> None:
+    """What can be checked before anything runs: engines installed, the rubric valid."""
+    check_engine(config.model.name or DEFAULT_MODEL)
+    for judge in config.judges.models if config.judges else ():
+        check_engine(judge.name)
+    if config.judges and config.judges.rubric is not None:
+        load_rubric(config.judges.rubric)
