@@ -128,6 +128,7 @@ def run_pipeline(
     answers, unscored verdicts, the budget reached) ends the pipeline with its result last.
     """
     preflight(config)
+    config.store.parent.mkdir(parents=True, exist_ok=True)  # the file's folder, not the store
     stages: list[StageResult] = []
 
     def record(result: StageResult) -> bool:

@@ -44,7 +44,6 @@ def write_config(folder: Path, model_url: str, judge_url: str | None, *, extra: 
 
 
 def test_run_answers_grades_and_reports_then_a_rerun_sends_nothing(tmp_path: Path):
-    (tmp_path / "results").mkdir()
     with FakeOpenAI() as model, FakeOpenAI([Reply(text=FittingVerdict(evidence="echo"))]) as judge:
         config = write_config(tmp_path, model.base_url, judge.base_url,
                               extra="  html: results/report.html\n")
