@@ -85,10 +85,10 @@ def test_local_engines_get_their_own_process_and_api_judges_share_one_stage():
     assert not needs_own_process("gpt-4o") and not needs_own_process("openai-compatible/m")
     config = parse_run_config(MINIMAL + "judges:\n  models: [vllm/a, gpt-4o, vllm/b, "
                               "claude-sonnet-4-5]\n")
+    assert config.judges is not None
     assert judge_stages(config.judges) == [
         ("openai/gpt-4o", "anthropic/claude-sonnet-4-5"), ("vllm/a",), ("vllm/b",)
     ]
-    assert judge_stages(None) == []
 
 
 def test_a_missing_rubric_stops_before_anything_runs(tmp_path: Path):

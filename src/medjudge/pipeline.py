@@ -143,7 +143,7 @@ def run_pipeline(
     if not record(_answer_result(answered, own)):
         return PipelineResult(run=run, stages=tuple(stages))
     record(_score_result(_stage("score", False, _score, run)))
-    for judges in judge_stages(config.judges):
+    for judges in judge_stages(config.judges) if config.judges is not None else ():
         stage, own = f"grade {', '.join(judges)}", needs_own_process(judges[0])
         graded = _stage(stage, own, _grade, config.judges, run, judges, progress)
         if not record(_grade_result(stage, graded, own)):
@@ -153,10 +153,8 @@ def run_pipeline(
     return PipelineResult(run=run, stages=tuple(stages), report=built, html=html)
 
 
-def judge_stages(judges: JudgesSection | None) -> list[tuple[str, ...]]:
+def judge_stages(judges: JudgesSection) -> list[tuple[str, ...]]:
     """API judges together (one budget, one process: this one), then each local judge alone."""
-    if judges is None:
-        return []
     names = [judge.name for judge in judges.models]
     remote = tuple(name for name in names if not needs_own_process(name))
     return ([remote] if remote else []) + [(n,) for n in names if needs_own_process(n)]
