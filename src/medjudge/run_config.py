@@ -17,7 +17,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from medjudge.errors import ConfigError, RubricError
-from medjudge.judging.rubric import _line_of, _read_yaml, load_rubric
+from medjudge.judging.rubric import load_rubric
+from medjudge.judging.rubric_yaml import line_of as _line_of
+from medjudge.judging.rubric_yaml import read_yaml as _read_yaml
 from medjudge.models import DEFAULT_MODEL, canonical_name
 from medjudge.models.registry import Dtype, check_engine
 from medjudge.records import SamplingConfig
