@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, get_args
 
@@ -253,44 +253,62 @@ def parse_judge_reply(
     body = drop_echoed_fences(body)
     if cut_off_object(body):
         return ParseFailure(reason="cut off: a JSON object in the reply never closes", raw=text)
-    taken: list[tuple[int, int]] = []  # spans already read, so prose scans skip them
-    scores: list[_Score] = []
-    outputs: list[JudgeOutput] = []
-    rationales: list[str] = []
+    reading = _Reading()
+    problem = _read_json_verdicts(body, context, reading)
+    if problem is not None:
+        return ParseFailure(reason=f"JSON verdict does not match the schema: {problem}", raw=text)
+    _read_prose_scores(body, reading)
+    safety = read_safety(body, reading.taken, stated_in_json=bool(reading.outputs))
+    if safety.problem is not None and reading.scores:
+        return ParseFailure(reason=safety.problem, raw=text)
+    return _decide(
+        text, body, reading.scores, reading.outputs, reading.rationales, set(safety.risks)
+    )
 
+
+@dataclass
+class _Reading:
+    """What the scans of one reply found so far."""
+
+    taken: list[tuple[int, int]] = field(default_factory=list)  # spans read: prose skips them
+    scores: list[_Score] = field(default_factory=list)
+    outputs: list[JudgeOutput] = field(default_factory=list)
+    rationales: list[str] = field(default_factory=list)
+
+
+def _read_json_verdicts(body: str, context: ReplyContext, reading: _Reading) -> str | None:
+    """Every JSON object with a score; a full verdict is checked against the context. Returns
+    why a verdict does not match the schema, or None."""
     for start, end, obj in _verdict_objects(body):
-        taken.append((start, end))
+        reading.taken.append((start, end))
         key = next(k for k in _SCORE_KEYS if k in obj)
         score = _score(obj[key], "json-score")
-        scores.append(score)
+        reading.scores.append(score)
         if any(k in obj for k in _VERDICT_ONLY_KEYS) and score.value is not None:
             output = _judge_output(obj, score.value, context)
             if isinstance(output, str):
-                return ParseFailure(
-                    reason=f"JSON verdict does not match the schema: {output}", raw=text
-                )
-            outputs.append(output)
+                return output
+            reading.outputs.append(output)
         elif isinstance(rationale := _first_text(obj, _RATIONALE_KEYS), str):
-            rationales.append(rationale)
+            reading.rationales.append(rationale)
+    return None
 
+
+def _read_prose_scores(body: str, reading: _Reading) -> None:
+    """LLMEval-Med's score lines, then the score markers, outside the spans already read."""
     for match in _LLMEVAL_MED.finditer(body):
-        if _inside(taken, match.start(), match.end()):
+        if _inside(reading.taken, match.start(), match.end()):
             continue
-        taken.append(match.span())
-        scores.append(_score(match["n"], "llmeval-med"))
-        rationales.append(match["rationale"])
+        reading.taken.append(match.span())
+        reading.scores.append(_score(match["n"], "llmeval-med"))
+        reading.rationales.append(match["rationale"])
 
     for rule, pattern in _MARKERS:
-        scores.extend(
+        reading.scores.extend(
             _score(match["n"], rule, match.groupdict().get("of"))
             for match in pattern.finditer(body)
-            if not _inside(taken, match.start(), match.end())
+            if not _inside(reading.taken, match.start(), match.end())
         )
-
-    safety = read_safety(body, taken, stated_in_json=bool(outputs))
-    if safety.problem is not None and scores:
-        return ParseFailure(reason=safety.problem, raw=text)
-    return _decide(text, body, scores, outputs, rationales, set(safety.risks))
 
 
 def _decide(

@@ -209,6 +209,18 @@ def question_scores(
 ) -> tuple[QuestionScore, ...]:
     """One QuestionScore per question named by `expected` or by a verdict, first seen first."""
     category_of = _category_map(categories)
+    grouped, failed = _group_by_question(verdicts, expected)
+    return tuple(
+        _question_score(key3, group, category_of, key3 in failed, threshold)
+        for key3, group in grouped.items()
+    )
+
+
+def _group_by_question(
+    verdicts: Iterable[Verdict], expected: Iterable[QuestionRef]
+) -> tuple[dict[tuple[str, str, int], list[Verdict]], set[tuple[str, str, int]]]:
+    """Verdicts by (run, item, sample), the expected questions first (with no verdicts yet),
+    and the expected answers whose model call failed. A verdict given twice is refused."""
     grouped: dict[tuple[str, str, int], list[Verdict]] = {}
     failed: set[tuple[str, str, int]] = set()
     for ref in expected:
@@ -228,32 +240,38 @@ def question_scores(
             )
         seen.add(key)
         grouped.setdefault((verdict.run_id, verdict.item_id, verdict.sample), []).append(verdict)
-    result = []
-    for (run_id, item_id, sample), group in grouped.items():
-        if item_id not in category_of:
-            raise StoreError(
-                f"run {run_id}: a verdict or answer names item {item_id!r}, which is not "
-                "among the run's items, so it has no category; grade or import the run "
-                "against the benchmark it was answered on (library: pass the run's items)"
-            )
-        scores = tuple(_final_score(v) for v in group if v.status == "scored")
-        mean = math.fsum(scores) / len(scores) if scores else None
-        usable = bool(scores) and Fraction(sum(scores), len(scores)) >= Fraction(threshold)
-        result.append(
-            QuestionScore(
-                run_id=run_id,
-                item_id=item_id,
-                sample=sample,
-                category=category_of[item_id],
-                scores=scores,
-                n_unscored_verdicts=len(group) - len(scores),
-                mean=mean,
-                usable=usable,
-                judged=bool(group),
-                answer_failed=not group and (run_id, item_id, sample) in failed,
-            )
+    return grouped, failed
+
+
+def _question_score(
+    key3: tuple[str, str, int],
+    group: list[Verdict],
+    category_of: Mapping[str, str],
+    failed: bool,
+    threshold: float,
+) -> QuestionScore:
+    run_id, item_id, sample = key3
+    if item_id not in category_of:
+        raise StoreError(
+            f"run {run_id}: a verdict or answer names item {item_id!r}, which is not "
+            "among the run's items, so it has no category; grade or import the run "
+            "against the benchmark it was answered on (library: pass the run's items)"
         )
-    return tuple(result)
+    scores = tuple(_final_score(v) for v in group if v.status == "scored")
+    mean = math.fsum(scores) / len(scores) if scores else None
+    usable = bool(scores) and Fraction(sum(scores), len(scores)) >= Fraction(threshold)
+    return QuestionScore(
+        run_id=run_id,
+        item_id=item_id,
+        sample=sample,
+        category=category_of[item_id],
+        scores=scores,
+        n_unscored_verdicts=len(group) - len(scores),
+        mean=mean,
+        usable=usable,
+        judged=bool(group),
+        answer_failed=not group and failed,
+    )
 
 
 def summarize_usability(
