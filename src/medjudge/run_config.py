@@ -18,8 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from medjudge.errors import ConfigError, RubricError
 from medjudge.judging.rubric import load_rubric
-from medjudge.judging.rubric_yaml import line_of as _line_of
-from medjudge.judging.rubric_yaml import read_yaml as _read_yaml
+from medjudge.judging.rubric_yaml import line_of, read_yaml
 from medjudge.models import DEFAULT_MODEL, canonical_name
 from medjudge.models.registry import Dtype, check_engine
 from medjudge.records import SamplingConfig
@@ -188,7 +187,7 @@ def load_run_config(path: str | Path) -> RunConfig:
 def parse_run_config(text: str, *, source: str = "<run config>") -> RunConfig:
     """Validate a run file given as YAML text (paths left as written)."""
     try:
-        node, data = _read_yaml(text, source)
+        node, data = read_yaml(text, source)
     except RubricError as exc:  # the YAML reader is the rubric files'; the error is ours
         raise RunConfigError(exc.problem, path=source, line=exc.line, hint=exc.hint) from None
     if not isinstance(data, dict):
@@ -221,7 +220,7 @@ def _config_error(exc: ValidationError, root: yaml.Node | None, source: str) -> 
         problem += f" (and {more} more problem{'s' if more > 1 else ''})"
     hint = "; ".join(h for h in (_HINTS.get(error["type"]), FORMAT_HELP) if h)
     return RunConfigError(
-        problem, path=source, line=_line_of(root, loc),
+        problem, path=source, line=line_of(root, loc),
         field=".".join(str(part) for part in loc) or "(top level)", hint=hint,
     )
 
