@@ -40,6 +40,9 @@ from medjudge.records import (
     SamplingConfig,
     Verdict,
 )
+from medjudge.models.registry import register_provider
+from medjudge.pipeline import run_pipeline
+from medjudge.run_config import load_run_config
 from medjudge.store import Store
 
 __all__ = [
@@ -61,8 +64,11 @@ __all__ = [
     "answer",
     "grade",
     "load",
+    "load_run_config",
     "open_store",
+    "register_provider",
     "report",
+    "run_pipeline",
     "runs",
     "score",
     "show_run",
