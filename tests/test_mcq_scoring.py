@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from medjudge.mcq_scoring import score_mcq_run
 from medjudge.records import Answer, Item, McqScore, Run, SamplingConfig
 from medjudge.scoring.mcq import score_answer, strict_correct
-from medjudge.scoring.runs import score_mcq_run
 from medjudge.store import Store
 
 RUN = "r1"

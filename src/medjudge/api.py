@@ -26,10 +26,10 @@ from medjudge.benchmarks import load as load_benchmark
 from medjudge.errors import ConfigError, StoreError
 from medjudge.judging.grade import GradeConfig, GradeProgress, GradeSummary
 from medjudge.judging.grade import grade as grade_runs
+from medjudge.mcq_scoring import McqRunSummary, score_mcq_run
 from medjudge.models.base import ModelClient
 from medjudge.models.registry import Dtype
 from medjudge.records import Run, SamplingConfig
-from medjudge.scoring.runs import McqRunSummary, score_mcq_run
 from medjudge.store import Store
 
 if TYPE_CHECKING:

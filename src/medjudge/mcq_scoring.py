@@ -1,4 +1,5 @@
-"""Scoring stored runs: MCQ answers → McqScore rows in the store."""
+"""The scoring stage: a stored run's MCQ answers → McqScore rows in the store. (`scoring/` stays
+pure arithmetic with no store; this module reads and writes one.)"""
 
 from __future__ import annotations
 

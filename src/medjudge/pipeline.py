@@ -30,10 +30,10 @@ from medjudge import api
 from medjudge.answering import AnswerSummary
 from medjudge.errors import MedjudgeError
 from medjudge.judging.grade import GradeSummary
+from medjudge.mcq_scoring import McqRunSummary
 from medjudge.models import DEFAULT_MODEL, canonical_name
 from medjudge.report.document import Report
 from medjudge.run_config import JudgesSection, RunConfig, preflight
-from medjudge.scoring.runs import McqRunSummary
 
 __all__ = [
     "PipelineResult",

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from medjudge.cli.common import console, friendly_errors
 from medjudge.errors import StoreError
-from medjudge.scoring.runs import score_mcq_run
+from medjudge.mcq_scoring import score_mcq_run
 from medjudge.store import Store
 
 __all__ = ["score"]
