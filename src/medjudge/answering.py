@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medjudge import __version__
 from medjudge.models.base import AsyncModelClient, ModelClient
+from medjudge.models.engine_options import EngineOptions
 from medjudge.models.registry import Dtype
 from medjudge.records import (
     Answer,
@@ -346,6 +347,8 @@ class AnswerConfig(BaseModel):
     #: whether to check the engine with a known-answer question before answering.
     dtype: Dtype | None = None
     probe: bool = True
+    #: vLLM engine options (parallelism, memory, quantization, eager mode, engine args).
+    engine: EngineOptions = EngineOptions()
     #: Another process answering the same run: wait for it (True) or fail at once (False).
     wait_for_lease: bool = False
 
@@ -384,6 +387,7 @@ def answer_benchmark(
         max_model_len=config.max_model_len,
         dtype=config.dtype,
         probe=config.probe,
+        engine=config.engine,
     )
     own_client = client is None
     # Made before the store is opened: a missing engine or API key fails with nothing written.

@@ -15,6 +15,18 @@ from medjudge.cli.common import (
     console,
     friendly_errors,
 )
+from medjudge.cli.engine_flags import (
+    DataParallel,
+    EnforceEager,
+    EngineArg,
+    ExecutorBackend,
+    GpuMemory,
+    MaxModelLen,
+    PipelineParallel,
+    Quantization,
+    TensorParallel,
+    engine_options,
+)
 from medjudge.models.registry import Dtype
 from medjudge.records import SamplingConfig
 
@@ -76,6 +88,15 @@ def answer(
         typer.Option(help="vLLM: after the engine starts, ask a known-answer question and "
                      "stop with an error if the reply is wrong (--no-probe for base models)."),
     ] = True,
+    max_model_len: MaxModelLen = 4096,
+    tensor_parallel_size: TensorParallel = 1,
+    pipeline_parallel_size: PipelineParallel = 1,
+    data_parallel_size: DataParallel = 1,
+    gpu_memory_utilization: GpuMemory = None,
+    quantization: Quantization = None,
+    enforce_eager: EnforceEager = None,
+    distributed_executor_backend: ExecutorBackend = None,
+    engine_arg: EngineArg = None,
     wait: Annotated[
         bool,
         typer.Option(help="If another process is answering this run, wait for it to finish "
@@ -88,6 +109,16 @@ def answer(
     API keys: OPENAI_API_KEY (openai/), ANTHROPIC_API_KEY (anthropic/), and for
     openai-compatible/ servers only MEDJUDGE_COMPATIBLE_API_KEY (if the server wants one).
     """
+    engine = engine_options(
+        tensor_parallel_size=tensor_parallel_size,
+        pipeline_parallel_size=pipeline_parallel_size,
+        data_parallel_size=data_parallel_size,
+        gpu_memory_utilization=gpu_memory_utilization,
+        quantization=quantization,
+        enforce_eager=enforce_eager,
+        distributed_executor_backend=distributed_executor_backend,
+        engine_arg=engine_arg,
+    )
     config = AnswerConfig(
         benchmark=benchmark,
         store=store,
@@ -106,6 +137,8 @@ def answer(
         wait_for_lease=wait,
         dtype=dtype,
         probe=probe,
+        max_model_len=max_model_len,
+        engine=engine,
     )
     with RichProgress("answering") as progress:
         summary = answer_benchmark(config, progress=progress)

@@ -14,6 +14,18 @@ from medjudge.cli.common import (
     console,
     friendly_errors,
 )
+from medjudge.cli.engine_flags import (
+    DataParallel,
+    EnforceEager,
+    EngineArg,
+    ExecutorBackend,
+    GpuMemory,
+    MaxModelLen,
+    PipelineParallel,
+    Quantization,
+    TensorParallel,
+    engine_options,
+)
 from medjudge.errors import StoreError
 from medjudge.judging.grade import GradeConfig
 from medjudge.judging.grade import grade as run_grading
@@ -84,6 +96,15 @@ def grade(
         typer.Option(help="vLLM: after the engine starts, ask a known-answer question and "
                      "stop with an error if the reply is wrong (--no-probe for base models)."),
     ] = True,
+    max_model_len: MaxModelLen = 4096,
+    tensor_parallel_size: TensorParallel = 1,
+    pipeline_parallel_size: PipelineParallel = 1,
+    data_parallel_size: DataParallel = 1,
+    gpu_memory_utilization: GpuMemory = None,
+    quantization: Quantization = None,
+    enforce_eager: EnforceEager = None,
+    distributed_executor_backend: ExecutorBackend = None,
+    engine_arg: EngineArg = None,
     wait: Annotated[
         bool,
         typer.Option(help="If another process is grading these runs with these judges, wait "
@@ -109,6 +130,16 @@ def grade(
     an openai-compatible/ judge gets MEDJUDGE_COMPATIBLE_API_KEY (if set) and nothing else.
     --max-cost is the total for this grading across reruns: what stored verdicts cost counts.
     """
+    engine = engine_options(
+        tensor_parallel_size=tensor_parallel_size,
+        pipeline_parallel_size=pipeline_parallel_size,
+        data_parallel_size=data_parallel_size,
+        gpu_memory_utilization=gpu_memory_utilization,
+        quantization=quantization,
+        enforce_eager=enforce_eager,
+        distributed_executor_backend=distributed_executor_backend,
+        engine_arg=engine_arg,
+    )
     if not store.exists():
         raise StoreError(f"{store}: no such store; run `medjudge answer` first")
     config = GradeConfig(
@@ -128,6 +159,8 @@ def grade(
         wait_for_lease=wait,
         dtype=dtype,
         probe=probe,
+        max_model_len=max_model_len,
+        engine=engine,
         max_tokens=max_tokens,
         retry_unscored=retry_unscored,
         limit=limit,

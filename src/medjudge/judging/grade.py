@@ -110,6 +110,8 @@ def _make_clients(
                 max_attempts=config.max_attempts,
                 dtype=config.dtype,
                 probe=config.probe,
+                max_model_len=config.max_model_len,
+                engine=config.engine,
             )
             made[judge] = create_client(judge, options)
     except BaseException:

@@ -9,6 +9,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from medjudge.judging.prompt import OutputMode
+from medjudge.models.engine_options import EngineOptions
 from medjudge.models.registry import Dtype
 
 __all__ = ["STABILITY_TEMPERATURE", "GradeConfig", "GradeProgress", "GradeSummary", "OutputMode"]
@@ -58,6 +59,9 @@ class GradeConfig(BaseModel):
     #: "auto") and the known-answer check after the engine starts.
     dtype: Dtype | None = None
     probe: bool = True
+    #: vllm/ judges: the longest prompt + verdict, and the engine options.
+    max_model_len: int = Field(4096, ge=256)
+    engine: EngineOptions = EngineOptions()
     #: Another process grading the same runs with the same judges: wait, or fail at once.
     wait_for_lease: bool = False
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medjudge.errors import ConfigError, MissingDependency
 from medjudge.models.base import ModelClient
+from medjudge.models.engine_options import EngineOptions
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -56,6 +57,8 @@ class ClientOptions(BaseModel):
     dtype: Dtype | None = None
     #: vLLM: ask a known-answer question after the engine starts and fail on a wrong reply.
     probe: bool = True
+    #: vLLM: parallelism, memory, quantization, eager mode and other engine arguments.
+    engine: EngineOptions = EngineOptions()
 
 
 #: A provider: `factory(model, options)` makes the client for `<prefix>/<model>`.
@@ -235,7 +238,11 @@ def _vllm(model: str, options: ClientOptions) -> ModelClient:
     from medjudge.models.vllm import VllmClient
 
     return VllmClient(
-        model, max_model_len=options.max_model_len, dtype=options.dtype, probe=options.probe
+        model,
+        max_model_len=options.max_model_len,
+        dtype=options.dtype,
+        engine=options.engine,
+        probe=options.probe,
     )
 
 

@@ -41,10 +41,11 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
 from medjudge.errors import ConfigError, MissingDependency, ModelError
 from medjudge.models.embedded import EMBEDDED_MODEL_NAME, cache_dir, embedded_model_dir
+from medjudge.models.engine_options import EngineOptions, check_engine_args, engine_kwargs
 from medjudge.records import ChatRequest, Completion, Message, SamplingConfig
 
 if TYPE_CHECKING:
@@ -62,8 +63,6 @@ TRUNCATED_JSON_ERROR = "truncated: max_tokens reached"
 #: Without it a small model pads the JSON with newlines until max_tokens.
 _STRUCTURED_OUTPUTS = {"backend": "xgrammar", "disable_any_whitespace": True}
 
-_GIB = 1 << 30
-
 #: A question any chat model answers; asked once after the engine starts (`probe=True`).
 KNOWN_ANSWER_PROBE = ChatRequest(
     messages=(Message(role="user", content="What is the capital of France?"),),
@@ -78,7 +77,6 @@ class VllmClient:
     Args:
         model: the embedded model's name, a local Hugging Face folder, or an HF model id.
         max_model_len: the longest prompt + reply, in tokens.
-        enforce_eager: skip torch.compile (start in ~20 s instead of ~80 s on CPU).
         kv_cache_gib: KV cache size on the CPU backend; an explicit
             `VLLM_CPU_KVCACHE_SPACE` in the environment still wins (vLLM's rule). On a GPU
             it is not used: vLLM sizes the cache from its memory utilisation setting.
@@ -87,7 +85,10 @@ class VllmClient:
             path computed garbage on some CPUs of our kind (with AMX), while float32 gave
             the same answers as Hugging Face transformers; the embedded model is small
             enough for float32 to cost nothing that matters.
-        tensor_parallel_size: GPUs per engine (vLLM tensor parallelism).
+        engine: parallelism, memory, quantization, eager mode and other `vllm.LLM`
+            arguments (`EngineOptions`; its engine args are checked against vLLM's
+            `EngineArgs` here, which imports vLLM). Default: one device, eager on a CPU
+            (start in ~20 s instead of ~80 s), CUDA graphs on a GPU.
         probe: after the engine starts, ask a question whose answer any instruct model
             gives (`KNOWN_ANSWER_PROBE`) and fail loudly when the reply lacks it, rather than
             answer a benchmark with garbage. Pass False for a model that is not expected to
@@ -108,10 +109,9 @@ class VllmClient:
         model: str,
         *,
         max_model_len: int = 4096,
-        enforce_eager: bool = True,
         kv_cache_gib: float = 1.0,
         dtype: str | None = None,
-        tensor_parallel_size: int = 1,
+        engine: EngineOptions | None = None,
         probe: bool = True,
     ) -> None:
         if not model.strip():
@@ -122,18 +122,16 @@ class VllmClient:
             raise ConfigError(f"max_model_len must be at least 1, got {max_model_len}")
         if not kv_cache_gib > 0:
             raise ConfigError(f"kv_cache_gib must be positive, got {kv_cache_gib}")
-        if tensor_parallel_size < 1:
-            raise ConfigError(
-                f"tensor_parallel_size must be at least 1, got {tensor_parallel_size}"
-            )
+        self.engine = engine or EngineOptions()
+        check_engine_args(list(self.engine.engine_args))
         self.name = model
         self.max_model_len = max_model_len
-        self.enforce_eager = enforce_eager
+        #: As asked (None: eager on a CPU only); after `start()`, what the engine runs.
+        self.enforce_eager: bool | None = self.engine.enforce_eager
         self.kv_cache_gib = kv_cache_gib
         #: As asked; `resolved_dtype` is what the engine was started with.
         self.dtype = dtype
         self.resolved_dtype: str | None = None
-        self.tensor_parallel_size = tensor_parallel_size
         self.probe = probe
         #: The known-answer probe's reply, once the engine has started with `probe` on.
         self.probe_reply: str | None = None
@@ -208,21 +206,20 @@ class VllmClient:
             import vllm
             from vllm.platforms import current_platform
 
+            on_cpu = current_platform.is_cpu()
             self.resolved_dtype = self.dtype or (
-                "float32"
-                if self.name == EMBEDDED_MODEL_NAME and current_platform.is_cpu()
-                else "auto"
+                "float32" if self.name == EMBEDDED_MODEL_NAME and on_cpu else "auto"
             )
-            arguments: dict[str, Any] = {
-                "model": model_path,
-                "max_model_len": self.max_model_len,
-                "enforce_eager": self.enforce_eager,
-                "dtype": self.resolved_dtype,
-                "tensor_parallel_size": self.tensor_parallel_size,
-                "structured_outputs_config": dict(_STRUCTURED_OUTPUTS),
-            }
-            if current_platform.is_cpu():
-                arguments["kv_cache_memory_bytes"] = int(self.kv_cache_gib * _GIB)
+            arguments = engine_kwargs(
+                self.engine,
+                model_path,
+                on_cpu=on_cpu,
+                max_model_len=self.max_model_len,
+                dtype=self.resolved_dtype,
+                kv_cache_gib=self.kv_cache_gib,
+                structured_outputs=_STRUCTURED_OUTPUTS,
+            )
+            self.enforce_eager = arguments["enforce_eager"]
             logger.info("Starting the vLLM engine for %s (%s)", self.name, model_path)
             llm = vllm.LLM(**arguments)
         except ImportError as error:
