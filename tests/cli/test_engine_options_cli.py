@@ -106,3 +106,13 @@ def test_grade_refuses_a_bad_engine_arg_before_looking_at_the_store(tmp_path: Pa
 
     assert result.exit_code == 2
     assert "duplicates --dtype" in result.output
+
+
+def test_data_parallel_in_the_offline_engine_exits_2_pointing_to_vllm_serve(tmp_path: Path):
+    store = tmp_path / "s.sqlite"
+    result = runner.invoke(app, ["answer", "sample:generic", "--store", str(store),
+                                 "--data-parallel-size", "2"])
+
+    assert result.exit_code == 2, result.output
+    assert "vllm serve MODEL --data-parallel-size N" in " ".join(result.output.split())
+    assert not store.exists()

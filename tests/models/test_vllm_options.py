@@ -155,3 +155,17 @@ def test_client_options_reach_vllm_llm(tmp_path: Path, monkeypatch: pytest.Monke
     assert (seen["max_model_len"], seen["dtype"]) == (1024, "float16")
     assert (seen["tensor_parallel_size"], seen["quantization"]) == (2, "fp8")
     assert (seen["enforce_eager"], seen["max_num_seqs"]) == (False, 2)
+
+
+def test_data_parallel_in_one_offline_engine_is_refused_before_vllm_would_hang():
+    with pytest.raises(ConfigError, match="vllm serve MODEL --data-parallel-size N"):
+        VllmClient("HuggingFaceTB/SmolLM2-135M-Instruct",
+                   engine=EngineOptions(data_parallel_size=2))
+
+
+def test_unknown_quantization_is_refused_with_close_matches():
+    pytest.importorskip("vllm", reason="the [cpu] extra (vLLM) is not installed")
+    VllmClient("HuggingFaceTB/SmolLM2-135M-Instruct", engine=EngineOptions(quantization="awq"))
+    with pytest.raises(ConfigError, match="--quantization awk: .*did you mean awq"):
+        VllmClient("HuggingFaceTB/SmolLM2-135M-Instruct",
+                   engine=EngineOptions(quantization="awk"))

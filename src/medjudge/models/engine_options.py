@@ -21,6 +21,7 @@ __all__ = [
     "EngineArgValue",
     "EngineOptions",
     "check_engine_args",
+    "check_engine_options",
     "engine_kwargs",
     "parse_engine_args",
 ]
@@ -104,7 +105,8 @@ def _parse_value(text: str) -> EngineArgValue:
 
 
 def parse_engine_args(entries: Sequence[str]) -> dict[str, EngineArgValue]:
-    """`["max_num_seqs=64", "seed=7"]` → `{"max_num_seqs": 64, "seed": 7}`; ConfigError on a bad one."""
+    """`["max_num_seqs=64", "seed=7"]` → `{"max_num_seqs": 64, "seed": 7}`; ConfigError on a bad
+    entry."""
     parsed: dict[str, EngineArgValue] = {}
     for entry in entries:
         key, equals, text = entry.partition("=")
@@ -142,6 +144,35 @@ def check_engine_args(keys: Sequence[str], known: frozenset[str] | None = None) 
         close = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.6)
         hint = f"did you mean {', '.join(close)}?" if close else "see `vllm serve --help`"
         raise ConfigError(f"--engine-arg {key}: vLLM has no engine argument {key!r}; {hint}")
+
+
+def check_engine_options(options: EngineOptions) -> None:
+    """What vLLM would refuse deep in its start, refused now: unknown engine args, an unknown
+    quantization method, and data parallel in one offline engine."""
+    check_engine_args(list(options.engine_args))
+    if options.data_parallel_size > 1 and options.distributed_executor_backend != (
+        "external_launcher"
+    ):
+        raise ConfigError(
+            f"--data-parallel-size {options.data_parallel_size}: vLLM's offline engine (vllm/ "
+            "models) runs data parallel only under torchrun with --distributed-executor-backend "
+            "external_launcher; for throughput, serve the model with `vllm serve MODEL "
+            "--data-parallel-size N` and answer with --model openai-compatible/<name> --base-url"
+        )
+    if options.quantization is not None:
+        _check_quantization(options.quantization)
+
+
+def _check_quantization(method: str) -> None:
+    try:
+        from vllm.model_executor.layers.quantization import QUANTIZATION_METHODS
+    except ImportError:  # a vLLM without the list: let vLLM judge the name
+        return
+    if method in QUANTIZATION_METHODS:
+        return
+    close = difflib.get_close_matches(method, list(QUANTIZATION_METHODS), n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else "see `vllm serve --help`"
+    raise ConfigError(f"--quantization {method}: vLLM has no such quantization method; {hint}")
 
 
 def engine_kwargs(

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Self
 
 from medjudge.errors import ConfigError, MissingDependency, ModelError
 from medjudge.models.embedded import EMBEDDED_MODEL_NAME, cache_dir, embedded_model_dir
-from medjudge.models.engine_options import EngineOptions, check_engine_args, engine_kwargs
+from medjudge.models.engine_options import EngineOptions, check_engine_options, engine_kwargs
 from medjudge.records import ChatRequest, Completion, Message, SamplingConfig
 
 if TYPE_CHECKING:
@@ -86,9 +86,11 @@ class VllmClient:
             the same answers as Hugging Face transformers; the embedded model is small
             enough for float32 to cost nothing that matters.
         engine: parallelism, memory, quantization, eager mode and other `vllm.LLM`
-            arguments (`EngineOptions`; its engine args are checked against vLLM's
-            `EngineArgs` here, which imports vLLM). Default: one device, eager on a CPU
-            (start in ~20 s instead of ~80 s), CUDA graphs on a GPU.
+            arguments (`EngineOptions`). What vLLM would refuse only when starting is
+            refused here: engine args missing from vLLM's `EngineArgs`, an unknown
+            quantization method (both checks import vLLM), data parallel in one offline
+            engine. Default: one device, eager on a CPU (start in ~20 s instead of ~80 s),
+            CUDA graphs on a GPU.
         probe: after the engine starts, ask a question whose answer any instruct model
             gives (`KNOWN_ANSWER_PROBE`) and fail loudly when the reply lacks it, rather than
             answer a benchmark with garbage. Pass False for a model that is not expected to
@@ -123,7 +125,7 @@ class VllmClient:
         if not kv_cache_gib > 0:
             raise ConfigError(f"kv_cache_gib must be positive, got {kv_cache_gib}")
         self.engine = engine or EngineOptions()
-        check_engine_args(list(self.engine.engine_args))
+        check_engine_options(self.engine)
         self.name = model
         self.max_model_len = max_model_len
         #: As asked (None: eager on a CPU only); after `start()`, what the engine runs.
