@@ -16,18 +16,21 @@ from medjudge.cli.common import (
     friendly_errors,
 )
 from medjudge.cli.engine_flags import (
+    ApiAttempts,
+    ApiTimeout,
     DataParallel,
+    DtypeOption,
     EnforceEager,
     EngineArg,
     ExecutorBackend,
     GpuMemory,
     MaxModelLen,
     PipelineParallel,
+    Probe,
     Quantization,
     TensorParallel,
     engine_options,
 )
-from medjudge.models.registry import Dtype
 from medjudge.records import SamplingConfig
 
 __all__ = ["answer"]
@@ -70,24 +73,10 @@ def answer(
     concurrency: Annotated[
         int, typer.Option(min=1, help="Requests in flight for API models.")
     ] = 8,
-    timeout: Annotated[
-        float,
-        typer.Option(min=0.1, max=3600, help="Seconds one API request may take per attempt."),
-    ] = 120.0,
-    max_attempts: Annotated[
-        int,
-        typer.Option(min=1, max=20, help="Tries per API request (timeouts, 429, 5xx)."),
-    ] = 4,
-    dtype: Annotated[
-        Dtype | None,
-        typer.Option(help="vLLM weights dtype. Default: float32 for the embedded model on a "
-                     "CPU (vLLM's bfloat16 path computed garbage on some CPUs), else auto."),
-    ] = None,
-    probe: Annotated[
-        bool,
-        typer.Option(help="vLLM: after the engine starts, ask a known-answer question and "
-                     "stop with an error if the reply is wrong (--no-probe for base models)."),
-    ] = True,
+    timeout: ApiTimeout = 120.0,
+    max_attempts: ApiAttempts = 4,
+    dtype: DtypeOption = None,
+    probe: Probe = True,
     max_model_len: MaxModelLen = 4096,
     tensor_parallel_size: TensorParallel = 1,
     pipeline_parallel_size: PipelineParallel = 1,

@@ -8,20 +8,45 @@ from typing import Annotated, Literal
 import typer
 
 from medjudge.models.engine_options import EngineOptions, parse_engine_args
+from medjudge.models.registry import Dtype
 
 __all__ = [
+    "ApiAttempts",
+    "ApiTimeout",
     "DataParallel",
+    "DtypeOption",
     "EnforceEager",
     "EngineArg",
     "ExecutorBackend",
     "GpuMemory",
     "MaxModelLen",
     "PipelineParallel",
+    "Probe",
     "Quantization",
     "TensorParallel",
     "engine_options",
 ]
 
+ApiTimeout = Annotated[
+    float,
+    typer.Option("--timeout", min=0.1, max=3600,
+                 help="Seconds one API request may take per attempt."),
+]
+ApiAttempts = Annotated[
+    int,
+    typer.Option("--max-attempts", min=1, max=20,
+                 help="Tries per API request (timeouts, 429, 5xx)."),
+]
+DtypeOption = Annotated[
+    Dtype | None,
+    typer.Option("--dtype", help="vLLM weights dtype. Default: float32 for the embedded model "
+                 "on a CPU (vLLM's bfloat16 path computed garbage on some CPUs), else auto."),
+]
+Probe = Annotated[
+    bool,
+    typer.Option(help="vLLM: after the engine starts, ask a known-answer question and "
+                 "stop with an error if the reply is wrong (--no-probe for base models)."),
+]
 MaxModelLen = Annotated[
     int, typer.Option(min=256, help="vLLM: the longest prompt + reply, in tokens.")
 ]

@@ -15,13 +15,17 @@ from medjudge.cli.common import (
     friendly_errors,
 )
 from medjudge.cli.engine_flags import (
+    ApiAttempts,
+    ApiTimeout,
     DataParallel,
+    DtypeOption,
     EnforceEager,
     EngineArg,
     ExecutorBackend,
     GpuMemory,
     MaxModelLen,
     PipelineParallel,
+    Probe,
     Quantization,
     TensorParallel,
     engine_options,
@@ -29,7 +33,6 @@ from medjudge.cli.engine_flags import (
 from medjudge.errors import StoreError
 from medjudge.judging.grade import GradeConfig
 from medjudge.judging.grade import grade as run_grading
-from medjudge.models.registry import Dtype
 
 __all__ = ["grade"]
 
@@ -78,24 +81,10 @@ def grade(
             "judges' API default, as LLMEval-Med used), since runs at 0 agree by construction.",
         ),
     ] = None,
-    timeout: Annotated[
-        float,
-        typer.Option(min=0.1, max=3600, help="Seconds one judge request may take per attempt."),
-    ] = 120.0,
-    max_attempts: Annotated[
-        int,
-        typer.Option(min=1, max=20, help="Tries per judge request (timeouts, 429, 5xx)."),
-    ] = 4,
-    dtype: Annotated[
-        Dtype | None,
-        typer.Option(help="vLLM weights dtype. Default: float32 for the embedded model on a "
-                     "CPU (vLLM's bfloat16 path computed garbage on some CPUs), else auto."),
-    ] = None,
-    probe: Annotated[
-        bool,
-        typer.Option(help="vLLM: after the engine starts, ask a known-answer question and "
-                     "stop with an error if the reply is wrong (--no-probe for base models)."),
-    ] = True,
+    timeout: ApiTimeout = 120.0,
+    max_attempts: ApiAttempts = 4,
+    dtype: DtypeOption = None,
+    probe: Probe = True,
     max_model_len: MaxModelLen = 4096,
     tensor_parallel_size: TensorParallel = 1,
     pipeline_parallel_size: PipelineParallel = 1,
