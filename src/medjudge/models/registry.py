@@ -246,53 +246,45 @@ def _vllm(model: str, options: ClientOptions) -> ModelClient:
     )
 
 
-def _openai(model: str, options: ClientOptions) -> ModelClient:
-    _require("openai", "openai")
-    from medjudge.models.openai import OpenAIChatClient
-
-    return OpenAIChatClient(
+def _api_client(client_class: type, prefix: str, model: str, options: ClientOptions,
+                *, require_key: bool) -> ModelClient:
+    """An API client for `prefix/model` with the options every API provider shares."""
+    return client_class(
         model,
-        name=f"openai/{model}",
+        name=f"{prefix}/{model}",
         base_url=options.base_url,
-        require_key=True,
+        require_key=require_key,
         concurrency=options.concurrency,
         timeout_s=options.timeout_s,
         max_attempts=options.max_attempts,
     )
+
+
+def _openai(model: str, options: ClientOptions) -> ModelClient:
+    _require("openai", "openai")
+    from medjudge.models.openai import OpenAIChatClient
+
+    return _api_client(OpenAIChatClient, "openai", model, options, require_key=True)
 
 
 def _openai_compatible(model: str, options: ClientOptions) -> ModelClient:
     # Plain aiohttp: the OpenAI SDK costs ~5 ms of CPU per request (bench/README.md).
     from medjudge.models.openai_compatible import OpenAICompatibleClient
 
-    name = f"openai-compatible/{model}"
     if not options.base_url:
-        raise ConfigError(f"{name} needs --base-url, e.g. http://127.0.0.1:8000/v1")
-    return OpenAICompatibleClient(
-        model,
-        name=name,
-        base_url=options.base_url,
-        # A local server needs no key; OpenAI and Anthropic do.
-        require_key=False,
-        concurrency=options.concurrency,
-        timeout_s=options.timeout_s,
-        max_attempts=options.max_attempts,
-    )
+        raise ConfigError(
+            f"openai-compatible/{model} needs --base-url, e.g. http://127.0.0.1:8000/v1"
+        )
+    # A local server needs no key; OpenAI and Anthropic do.
+    return _api_client(OpenAICompatibleClient, "openai-compatible", model, options,
+                       require_key=False)
 
 
 def _anthropic(model: str, options: ClientOptions) -> ModelClient:
     _require("anthropic", "anthropic")
     from medjudge.models.anthropic import AnthropicChatClient
 
-    return AnthropicChatClient(
-        model,
-        name=f"anthropic/{model}",
-        base_url=options.base_url,
-        require_key=True,
-        concurrency=options.concurrency,
-        timeout_s=options.timeout_s,
-        max_attempts=options.max_attempts,
-    )
+    return _api_client(AnthropicChatClient, "anthropic", model, options, require_key=True)
 
 
 _BUILTIN: dict[str, ProviderFactory] = {
