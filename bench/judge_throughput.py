@@ -258,7 +258,9 @@ class InProcessJudge:
         number, arrived = self._load.enter()
         await asyncio.sleep(self._latency_s)
         chars = sum(len(m.content) for m in request.messages)
-        payload = _completion_payload(number, "bench", chars)
+        schema = request.json_schema or {}
+        ids = list(schema.get("properties", {}).get("requirements", {}).get("properties", {}))
+        payload = _completion_payload(number, "bench", chars, ids)
         self._load.leave(arrived)
         return Completion(
             text=payload["choices"][0]["message"]["content"],

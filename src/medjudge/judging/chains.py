@@ -7,7 +7,7 @@ import asyncio
 import time
 
 from medjudge.judging.jobs import GradeJob
-from medjudge.judging.runner import JudgeRunner
+from medjudge.judging.runner import Checked, JudgeRunner
 from medjudge.models.base import AsyncModelClient
 from medjudge.models.pricing import cost_usd
 from medjudge.records import Completion
@@ -24,7 +24,7 @@ async def run_chains(runner: JudgeRunner, jobs: list[GradeJob]) -> None:
 
     async def one(job: GradeJob) -> None:
         outs: list[Completion] = []
-        reason: str | None = "not asked"
+        checked = Checked("not asked", False)
         for attempt in range(1 + runner.config.reasks):
             out = await _ask_within_budget(runner, client, limit, job, attempt)
             if out is None:
@@ -33,14 +33,15 @@ async def run_chains(runner: JudgeRunner, jobs: list[GradeJob]) -> None:
                     return
                 break
             outs.append(out)
-            reason, again = runner.check(job, out)
-            if reason is None or not again:
+            checked = runner.check(job, out)
+            if checked.reason is None or not checked.again:
                 break
-        runner.record([runner.verdict(job, outs, reason)])
+        runner.record([runner.verdict(job, outs, checked)], defer=True)
 
     try:
         await asyncio.gather(*(one(job) for job in jobs))
     finally:
+        runner.flush()
         # Close the client's connections in the loop that opened them (API clients only).
         aclose = getattr(client, "aclose", None)
         if aclose is not None:

@@ -13,6 +13,7 @@ the quote; a quote elided with "..." / "…" is found when its pieces occur in o
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -64,13 +65,19 @@ def normalise_quote(text: str) -> str:
     return _SPACE.sub(" ", folded).strip(_ENDS)
 
 
+@functools.lru_cache(maxsize=64)
+def _normalised_answer(answer: str) -> str:
+    """The answer normalised once for all of its findings' quotes (one verdict has several)."""
+    return normalise_quote(answer)
+
+
 def evidence_occurs(evidence: str, answer: str | None) -> bool | None:
     """Whether the quoted evidence occurs in the answer; None when there is nothing to check."""
     pieces = [normalise_quote(p) for p in _ELLIPSIS.split(evidence)]
     pieces = [p for p in pieces if p]
     if not pieces or answer is None:
         return None
-    haystack = normalise_quote(answer)
+    haystack = _normalised_answer(answer)
     position = 0
     for piece in pieces:
         found = haystack.find(piece, position)

@@ -22,10 +22,10 @@ def run_rounds(runner: JudgeRunner, jobs: list[GradeJob]) -> None:
         last_round = attempt == runner.config.reasks
         for (job, history), out in zip(pending, outs, strict=True):
             history = [*history, out]
-            reason, retry = runner.check(job, out)
-            if reason is not None and retry and not last_round:
+            checked = runner.check(job, out)
+            if checked.reason is not None and checked.again and not last_round:
                 again.append((job, history))
             else:
-                finished.append(runner.verdict(job, history, reason))
+                finished.append(runner.verdict(job, history, checked))
         runner.record(finished)
         pending = again

@@ -4,6 +4,9 @@ How the requests are sent lives beside it: `chains` (async API clients), `rounds
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 from medjudge.judging.budget import Budget
 from medjudge.judging.grade_config import GradeConfig, GradeProgress
 from medjudge.judging.jobs import GradeJob, read_judge_reply, reply_context, shown_checklist
@@ -14,7 +17,21 @@ from medjudge.models.pricing import Price, cost_usd
 from medjudge.records import ChatRequest, Completion, SamplingConfig, Verdict
 from medjudge.store import Store, utc_now
 
-__all__ = ["JudgeRunner"]
+__all__ = ["SAVE_AFTER_S", "SAVE_EVERY", "Checked", "JudgeRunner"]
+
+#: Verdicts from async judges are written in groups: this many, or after this many seconds.
+SAVE_EVERY = 64
+SAVE_AFTER_S = 0.25
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What checking one reply found: why it is not a valid verdict (None: it is), whether
+    asking again may help, and the verdict it holds (read once, kept for `verdict`)."""
+
+    reason: str | None
+    again: bool
+    reply: ParsedReply | None = None
 
 
 class JudgeRunner:
@@ -37,6 +54,8 @@ class JudgeRunner:
         self.budget = budget
         self.progress = progress
         self.counts = counts
+        self._unsaved: list[Verdict] = []
+        self._saved_at = time.monotonic()
 
     # -- requests and verdicts ---------------------------------------------------------------
     def request(self, job: GradeJob, attempt: int) -> ChatRequest:
@@ -66,7 +85,8 @@ class JudgeRunner:
         prompt_tokens = sum(len(m.content) for m in job.prompt.messages) // 2 + 50
         return cost_usd(self.price, prompt_tokens, self.config.max_tokens) or 0.0
 
-    def verdict(self, job: GradeJob, outs: list[Completion], reason: str | None) -> Verdict:
+    def verdict(self, job: GradeJob, outs: list[Completion], checked: Checked) -> Verdict:
+        """The verdict for `job` from its replies `outs`, the last of which was `checked`."""
         last = outs[-1]
         base = {
             "run_id": job.answer.run_id,
@@ -86,11 +106,10 @@ class JudgeRunner:
             "attempts": len(outs),
             "created_at": utc_now(),
         }
-        if reason is not None:
+        parsed = checked.reply
+        if checked.reason is not None or parsed is None:
+            reason = checked.reason or "not asked"
             return Verdict(status="unscored", unscored_reason=reason, **base)
-        parsed = read_judge_reply(last.text or "", self.config.judge_output, reply_context(job))
-        if not isinstance(parsed, ParsedReply):  # check said it was valid
-            raise RuntimeError(f"verdict reading changed its mind: {parsed.reason}")
         score, capped = parsed.final_score()
         return Verdict(
             status="scored",
@@ -105,23 +124,37 @@ class JudgeRunner:
         costs = [cost_usd(self.price, o.prompt_tokens, o.completion_tokens) for o in outs]
         return None if any(c is None for c in costs) else sum(c or 0.0 for c in costs)
 
-    def check(self, job: GradeJob, out: Completion) -> tuple[str | None, bool]:
-        """(reason it is not a valid verdict, worth re-asking?)"""
+    def check(self, job: GradeJob, out: Completion) -> Checked:
+        """Whether `out` is a valid verdict for `job`, and if not, whether to ask again."""
         if out.text is None or out.error is not None:
             problem = out.error or "no reply"
             # Transport failures were already retried by the client; a refusal, a missing
             # tool call or an empty reply is the judge's answer, so re-asking may help.
-            return problem, any(
-                sign in problem for sign in ("refus", "did not call", "empty reply")
-            )
+            again = any(sign in problem for sign in ("refus", "did not call", "empty reply"))
+            return Checked(problem, again)
         if out.finish_reason == "length":
-            return "reply cut off at max_tokens", True
+            return Checked("reply cut off at max_tokens", True)
         parsed = read_judge_reply(out.text, self.config.judge_output, reply_context(job))
         if isinstance(parsed, ParsedReply):
-            return None, False
-        return f"invalid verdict: {parsed.reason}", True
+            return Checked(None, False, parsed)
+        return Checked(f"invalid verdict: {parsed.reason}", True)
 
-    def record(self, verdicts: list[Verdict]) -> None:
+    def record(self, verdicts: list[Verdict], *, defer: bool = False) -> None:
+        """Store `verdicts`. With `defer`, they are held and written together with the ones
+        that follow: at most `SAVE_EVERY` verdicts or `SAVE_AFTER_S` seconds later, and always
+        by `flush()`. One transaction per group instead of per verdict keeps the event loop
+        free; a crash loses at most that group, which a rerun asks again."""
+        self._unsaved.extend(verdicts)
+        due = time.monotonic() - self._saved_at >= SAVE_AFTER_S
+        if not defer or due or len(self._unsaved) >= SAVE_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every verdict held by `record(..., defer=True)`."""
+        verdicts, self._unsaved = self._unsaved, []
+        self._saved_at = time.monotonic()
+        if not verdicts:
+            return
         self.store.save_verdicts(verdicts)
         for verdict in verdicts:
             self.counts[verdict.status] += 1
