@@ -19,9 +19,8 @@ from medjudge.errors import ConfigError
 from medjudge.judging.budget import Budget
 from medjudge.judging.chains import run_chains
 from medjudge.judging.grade_config import GradeConfig, GradeProgress, GradeSummary
-from medjudge.judging.jobs import GradeJob, read_judge_reply
+from medjudge.judging.jobs import GradeJob, PromptSource, read_judge_reply
 from medjudge.judging.passes import record_passes
-from medjudge.judging.prompt import render_judge_prompt
 from medjudge.judging.rounds import run_rounds
 from medjudge.judging.rubric import RubricSet
 from medjudge.judging.runner import JudgeRunner
@@ -167,17 +166,7 @@ def _unscored_stored(
     store: Store, config: GradeConfig, judges: Sequence[str], run_ids: Sequence[str]
 ) -> int:
     """Unscored verdicts the store holds for this grading (these runs, judges, judge runs)."""
-    return sum(
-        1
-        for run_id in run_ids
-        for v in store.verdicts(run_id)
-        if v.judge in judges and v.judge_run < config.runs and v.status == "unscored"
-    )
-
-
-def _rubrics(path: Path | None) -> RubricSet:
-    # The user's rubric wins wherever its applies_to reaches; the built-ins grade the rest.
-    return RubricSet.with_user(*([path] if path is not None else []))
+    return store.count_unscored(run_ids, judges, config.runs)
 
 
 def _rubrics(path: Path | None) -> RubricSet:
@@ -189,11 +178,7 @@ def _plan(
     store: Store, config: GradeConfig, judges: Sequence[str], rubrics: RubricSet
 ) -> tuple[list[GradeJob], int, int]:
     run_ids = config.answer_runs or tuple(run.run_id for run in store.runs())
-    have = {
-        (v.run_id, v.item_id, v.sample, v.judge, v.judge_run, v.rubric_id, v.rubric_version)
-        for v in store.verdicts()
-        if v.status == "scored" or not config.retry_unscored
-    }
+    have = store.verdict_keys(scored_only=config.retry_unscored)
     jobs: list[GradeJob] = []
     done = failed = 0
     for run_id in run_ids:
@@ -207,7 +192,7 @@ def _plan(
                 continue
             item = items[answer.item_id]
             rubric = rubrics.for_item(item)
-            prompt = render_judge_prompt(item, answer, rubric, output=config.judge_output)
+            source = PromptSource(item, answer, rubric, config.judge_output)
             for judge in judges:
                 for judge_run in range(config.runs):
                     key = (run_id, item.item_id, answer.sample, judge, judge_run, rubric.id,
@@ -215,5 +200,5 @@ def _plan(
                     if key in have:
                         done += 1
                         continue
-                    jobs.append(GradeJob(item, answer, judge, judge_run, rubric, prompt))
+                    jobs.append(GradeJob(item, answer, judge, judge_run, rubric, source))
     return jobs, done, failed

@@ -4,13 +4,29 @@ reply to it is read."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
-from medjudge.judging.prompt import JudgePrompt, OutputMode
+from medjudge.judging.prompt import JudgePrompt, OutputMode, render_judge_prompt
 from medjudge.judging.rubric import Rubric
 from medjudge.judging.verdict import ParsedReply, ParseFailure, ReplyContext, parse_judge_reply
 from medjudge.records import Answer, Checklist, Item
 
-__all__ = ["GradeJob", "read_judge_reply", "reply_context", "shown_checklist"]
+__all__ = ["GradeJob", "PromptSource", "read_judge_reply", "reply_context", "shown_checklist"]
+
+
+class PromptSource:
+    """The judge prompt for one answer, rendered the first time a job needs it and then shared
+    by every judge and judge run of that answer. Planning stays cheap, so the first requests
+    go out at once instead of after every prompt of the run has been rendered."""
+
+    def __init__(self, item: Item, answer: Answer, rubric: Rubric, output: OutputMode) -> None:
+        self._args = (item, answer, rubric)
+        self._output = output
+
+    @cached_property
+    def prompt(self) -> JudgePrompt:
+        item, answer, rubric = self._args
+        return render_judge_prompt(item, answer, rubric, output=self._output)
 
 
 @dataclass
@@ -20,7 +36,11 @@ class GradeJob:
     judge: str
     judge_run: int
     rubric: Rubric
-    prompt: JudgePrompt
+    source: PromptSource
+
+    @property
+    def prompt(self) -> JudgePrompt:
+        return self.source.prompt
 
 
 def read_judge_reply(

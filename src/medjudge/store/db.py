@@ -262,6 +262,29 @@ class Store(LeaseQueries, TallyQueries):
             )
         return [Verdict.model_validate_json(row["record"]) for row in rows]
 
+    def verdict_keys(self, *, scored_only: bool) -> set[tuple[str, str, int, str, int, str, str]]:
+        """The key of every stored verdict (only scored ones with `scored_only`): run, item,
+        sample, judge, judge run, rubric id and version. Read from columns, not records."""
+        where = " WHERE status = 'scored'" if scored_only else ""
+        rows = self._db.execute(
+            "SELECT run_id, item_id, sample, judge, judge_run, rubric_id, rubric_version"
+            f" FROM verdicts{where}"
+        )
+        return {tuple(row) for row in rows}
+
+    def count_unscored(self, run_ids: Sequence[str], judges: Sequence[str], runs: int) -> int:
+        """Unscored verdicts of these answer runs by these judges in judge runs 0..runs-1."""
+        if not run_ids or not judges:
+            return 0
+        ids = ", ".join("?" for _ in run_ids)
+        names = ", ".join("?" for _ in judges)
+        row = self._db.execute(
+            f"SELECT COUNT(*) FROM verdicts WHERE run_id IN ({ids}) AND judge IN ({names})"
+            " AND judge_run < ? AND status = 'unscored'",
+            (*run_ids, *judges, runs),
+        ).fetchone()
+        return int(row[0])
+
     def verdict_spend(self, run_ids: Sequence[str], judges: Sequence[str]) -> float:
         """USD the stored verdicts of these answer runs by these judges cost (known costs)."""
         if not run_ids or not judges:
