@@ -115,6 +115,9 @@ class Completion(_Record):
     latency_s: float | None = None
     #: The model name/version the provider reported, when it reports one.
     model_version: str | None = None
+    #: The failure is the model's own reply (a refusal, no tool call, an empty reply), so
+    #: asking again may help; transport and engine failures were retried or would recur.
+    failed_by_model: bool = False
 
     @property
     def ok(self) -> bool:

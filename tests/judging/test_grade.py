@@ -156,6 +156,15 @@ def test_refusal_is_unscored(store_with_answers: Path):
     assert verdict.status == "unscored" and "refused" in verdict.unscored_reason
 
 
+def test_a_refusal_is_asked_again(store_with_answers: Path):
+    # A refusal is the judge's own answer, so asking again may help; a 200 with no message
+    # text at all is the server's failure, which asking again would only pay for twice.
+    with FakeOpenAI([Reply(text=None, refusal="no"), Reply(text=verdict_json(3))]) as server:
+        grade_with(server, store_with_answers, limit=1, reasks=1)
+    verdict = stored(store_with_answers)[0]
+    assert verdict.final_score == 3 and verdict.attempts == 2 and len(server.seen) == 2
+
+
 def test_timeouts_end_unscored(store_with_answers: Path):
     with FakeOpenAI([Reply(text=verdict_json(), delay_s=1.0)]) as server:
         grade_with(server, store_with_answers, limit=1, timeout_s=0.3)

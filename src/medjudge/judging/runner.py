@@ -127,11 +127,9 @@ class JudgeRunner:
     def check(self, job: GradeJob, out: Completion) -> Checked:
         """Whether `out` is a valid verdict for `job`, and if not, whether to ask again."""
         if out.text is None or out.error is not None:
-            problem = out.error or "no reply"
             # Transport failures were already retried by the client; a refusal, a missing
             # tool call or an empty reply is the judge's answer, so re-asking may help.
-            again = any(sign in problem for sign in ("refus", "did not call", "empty reply"))
-            return Checked(problem, again)
+            return Checked(out.error or "no reply", out.failed_by_model)
         if out.finish_reason == "length":
             return Checked("reply cut off at max_tokens", True)
         parsed = read_judge_reply(out.text, self.config.judge_output, reply_context(job))

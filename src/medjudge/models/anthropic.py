@@ -72,7 +72,7 @@ class AnthropicChatClient(ApiChatClient):
             "model_version": response.model,
         }
         if response.stop_reason == "refusal":
-            return Completion(error="refused by the model", **common)
+            return Completion(error="refused by the model", failed_by_model=True, **common)
         if request.json_schema is not None:
             calls = [b for b in response.content if b.type == "tool_use" and b.name == TOOL_NAME]
             if not calls:
@@ -80,10 +80,13 @@ class AnthropicChatClient(ApiChatClient):
                 return Completion(
                     text=texts or None,
                     error=f"the model did not call {TOOL_NAME}",
+                    failed_by_model=True,
                     **common,
                 )
             return Completion(text=json.dumps(calls[0].input, ensure_ascii=False), **common)
         text = "".join(b.text for b in response.content if b.type == "text")
         if not text.strip():
-            return Completion(error="empty reply (no text in the message)", **common)
+            return Completion(
+                error="empty reply (no text in the message)", failed_by_model=True, **common
+            )
         return Completion(text=text, **common)

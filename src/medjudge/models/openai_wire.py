@@ -60,6 +60,7 @@ def _read(body: Any, latency_s: float) -> Completion:
     return Completion(
         text=text,
         error=error,
+        failed_by_model=error is not None and (bool(refusal) or text is not None),
         finish_reason=choice.get("finish_reason"),
         prompt_tokens=usage.get("prompt_tokens"),
         completion_tokens=usage.get("completion_tokens"),
