@@ -71,8 +71,7 @@ TEMPLATES: dict[str, PromptTemplate] = {
             description="AnesBench's evaluation prompt: an anesthesiology system message, "
             "then 'think step by step ... select the most suitable one choice from A, B, C "
             "and D'; open items: the question alone",
-            source="MiliLab/AnesBench eval/evaluate.py (format_example); Chinese: our "
-            "translation",
+            source="MiliLab/AnesBench eval/evaluate.py (format_example); Chinese: our translation",
             mcq_system=True,
         ),
     )
