@@ -32,6 +32,8 @@ def test_relative_paths_are_read_from_the_run_files_folder(tmp_path: Path):
     assert config.report.html == folder / "out" / "report.html"
     sample = parse_run_config(MINIMAL).relative_to(folder)
     assert sample.benchmark.path == "sample:anesbench"  # a sample is no path
+    hub = parse_run_config(MINIMAL.replace("sample:anesbench", "hf:MiliLab/AnesBench"))
+    assert hub.relative_to(folder).benchmark.path == "hf:MiliLab/AnesBench"  # nor a hub name
 
 
 def test_defaults_and_short_judge_names():

@@ -19,7 +19,7 @@ from medjudge.errors import ConfigError
 from medjudge.models.anthropic import AnthropicChatClient
 from medjudge.models.openai import OpenAIChatClient
 from medjudge.models.openai_compatible import OpenAICompatibleClient
-from medjudge.prompts import TEMPLATES, make_prompt, parse_chat_template_kwargs
+from medjudge.prompts import DEFAULT_PROMPT, TEMPLATES, make_prompt, parse_chat_template_kwargs
 from medjudge.records import ChatRequest, Item, Message, PromptConfig, SamplingConfig
 from medjudge.store import Store
 from medjudge.store.migrations import MIGRATIONS
@@ -58,7 +58,7 @@ ANESBENCH_USER = (
 )
 
 
-def run_for(items: list[Item], prompt: PromptConfig = PromptConfig()):
+def run_for(items: list[Item], prompt: PromptConfig = DEFAULT_PROMPT):
     return plan_run(model="m", benchmark="t", benchmark_path="t.jsonl", benchmark_sha256="x",
                     items=items, sampling=SamplingConfig(seed=10), samples=1, prompt=prompt)
 

@@ -76,7 +76,8 @@ def _known_model(name: str) -> str:
 
 
 class BenchmarkSection(_Section):
-    #: A benchmark file, or a bundled sample: sample:anesbench|llmeval-med|generic.
+    #: A benchmark file, a bundled sample (sample:anesbench|llmeval-med|generic), or a
+    #: Hugging Face dataset (hf:OWNER/NAME[/FILE]).
     path: str = Field(min_length=1)
     lang: Literal["en", "zh", "both"] = "en"
     mode: Literal["mcq", "open"] = "mcq"
@@ -178,7 +179,7 @@ class RunConfig(_Section):
             return None if path is None or path.is_absolute() else folder / path
 
         bench = self.benchmark.path
-        if not bench.startswith("sample:") and not Path(bench).is_absolute():
+        if not bench.startswith(("sample:", "hf:")) and not Path(bench).is_absolute():
             bench = str(folder / bench)
         judges = self.judges and self.judges.model_copy(
             update={"rubric": under(self.judges.rubric) or self.judges.rubric}

@@ -166,3 +166,17 @@ def test_prompt_options_reach_the_server_and_runs_show_lists_them(tmp_path: Path
     assert shown.exit_code == 0, shown.output
     assert ('template anesbench-step-by-step; system prompt "Answer as a consultant '
             'anaesthetist."; chat template kwargs {"enable_thinking": false}') in shown.output
+
+
+def test_a_hub_name_offline_and_not_cached_exits_2_with_the_download_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+):
+    from support.hub_cache import hub_cache
+
+    hub_cache(tmp_path, monkeypatch)
+    result = runner.invoke(app, ["answer", "hf:MiliLab/AnesBench", "--lang", "zh",
+                                 "--store", "s.sqlite"])
+    assert result.exit_code == 2
+    assert "could not reach the Hugging Face Hub" in result.output
+    assert "hf download MiliLab/AnesBench anesbench_zh.json" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "s.sqlite").exists()

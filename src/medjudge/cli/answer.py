@@ -43,7 +43,8 @@ def answer(
         str,
         typer.Argument(
             help="Benchmark file (LLMEval-Med JSON, AnesBench JSON/JSONL/parquet, medjudge "
-            "JSONL) or a bundled sample: sample:anesbench, sample:llmeval-med, sample:generic."
+            "JSONL), a bundled sample (sample:anesbench, sample:llmeval-med, sample:generic) "
+            "or a Hugging Face dataset: hf:MiliLab/AnesBench, hf:OWNER/NAME/FILE ([hub] extra)."
         ),
     ],
     model: Annotated[
