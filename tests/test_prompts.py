@@ -224,13 +224,18 @@ def test_answering_sends_the_prompt_and_a_rerun_resumes_while_a_new_system_promp
     assert answer.messages[0].role == "system"  # what the model saw, stored with the answer
 
 
-def test_anthropic_refuses_chat_template_kwargs_before_anything_is_stored(
+def test_anthropic_and_openai_itself_refuse_chat_template_kwargs_before_anything_is_stored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
     store = tmp_path / "s.sqlite"
     with pytest.raises(ConfigError, match="has no chat template"):
         mj.answer("sample:anesbench", model="anthropic/claude-haiku-4-5", store=store,
+                  chat_template_kwargs={"enable_thinking": False})
+    assert not store.exists()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with pytest.raises(ConfigError, match="openai/gpt-4o has no chat template"):
+        mj.answer("sample:anesbench", model="openai/gpt-4o", store=store,
                   chat_template_kwargs={"enable_thinking": False})
     assert not store.exists()
     request = ChatRequest(messages=(Message(role="user", content="q"),),

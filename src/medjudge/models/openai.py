@@ -25,6 +25,11 @@ class OpenAIChatClient(ApiChatClient):
 
     api_key_env = "OPENAI_API_KEY"
 
+    @property
+    def takes_chat_template_kwargs(self) -> bool:
+        """OpenAI's own API has no chat template; a server behind --base-url may (vLLM's)."""
+        return self.base_url is not None
+
     def _make_sdk(self, api_key: str):
         import openai
 
