@@ -32,6 +32,8 @@ def test_relative_paths_are_read_from_the_run_files_folder(tmp_path: Path):
     assert config.report.html == folder / "out" / "report.html"
     sample = parse_run_config(MINIMAL).relative_to(folder)
     assert sample.benchmark.path == "sample:anesbench"  # a sample is no path
+    hub = parse_run_config(MINIMAL.replace("sample:anesbench", "hf:MiliLab/AnesBench"))
+    assert hub.relative_to(folder).benchmark.path == "hf:MiliLab/AnesBench"  # nor a hub name
 
 
 def test_defaults_and_short_judge_names():
@@ -138,3 +140,42 @@ def test_bad_input_in_a_child_process_names_the_stage(tmp_path: Path, monkeypatc
     assert caught.value.stage == "answer" and caught.value.kind == "DatasetError"
     assert str(caught.value).startswith("stage 'answer': ") and "missing.json" in str(caught.value)
     assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_the_run_file_takes_the_prompt_settings_and_the_run_uses_them(tmp_path: Path):
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "system.txt").write_text("你是一名麻醉科医生。\n", encoding="utf-8")
+    with FakeOpenAI([Reply(text="Answer: B")]) as server:
+        path = _write(tmp_path, f"store: s.sqlite\nbenchmark:\n  path: sample:anesbench\n"
+                      f"  limit: 1\nmodel:\n  name: openai-compatible/m\n  base_url: {server.base_url}\n"
+                      "  prompt_template: anesbench-step-by-step\n"
+                      "  system_prompt: '@prompts/system.txt'\n"
+                      "  chat_template_kwargs:\n    enable_thinking: false\n")
+        config = load_run_config(path)
+        assert config.model.system_prompt == "你是一名麻醉科医生。\n"
+        result = run_pipeline(config)
+    body = server.seen[0].body
+    assert body["messages"][0] == {"role": "system", "content": "你是一名麻醉科医生。\n"}
+    assert body["chat_template_kwargs"] == {"enable_thinking": False}
+    with Store(tmp_path / "s.sqlite") as store:
+        assert store.run(result.run.run_id).prompt.template == "anesbench-step-by-step"
+
+
+@pytest.mark.parametrize(("text", "line", "field", "problem"), [
+    (MINIMAL + "model:\n  prompt_template: cot\n", 5, "model.prompt_template",
+     "the templates are: default, anesbench-step-by-step"),
+    (MINIMAL + "model:\n  system_prompt: ' '\n", 5, "model.system_prompt", "is empty"),
+    (MINIMAL + "model:\n  chat_template_kwargs: [1]\n", 5, "model.chat_template_kwargs",
+     "valid dictionary"),
+])
+def test_bad_prompt_settings_in_the_run_file_are_named(text, line, field, problem):
+    with pytest.raises(RunConfigError) as caught:
+        parse_run_config(text, source="eval.yaml")
+    assert (caught.value.line, caught.value.field) == (line, field)
+    assert problem in caught.value.problem
+
+
+def test_a_missing_system_prompt_file_is_named_with_the_run_file(tmp_path: Path):
+    path = _write(tmp_path, MINIMAL + "model:\n  system_prompt: '@nope.txt'\n")
+    with pytest.raises(RunConfigError, match=r"field 'model.system_prompt'.*nope.txt: no such"):
+        load_run_config(path)

@@ -19,15 +19,18 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from medjudge import __version__
+from medjudge.errors import ConfigError
 from medjudge.models.base import AsyncModelClient, ModelClient
 from medjudge.models.engine_options import EngineOptions
 from medjudge.models.registry import Dtype
+from medjudge.prompts import DEFAULT_PROMPT, check_prompt, render_system, render_user
 from medjudge.records import (
     Answer,
     ChatRequest,
     Completion,
     Item,
     Message,
+    PromptConfig,
     Run,
     SamplingConfig,
 )
@@ -55,12 +58,6 @@ class ProgressSink(Protocol):
 
     def advance(self, count: int) -> None: ...
 
-_MCQ_INSTRUCTION = {
-    "en": "Answer with the letter of the correct option.",
-    "zh": "请给出正确选项的字母。",
-}
-
-
 class AnswerSummary(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -71,23 +68,29 @@ class AnswerSummary(BaseModel):
     failed: int
 
 
-def item_prompt(item: Item) -> str:
-    """The user message for one item: the stem, and for MCQs the options and an instruction."""
-    if item.kind != "mcq":
-        return item.question
-    options = "\n".join(f"{letter}. {text}" for letter, text in item.options.items())
-    return f"{item.question}\n\n{options}\n\n{_MCQ_INSTRUCTION[item.language]}"
+def item_prompt(item: Item, template: str = "default") -> str:
+    """The user message for one item: the stem, and for MCQs the options and an instruction
+    (worded as `template` says; `medjudge.prompts.TEMPLATES` lists them)."""
+    return render_user(item, template)
 
 
-def build_messages(turns: Sequence[Item], earlier_answers: Sequence[str]) -> tuple[Message, ...]:
-    """Messages for the last of `turns`, with every earlier turn and the model's own answer."""
+def build_messages(
+    turns: Sequence[Item],
+    earlier_answers: Sequence[str],
+    prompt: PromptConfig = DEFAULT_PROMPT,
+) -> tuple[Message, ...]:
+    """Messages for the last of `turns`, with every earlier turn and the model's own answer;
+    first the system message `prompt` gives the conversation, if any."""
     if len(earlier_answers) != len(turns) - 1:
         raise ValueError("need exactly one earlier answer per earlier turn")
     messages: list[Message] = []
+    system = render_system(turns[0], prompt)
+    if system is not None:
+        messages.append(Message(role="system", content=system))
     for turn, answer in zip(turns[:-1], earlier_answers, strict=True):
-        messages.append(Message(role="user", content=item_prompt(turn)))
+        messages.append(Message(role="user", content=item_prompt(turn, prompt.template)))
         messages.append(Message(role="assistant", content=answer))
-    messages.append(Message(role="user", content=item_prompt(turns[-1])))
+    messages.append(Message(role="user", content=item_prompt(turns[-1], prompt.template)))
     return tuple(messages)
 
 
@@ -121,18 +124,20 @@ def plan_run(
     items: Sequence[Item],
     sampling: SamplingConfig,
     samples: int,
+    prompt: PromptConfig = DEFAULT_PROMPT,
 ) -> Run:
     """The run these settings describe. The same settings always give the same run id, so
-    running the same command again resumes it."""
-    key = json.dumps(
-        {
-            "model": model,
-            "dataset": dataset_fingerprint(items),
-            "samples": samples,
-            "sampling": sampling.model_dump(mode="json"),
-        },
-        sort_keys=True,
-    )
+    running the same command again resumes it. The prompt settings enter the id only where
+    they differ from the defaults: a run made before they existed keeps its id."""
+    settings: dict = {
+        "model": model,
+        "dataset": dataset_fingerprint(items),
+        "samples": samples,
+        "sampling": sampling.model_dump(mode="json"),
+    }
+    if not prompt.is_default:
+        settings["prompt"] = prompt.id_key()
+    key = json.dumps(settings, sort_keys=True)
     return Run(
         run_id=run_id_for(key),
         model=model,
@@ -143,6 +148,7 @@ def plan_run(
         sampling=sampling,
         created_at=utc_now(),
         medjudge_version=__version__,
+        prompt=prompt,
     )
 
 
@@ -248,9 +254,10 @@ def _request(run: Run, chain: _Chain, index: int) -> ChatRequest | Answer:
         )
     history = [chain.answers[i].text or "" for i in range(index)]
     return ChatRequest(
-        messages=build_messages(chain.turns[: index + 1], history),
+        messages=build_messages(chain.turns[: index + 1], history, run.prompt),
         sampling=run.sampling,
         seed=run.sampling.seed + chain.sample,
+        chat_template_kwargs=run.prompt.chat_template_kwargs or None,
     )
 
 
@@ -337,6 +344,8 @@ class AnswerConfig(BaseModel):
     mode: Literal["mcq", "open"] = "mcq"
     samples: int = Field(1, ge=1, le=1000)
     sampling: SamplingConfig = SamplingConfig()
+    #: Prompt template, system prompt and chat template kwargs (`medjudge.prompts`).
+    prompt: PromptConfig = DEFAULT_PROMPT
     limit: int | None = Field(None, ge=1)
     concurrency: int = Field(8, ge=1, le=1024)
     #: Seconds one API request may take, and tries per request (timeouts and 5xx retried).
@@ -367,6 +376,7 @@ def answer_benchmark(
     from medjudge.benchmarks import load
     from medjudge.models import DEFAULT_MODEL, ClientOptions, canonical_name, create_client
 
+    check_prompt(config.prompt)
     benchmark = load(config.benchmark, lang=config.lang, mode=config.mode)
     model = canonical_name(config.model or DEFAULT_MODEL)
     items = _first_conversations(benchmark.items, config.limit)
@@ -378,6 +388,7 @@ def answer_benchmark(
         items=benchmark.items,
         sampling=config.sampling,
         samples=config.samples,
+        prompt=config.prompt,
     )
     options = ClientOptions(
         base_url=config.base_url,
@@ -393,6 +404,7 @@ def answer_benchmark(
     # Made before the store is opened: a missing engine or API key fails with nothing written.
     active = create_client(model, options) if client is None else client
     try:
+        _check_client_takes(active, config.prompt)
         with Store(config.store) as store:
             fingerprint = dataset_fingerprint(benchmark.items)
             store.add_items(fingerprint, benchmark.items)
@@ -403,6 +415,15 @@ def answer_benchmark(
     finally:
         if own_client:
             active.close()
+
+
+def _check_client_takes(client: ModelClient, prompt: PromptConfig) -> None:
+    """Refuse, before anything is stored or sent, settings the client cannot send."""
+    if prompt.chat_template_kwargs and not getattr(client, "takes_chat_template_kwargs", True):
+        raise ConfigError(
+            f"{client.name} has no chat template, so --chat-template-kwargs cannot be sent to"
+            " it; leave them out (they are for vLLM and OpenAI-compatible servers)"
+        )
 
 
 def _first_conversations(items: Sequence[Item], limit: int | None) -> list[Item]:

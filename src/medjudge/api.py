@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +29,7 @@ from medjudge.judging.grade import grade as grade_runs
 from medjudge.mcq_scoring import McqRunSummary, score_mcq_run
 from medjudge.models.base import ModelClient
 from medjudge.models.registry import Dtype
+from medjudge.prompts import make_prompt
 from medjudge.records import Run, SamplingConfig
 from medjudge.store import Store
 
@@ -154,6 +155,9 @@ def answer(
     lang: Literal["en", "zh", "both"] | None = None,
     mode: Literal["mcq", "open"] | None = None,
     base_url: str | None = None,
+    system_prompt: str | None = None,
+    prompt_template: str = "default",
+    chat_template_kwargs: dict[str, Any] | None = None,
     concurrency: int = 8,
     timeout_s: float = 120.0,
     max_attempts: int = 4,
@@ -166,9 +170,14 @@ def answer(
     """Answer every item (`samples` per item) into `store`; again, only what is missing.
 
     `model` as `medjudge answer --model` (default: the embedded model); `client` reuses an
-    engine you made (it stays open). Returns the run's handle, with what was answered.
+    engine you made (it stays open). `system_prompt` (the text itself), `prompt_template`
+    (a name in `medjudge.prompts.TEMPLATES`) and `chat_template_kwargs` (a dict) as the
+    `--system-prompt`, `--prompt-template`, `--chat-template-kwargs` options.
+    Returns the run's handle, with what was answered.
     """
     source, lang, mode = _file_of(benchmark, lang, mode)
+    prompt = make_prompt(template=prompt_template, system_prompt=system_prompt,
+                         chat_template_kwargs=chat_template_kwargs)
     config = AnswerConfig(
         benchmark=source, store=store_path(store), model=model, base_url=base_url,
         lang=lang, mode=mode, samples=samples, limit=limit, concurrency=concurrency,
@@ -176,7 +185,7 @@ def answer(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed
         ),
         timeout_s=timeout_s, max_attempts=max_attempts, dtype=dtype, probe=probe,
-        wait_for_lease=wait,
+        wait_for_lease=wait, prompt=prompt,
     )
     summary = answer_benchmark(config, progress=progress, client=client)
     return RunRef(store=config.store, run_id=summary.run_id, answered=summary)

@@ -176,7 +176,8 @@ def _answer(config: RunConfig, progress: ProgressFactory | None) -> AnswerSummar
             max_tokens=model.sampling.max_tokens, seed=model.sampling.seed, limit=bench.limit,
             lang=bench.lang, mode=bench.mode, base_url=model.base_url,
             concurrency=model.concurrency, timeout_s=model.timeout_s, dtype=model.dtype,
-            progress=sink,
+            system_prompt=model.system_prompt, prompt_template=model.prompt_template,
+            chat_template_kwargs=model.chat_template_kwargs, progress=sink,
         )
     assert run.answered is not None  # answer() always says what it did
     return run.answered

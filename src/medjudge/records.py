@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, model_validator
 
 __all__ = [
     "LEVEL_NAMES",
@@ -26,6 +26,7 @@ __all__ = [
     "Language",
     "McqScore",
     "Message",
+    "PromptConfig",
     "RequirementCheck",
     "Reviewer",
     "Role",
@@ -102,6 +103,9 @@ class ChatRequest(_Record):
     seed: int | None = None
     #: A JSON schema the reply must follow (structured outputs), or None for free text.
     json_schema: dict | None = None
+    #: Keyword arguments for the model's chat template (`{"enable_thinking": false}`), or
+    #: None. vLLM and OpenAI-compatible servers take them; Anthropic has no chat template.
+    chat_template_kwargs: dict[str, JsonValue] | None = None
 
 
 class Completion(_Record):
@@ -124,8 +128,31 @@ class Completion(_Record):
         return self.error is None and self.text is not None
 
 
+class PromptConfig(_Record):
+    """How a run's items become chat messages.
+
+    `template` names a prompt template (`medjudge.prompts.TEMPLATES`); `system_prompt`, when
+    set, is sent as the first message of every conversation (it replaces a template's own);
+    `chat_template_kwargs` go to the model's chat template (`{"enable_thinking": false}`).
+    `medjudge.prompts.check_prompt` says whether a config can be used.
+    """
+
+    template: str = "default"
+    system_prompt: str | None = None
+    chat_template_kwargs: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @property
+    def is_default(self) -> bool:
+        return not self.id_key()
+
+    def id_key(self) -> dict[str, JsonValue]:
+        """What a run id is made of: only the settings that differ from the defaults, so a
+        run made before prompt settings existed keeps its id."""
+        return self.model_dump(mode="json", exclude_defaults=True)
+
+
 class Run(_Record):
-    """One answering run: a model, a benchmark file and the sampling settings."""
+    """One answering run: a model, a benchmark file, the sampling and prompt settings."""
 
     run_id: str
     model: str
@@ -136,6 +163,8 @@ class Run(_Record):
     sampling: SamplingConfig
     created_at: str
     medjudge_version: str
+    #: The prompt settings (default for runs made before they existed).
+    prompt: PromptConfig = PromptConfig()
 
 
 class Answer(_Record):

@@ -3,7 +3,8 @@
     config = load_run_config("evaluation.yaml")   # RunConfigError names file, line and field
 
 Sections: `store`, `benchmark` (path or sample:…, lang, mode, limit), `model` (name, base_url,
-samples, sampling, dtype, concurrency, timeout_s), `judges` (optional: no judges, no grading),
+samples, sampling, dtype, concurrency, timeout_s, prompt_template, system_prompt — text, or
+@FILE — and chat_template_kwargs, a mapping), `judges` (optional: no judges, no grading),
 `report` (format, html). Relative paths (store, benchmark, rubric, HTML report) are read from
 the file's own folder, so a config means the same thing from wherever it is run.
 """
@@ -14,13 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 from medjudge.errors import ConfigError, RubricError
 from medjudge.judging.rubric import load_rubric
 from medjudge.judging.rubric_yaml import line_of, read_yaml
 from medjudge.models import DEFAULT_MODEL, canonical_name
 from medjudge.models.registry import Dtype, check_engine
+from medjudge.prompts import TEMPLATES, read_system_prompt
 from medjudge.records import SamplingConfig
 
 __all__ = [
@@ -74,7 +76,8 @@ def _known_model(name: str) -> str:
 
 
 class BenchmarkSection(_Section):
-    #: A benchmark file, or a bundled sample: sample:anesbench|llmeval-med|generic.
+    #: A benchmark file, a bundled sample (sample:anesbench|llmeval-med|generic), or a
+    #: Hugging Face dataset (hf:OWNER/NAME[/FILE]).
     path: str = Field(min_length=1)
     lang: Literal["en", "zh", "both"] = "en"
     mode: Literal["mcq", "open"] = "mcq"
@@ -90,11 +93,32 @@ class ModelSection(_Section):
     dtype: Dtype | None = None
     concurrency: int = Field(8, ge=1, le=1024)
     timeout_s: float = Field(120.0, gt=0, le=3600)
+    #: As `medjudge answer --prompt-template`, `--system-prompt` (@FILE: read from the run
+    #: file's folder) and `--chat-template-kwargs` (here a mapping, e.g. enable_thinking: false).
+    prompt_template: str = "default"
+    system_prompt: str | None = None
+    chat_template_kwargs: dict[str, JsonValue] = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
     def _known(cls, name: str | None) -> str | None:
         return None if name is None else _known_model(name)
+
+    @field_validator("prompt_template")
+    @classmethod
+    def _known_template(cls, name: str) -> str:
+        if name not in TEMPLATES:
+            raise ValueError(
+                f"unknown prompt template {name!r}; the templates are: {', '.join(TEMPLATES)}"
+            )
+        return name
+
+    @field_validator("system_prompt")
+    @classmethod
+    def _has_text(cls, text: str | None) -> str | None:
+        if text is not None and not text.strip():
+            raise ValueError("the system prompt is empty; give it some text, or leave it out")
+        return text
 
 
 class JudgeModel(_Section):
@@ -155,7 +179,7 @@ class RunConfig(_Section):
             return None if path is None or path.is_absolute() else folder / path
 
         bench = self.benchmark.path
-        if not bench.startswith("sample:") and not Path(bench).is_absolute():
+        if not bench.startswith(("sample:", "hf:")) and not Path(bench).is_absolute():
             bench = str(folder / bench)
         judges = self.judges and self.judges.model_copy(
             update={"rubric": under(self.judges.rubric) or self.judges.rubric}
@@ -181,7 +205,25 @@ def load_run_config(path: str | Path) -> RunConfig:
         raise RunConfigError(
             f"cannot read the file: {exc}", path=str(path), hint="save it as UTF-8 text"
         ) from None
-    return parse_run_config(text, source=str(path)).relative_to(path.resolve().parent)
+    folder = path.resolve().parent
+    return _read_system_prompt_file(parse_run_config(text, source=str(path)).relative_to(folder),
+                                    folder, str(path))
+
+
+def _read_system_prompt_file(config: RunConfig, folder: Path, source: str) -> RunConfig:
+    """`model.system_prompt: "@FILE"` replaced by the file's text (FILE read from `folder`)."""
+    value = config.model.system_prompt
+    if value is None or not value.startswith("@"):
+        return config
+    try:
+        text = read_system_prompt(value, base=folder, source="model.system_prompt")
+    except ConfigError as exc:
+        raise RunConfigError(str(exc), path=source, field="model.system_prompt") from None
+    if not (text or "").strip():
+        raise RunConfigError(f"{value[1:]} is empty; write the system prompt in it",
+                             path=source, field="model.system_prompt")
+    model = config.model.model_copy(update={"system_prompt": text})
+    return config.model_copy(update={"model": model})
 
 
 def parse_run_config(text: str, *, source: str = "<run config>") -> RunConfig:

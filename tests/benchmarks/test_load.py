@@ -155,12 +155,16 @@ def test_folder_is_not_a_file(tmp_path: Path) -> None:
     assert "is a folder" in load_error(tmp_path)
 
 
-def test_hub_names_explain_how_to_download() -> None:
+def test_hub_names_offline_say_how_to_download(tmp_path: Path, monkeypatch) -> None:
+    from support.hub_cache import hub_cache
+
+    hub_cache(tmp_path, monkeypatch)  # an empty HF cache, offline: nothing can be fetched
     message = load_error("hf:MiliLab/AnesBench")
-    assert "does not download" in message
-    assert "huggingface-cli download MiliLab/AnesBench --repo-type dataset" in message
-    assert "anesbench_en.json" in message
-    assert "llmeval-fdu/LLMEval-Med" in load_error("hf:llmeval-fdu/LLMEval-Med")
+    assert "could not reach the Hugging Face Hub" in message
+    assert "hf download MiliLab/AnesBench anesbench_en.json --repo-type dataset" in message
+    assert "hf download llmeval-fdu/LLMEval-Med dataset.json" in load_error(
+        "hf:llmeval-fdu/LLMEval-Med"
+    )
 
 
 @pytest.mark.parametrize(

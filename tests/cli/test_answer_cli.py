@@ -108,3 +108,75 @@ def test_killed_real_run_resumes_without_loss_or_duplicates(tmp_path: Path, vllm
     assert total == len(after) == items
     assert all(after[key] == value for key, value in before.items() if value[0] == "ok")
     assert all(status == "ok" for status, _ in after.values())
+
+
+def test_an_unknown_prompt_template_lists_the_known_ones(tmp_path: Path):
+    result = runner.invoke(app, ["answer", "sample:anesbench", "--prompt-template", "cot",
+                                 "--store", "s.sqlite"])
+    assert result.exit_code == 2
+    assert "unknown prompt template 'cot'" in result.output
+    assert "default, anesbench-step-by-step" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "s.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("{enable_thinking: false}", "not valid JSON (Expecting property name"),
+        ('"enable_thinking"', "expected a JSON object"),
+    ],
+)
+def test_malformed_chat_template_kwargs_name_the_flag(tmp_path: Path, value: str, problem: str):
+    result = runner.invoke(app, ["answer", "sample:anesbench", "--chat-template-kwargs", value,
+                                 "--store", "s.sqlite"])
+    assert result.exit_code == 2
+    assert f"--chat-template-kwargs: {problem}" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "s.sqlite").exists()
+
+
+def test_a_missing_system_prompt_file_is_named(tmp_path: Path):
+    result = runner.invoke(app, ["answer", "sample:anesbench", "--system-prompt", "@nope.txt",
+                                 "--store", "s.sqlite"])
+    assert result.exit_code == 2
+    assert "--system-prompt: nope.txt: no such file" in result.output
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_prompt_options_reach_the_server_and_runs_show_lists_them(tmp_path: Path):
+    (tmp_path / "system.txt").write_text("Answer as a consultant anaesthetist.", "utf-8")
+    store = tmp_path / "s.sqlite"
+    with FakeOpenAI([Reply(text="Answer: D")]) as server:
+        args = ["answer", "sample:anesbench", "--model", "openai-compatible/fake",
+                "--base-url", server.base_url, "--store", str(store),
+                "--system-prompt", "@system.txt", "--prompt-template", "anesbench-step-by-step",
+                "--chat-template-kwargs", '{"enable_thinking": false}']
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "0 answered" in again.output  # same settings: resumed
+    body = server.seen[0].body
+    assert body["messages"][0] == {"role": "system",
+                                   "content": "Answer as a consultant anaesthetist."}
+    assert body["messages"][1]["content"].startswith("The following is a multiple-choice")
+    assert body["chat_template_kwargs"] == {"enable_thinking": False}
+    with sqlite3.connect(store) as db:
+        (run_id,) = db.execute("SELECT run_id FROM runs").fetchone()
+    shown = runner.invoke(app, ["runs", "show", run_id, "--store", str(store)],
+                          env={"COLUMNS": "400"})
+    assert shown.exit_code == 0, shown.output
+    assert ('template anesbench-step-by-step; system prompt "Answer as a consultant '
+            'anaesthetist."; chat template kwargs {"enable_thinking": false}') in shown.output
+
+
+def test_a_hub_name_offline_and_not_cached_exits_2_with_the_download_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+):
+    from support.hub_cache import hub_cache
+
+    hub_cache(tmp_path, monkeypatch)
+    result = runner.invoke(app, ["answer", "hf:MiliLab/AnesBench", "--lang", "zh",
+                                 "--store", "s.sqlite"])
+    assert result.exit_code == 2
+    assert "could not reach the Hugging Face Hub" in result.output
+    assert "hf download MiliLab/AnesBench anesbench_zh.json" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "s.sqlite").exists()

@@ -4,7 +4,8 @@ load("dataset.json")              LLMEval-Med (a JSON object keyed by category)
 load("anesbench.parquet")         AnesBench (also a JSON list or JSON Lines with choice_num)
 load("my-bench.jsonl")            medjudge JSONL (one object per line with id and question)
 load("sample:anesbench")          a small sample shipped inside the package
-load("hf:MiliLab/AnesBench")      explains how to download it first; nothing downloads here
+load("hf:MiliLab/AnesBench")      downloads it once through huggingface_hub (the [hub] extra)
+                                  into the Hugging Face cache (benchmarks/hub.py)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Literal
 
 from medjudge.benchmarks.anesbench import Lang, Mode, load_anesbench
 from medjudge.benchmarks.benchmark import Benchmark
+from medjudge.benchmarks.hub import hub_file
 from medjudge.benchmarks.jsonl import load_jsonl
 from medjudge.benchmarks.llmeval_med import CATEGORY_CODES, load_llmeval_med
 from medjudge.benchmarks.raw import parse_json, read_text
@@ -33,12 +35,6 @@ SAMPLES: dict[str, str] = {
 }
 _SAMPLES_DIR = Path(__file__).parent / "samples"
 
-#: What `hf:<repo>` users should download, per known repository.
-_HUB_FILES: dict[str, str] = {
-    "MiliLab/AnesBench": "anesbench_en.json (and anesbench_zh.json)",
-    "llmeval-fdu/LLMEval-Med": "dataset.json",
-}
-
 _SUPPORTED = (
     "supported: LLMEval-Med dataset.json (a JSON object keyed by category); "
     "AnesBench as a JSON list, JSON Lines or parquet (records with choice_num and "
@@ -55,14 +51,15 @@ def load(
     mode: Mode = "mcq",
     fmt: Format | None = None,
 ) -> Benchmark:
-    """Load a benchmark file (or `sample:<name>`) into a Benchmark.
+    """Load a benchmark file (or `sample:<name>`, or `hf:<owner>/<name>[/<file>]`, downloaded
+    through huggingface_hub when the Hugging Face cache lacks it) into a Benchmark.
 
     `lang` ("en", "zh", "both") and `mode` ("mcq", "open") apply to AnesBench, the bilingual
     MCQ format; the other formats say their own language and kind per item. `fmt` skips
     detection: "llmeval-med", "anesbench" or "generic" (medjudge JSONL).
     """
     _check_choices(lang, mode, fmt)
-    resolved = _resolve(path)
+    resolved = _resolve(path, lang)
     chosen = fmt or detect_format(resolved)
     if chosen == "llmeval-med":
         return load_llmeval_med(resolved)
@@ -95,12 +92,12 @@ def sample_path(name: str) -> Path:
     return _SAMPLES_DIR / SAMPLES[name]
 
 
-def _resolve(path: str | Path) -> Path:
+def _resolve(path: str | Path, lang: str) -> Path:
     text = str(path)
     if isinstance(path, str) and text.startswith("sample:"):
         return sample_path(text.removeprefix("sample:"))
     if isinstance(path, str) and text.startswith("hf:"):
-        raise _hub_error(text.removeprefix("hf:"))
+        return hub_file(text.removeprefix("hf:"), lang=lang)
     resolved = Path(path).expanduser()
     if not resolved.exists():
         raise DatasetError(str(path), "file not found", hint=_not_found_hint(text))
@@ -118,17 +115,6 @@ def _not_found_hint(text: str) -> str:
         return f"did you mean sample:{text}?"
     samples = ", ".join(f"sample:{name}" for name in SAMPLES)
     return f"check the path; the bundled samples load as {samples}"
-
-
-def _hub_error(repo: str) -> DatasetError:
-    wanted = _HUB_FILES.get(repo, "the benchmark file")
-    folder = "data/" + repo.rsplit("/", 1)[-1].lower()
-    return DatasetError(
-        f"hf:{repo}",
-        "medjudge does not download benchmarks while it runs",
-        hint=f"download it once with `huggingface-cli download {repo} --repo-type dataset "
-        f"--local-dir {folder}`, then load {folder}/{wanted}",
-    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from medjudge.cli.engine_flags import (
     TensorParallel,
     engine_options,
 )
+from medjudge.prompts import TEMPLATES, make_prompt, parse_chat_template_kwargs, read_system_prompt
 from medjudge.records import SamplingConfig
 
 __all__ = ["answer"]
@@ -42,7 +43,8 @@ def answer(
         str,
         typer.Argument(
             help="Benchmark file (LLMEval-Med JSON, AnesBench JSON/JSONL/parquet, medjudge "
-            "JSONL) or a bundled sample: sample:anesbench, sample:llmeval-med, sample:generic."
+            "JSONL), a bundled sample (sample:anesbench, sample:llmeval-med, sample:generic) "
+            "or a Hugging Face dataset: hf:MiliLab/AnesBench, hf:OWNER/NAME/FILE ([hub] extra)."
         ),
     ],
     model: Annotated[
@@ -70,6 +72,21 @@ def answer(
         Literal["mcq", "open"],
         typer.Option(help="AnesBench: mcq shows options; open asks the stem only."),
     ] = "mcq",
+    system_prompt: Annotated[
+        str | None,
+        typer.Option(help="System message sent first in every conversation (replaces the "
+                     "template's own); @FILE reads it from a UTF-8 file."),
+    ] = None,
+    prompt_template: Annotated[
+        str,
+        typer.Option(help="How items are worded: " + "; ".join(
+            f"{t.name} = {t.description}" for t in TEMPLATES.values())),
+    ] = "default",
+    chat_template_kwargs: Annotated[
+        str | None,
+        typer.Option(help="JSON object for the model's chat template, e.g. "
+                     """'{"enable_thinking": false}' (vLLM and OpenAI-compatible servers)."""),
+    ] = None,
     concurrency: Annotated[
         int, typer.Option(min=1, help="Requests in flight for API models.")
     ] = 8,
@@ -108,6 +125,11 @@ def answer(
         distributed_executor_backend=distributed_executor_backend,
         engine_arg=engine_arg,
     )
+    prompt = make_prompt(
+        template=prompt_template,
+        system_prompt=read_system_prompt(system_prompt),
+        chat_template_kwargs=parse_chat_template_kwargs(chat_template_kwargs),
+    )
     config = AnswerConfig(
         benchmark=benchmark,
         store=store,
@@ -119,6 +141,7 @@ def answer(
         sampling=SamplingConfig(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed
         ),
+        prompt=prompt,
         limit=limit,
         concurrency=concurrency,
         timeout_s=timeout,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from medjudge.errors import ConfigError
 from medjudge.models.api_client import ApiChatClient
 from medjudge.records import ChatRequest, Completion
 
@@ -26,6 +27,8 @@ class AnthropicChatClient(ApiChatClient):
     """An `AsyncModelClient` for the Anthropic Messages API."""
 
     api_key_env = "ANTHROPIC_API_KEY"
+    #: The Messages API has no chat template: answering refuses chat template kwargs.
+    takes_chat_template_kwargs = False
 
     def _make_sdk(self, api_key: str):
         import anthropic
@@ -41,6 +44,11 @@ class AnthropicChatClient(ApiChatClient):
         return should_retry(exc)
 
     def _params(self, request: ChatRequest) -> dict:
+        if request.chat_template_kwargs:
+            raise ConfigError(
+                f"{self.name}: the Anthropic Messages API has no chat template, so chat "
+                "template kwargs cannot be sent; leave them out"
+            )
         system = [m.content for m in request.messages if m.role == "system"]
         params: dict = {
             "model": self.model,

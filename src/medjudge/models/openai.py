@@ -25,6 +25,11 @@ class OpenAIChatClient(ApiChatClient):
 
     api_key_env = "OPENAI_API_KEY"
 
+    @property
+    def takes_chat_template_kwargs(self) -> bool:
+        """OpenAI's own API has no chat template; a server behind --base-url may (vLLM's)."""
+        return self.base_url is not None
+
     def _make_sdk(self, api_key: str):
         import openai
 
@@ -39,7 +44,12 @@ class OpenAIChatClient(ApiChatClient):
         return should_retry(exc)
 
     def _params(self, request: ChatRequest) -> dict:
-        return chat_params(self.model, request)
+        params = chat_params(self.model, request)
+        kwargs = params.pop("chat_template_kwargs", None)
+        if kwargs is not None:
+            # The SDK has no such argument: sent in the body, as vLLM's docs show.
+            params["extra_body"] = {"chat_template_kwargs": kwargs}
+        return params
 
     def _completion(self, response, request: ChatRequest, latency_s: float) -> Completion:
         return read_chat_completion(response.model_dump(warnings=False), latency_s)

@@ -26,6 +26,9 @@ def chat_params(model: str, request: ChatRequest) -> dict[str, Any]:
             "type": "json_schema",
             "json_schema": {"name": "reply", "schema": request.json_schema, "strict": True},
         }
+    if request.chat_template_kwargs:
+        # Not OpenAI's: vLLM's (and SGLang's) servers pass it to the model's chat template.
+        params["chat_template_kwargs"] = request.chat_template_kwargs
     return params
 
 

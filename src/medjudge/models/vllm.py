@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import json
 import logging
 import os
 import sys
@@ -272,21 +273,39 @@ class VllmClient:
 
         rejected = _request_errors()
         results: dict[int, Completion] = {}
-        batch: list[int] = []
-        params: list[SamplingParams] = []
+        # `LLM.chat` takes one set of chat template kwargs per call: one call per set.
+        groups: dict[str, list[int]] = {}
+        params: dict[int, SamplingParams] = {}
         for index, request in enumerate(requests):
             try:
-                params.append(_sampling_params(request, StructuredOutputsParams))
-                batch.append(index)
+                params[index] = _sampling_params(request, StructuredOutputsParams)
             except rejected as error:
                 results[index] = Completion(error=f"rejected by vLLM: {error}")
+                continue
+            kwargs = json.dumps(request.chat_template_kwargs or {}, sort_keys=True)
+            groups.setdefault(kwargs, []).append(index)
+        for indices in groups.values():
+            results.update(self._generate_batch(llm, requests, indices, params))
+        return [results[i] for i in range(len(requests))]
+
+    def _generate_batch(
+        self,
+        llm: LLM,
+        requests: list[ChatRequest],
+        batch: list[int],
+        all_params: dict[int, SamplingParams],
+    ) -> dict[int, Completion]:
+        """Requests `batch` (which share their chat template kwargs) in one `LLM.chat`."""
+        rejected = _request_errors()
+        kwargs = requests[batch[0]].chat_template_kwargs
+        params = [all_params[i] for i in batch]
         conversations = [
             [{"role": m.role, "content": m.content} for m in requests[i].messages] for i in batch
         ]
-
+        results: dict[int, Completion] = {}
         started = time.perf_counter()
         try:
-            outputs = _chat(llm, conversations, params)
+            outputs = _chat(llm, conversations, params, kwargs)
         except rejected as error:
             # One request spoils the whole call; run them one by one to find it.
             logger.warning(
@@ -294,14 +313,16 @@ class VllmClient:
                 len(batch),
                 error,
             )
-            results.update(self._generate_singly(llm, requests, batch, conversations, params))
+            results.update(
+                self._generate_singly(llm, requests, batch, conversations, params, kwargs)
+            )
         else:
             elapsed = time.perf_counter() - started
             weights = [len(o.outputs[0].token_ids) + 1 if o.outputs else 1 for o in outputs]
             total = sum(weights)
             for index, output, weight in zip(batch, outputs, weights, strict=True):
                 results[index] = _completion(requests[index], output, elapsed * weight / total)
-        return [results[i] for i in range(len(requests))]
+        return results
 
     def _generate_singly(
         self,
@@ -310,13 +331,14 @@ class VllmClient:
         batch: list[int],
         conversations: list[list[dict[str, str]]],
         params: list[SamplingParams],
+        kwargs: dict | None,
     ) -> dict[int, Completion]:
         rejected = _request_errors()
         results: dict[int, Completion] = {}
         for index, conversation, param in zip(batch, conversations, params, strict=True):
             started = time.perf_counter()
             try:
-                (output,) = _chat(llm, [conversation], [param])
+                (output,) = _chat(llm, [conversation], [param], kwargs)
             except rejected as error:
                 results[index] = Completion(error=f"rejected by vLLM: {error}")
                 continue
@@ -325,10 +347,14 @@ class VllmClient:
 
 
 def _chat(
-    llm: LLM, conversations: list[list[dict[str, str]]], params: list[SamplingParams]
+    llm: LLM,
+    conversations: list[list[dict[str, str]]],
+    params: list[SamplingParams],
+    chat_template_kwargs: dict | None = None,
 ) -> list[RequestOutput]:
+    extra = {} if chat_template_kwargs is None else {"chat_template_kwargs": chat_template_kwargs}
     try:
-        return llm.chat(conversations, params, use_tqdm=False)
+        return llm.chat(conversations, params, use_tqdm=False, **extra)
     except _request_errors():
         raise
     except Exception as error:

@@ -130,6 +130,19 @@ def _sampling(run: Run) -> str:
             f"max_tokens={s.max_tokens} seed={s.seed}")
 
 
+def _prompt(run: Run) -> str:
+    """The prompt settings: the template, and the system prompt and chat template kwargs
+    when set (in full: they are what the model was told)."""
+    prompt = run.prompt
+    parts = [f"template {prompt.template}"]
+    if prompt.system_prompt is not None:
+        parts.append(f"system prompt {json.dumps(prompt.system_prompt, ensure_ascii=False)}")
+    if prompt.chat_template_kwargs:
+        kwargs = json.dumps(prompt.chat_template_kwargs, ensure_ascii=False, sort_keys=True)
+        parts.append(f"chat template kwargs {kwargs}")
+    return "; ".join(parts)
+
+
 def _usd(value: float | None) -> str:
     return "?" if value is None else f"${value:.4f}"
 
@@ -223,7 +236,7 @@ def render_run_details(details: RunDetails) -> Group:
         ("run", run.run_id), ("created", run.created_at), ("model", run.model),
         ("benchmark", f"{run.benchmark} ({run.benchmark_path}, sha256 {run.benchmark_sha256})"),
         ("sampling", run.sampling.model_dump_json()), ("samples", str(run.samples)),
-        ("medjudge", run.medjudge_version),
+        ("prompt", _prompt(run)), ("medjudge", run.medjudge_version),
         ("answers", f"{o.answered} ok, {o.failed} failed"),
         ("MCQ", f"{o.mcq_correct}/{o.mcq_scored} correct" if o.mcq_scored else "—"),
         ("judges", _judges(o)), ("rubrics", _rubrics(o)), ("cost", _cost(o)),

@@ -19,6 +19,7 @@ from medjudge.records import (
     Item,
     McqScore,
     Message,
+    PromptConfig,
     Reviewer,
     Run,
     SamplingConfig,
@@ -115,7 +116,7 @@ class Store(LeaseQueries, TallyQueries):
             self._db.execute(
                 "INSERT OR IGNORE INTO runs (run_id, model, benchmark, benchmark_path,"
                 " benchmark_sha256, dataset_sha256, samples, sampling, created_at,"
-                " medjudge_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " medjudge_version, prompt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.run_id,
                     run.model,
@@ -127,6 +128,7 @@ class Store(LeaseQueries, TallyQueries):
                     run.sampling.model_dump_json(),
                     run.created_at,
                     run.medjudge_version,
+                    json.dumps(run.prompt.id_key(), ensure_ascii=False, sort_keys=True),
                 ),
             )
 
@@ -363,6 +365,7 @@ def _run_from_row(row: sqlite3.Row) -> Run:
         sampling=SamplingConfig.model_validate_json(row["sampling"]),
         created_at=row["created_at"],
         medjudge_version=row["medjudge_version"],
+        prompt=PromptConfig.model_validate_json(row["prompt"]),
     )
 
 

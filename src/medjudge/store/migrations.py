@@ -147,4 +147,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX grading_passes_by_run ON grading_passes (run_id, judge);
     """,
+    # 8: a run's prompt settings (template, system prompt, chat template kwargs) as JSON
+    # holding only what differs from the defaults; '{}' (the default prompt) for older runs.
+    """
+    ALTER TABLE runs ADD COLUMN prompt TEXT NOT NULL DEFAULT '{}';
+    """,
 )
