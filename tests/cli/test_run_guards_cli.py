@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -122,14 +123,21 @@ def test_a_jury_from_the_command_line_keeps_keys_and_servers_apart(
 
 def test_a_second_answer_process_on_the_same_run_sends_nothing(tmp_path: Path):
     store = tmp_path / "s.sqlite"
-    with FakeOpenAI([Reply(delay_s=0.2)]) as server:
+    # The first process's requests are held until the second has been turned away, so the
+    # first still holds its lease however slowly the second starts.
+    held = threading.Event()
+    with FakeOpenAI([Reply(gate=held)]) as server:
         args = [sys.executable, "-m", "medjudge", "answer", "sample:generic", "--model",
                 "openai-compatible/fake", "--base-url", server.base_url, "--concurrency", "1",
                 "--store", str(store)]
         first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
-        wait_for_lease(store, first)
-        second = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+        try:
+            wait_for_lease(store, first)
+            second = subprocess.run(args, capture_output=True, text=True, timeout=300,
+                                    check=False)
+        finally:
+            held.set()
         _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
     assert second.returncode == 2

@@ -26,6 +26,9 @@ class Reply:
     #: Raw body that replaces the normal JSON (broken JSON, HTML error pages, ...).
     raw: str | None = None
     delay_s: float = 0.0
+    #: Hold the reply until the test sets this event (a condition, not a clock; bounded so a
+    #: broken test ends instead of hanging).
+    gate: threading.Event | None = None
     #: OpenAI: a refusal instead of content. Anthropic: stop_reason "refusal".
     refusal: str | None = None
     #: Anthropic: answer with a tool_use block carrying this input (forced tool use).
@@ -79,6 +82,8 @@ class FakeOpenAI:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 reply = fake._next(body, dict(self.headers))
+                if reply.gate is not None:
+                    reply.gate.wait(300)
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 build = _anthropic_payload if self.path.endswith("/messages") else _payload
