@@ -6,7 +6,7 @@ Anthropic: POST /v1/messages/batches, GET /v1/messages/batches/{id},
 GET /v1/messages/batches/{id}/results, GET /v1/messages/batches.
 
 The server, not a clock, decides when a batch ends: after `polls_to_end` GETs of it. What
-each request gets is decided per line by `Script.fault(custom_id, body)`: None (a reply),
+each request gets is decided per line by `Script.fault(batch_number, line_index, body)`: None (a reply),
 "expire", "error500", "error400", "malformed" (a result line cut in half), "missing" (no
 result line at all) or "invalid" (a reply that is no verdict); `Script.fate(n)` decides the
 n-th batch's end as a whole: "completed", "expired" (every entry) or "failed" (OpenAI:
@@ -36,7 +36,7 @@ Fault = str | None
 @dataclass
 class Script:
     polls_to_end: int = 1
-    fault: Callable[[str, dict], Fault] = lambda custom_id, body: None
+    fault: Callable[[int, int, dict], Fault] = lambda number, index, body: None
     fate: Callable[[int], str] = lambda n: "completed"
     #: The judge's reply (text for OpenAI; its JSON object becomes Anthropic's tool input).
     reply: Callable[[dict], str] = field(default_factory=FittingVerdict)
@@ -126,10 +126,10 @@ class FakeBatches:
         fate = self.script.fate(batch.number)
         out, err = [], []
         ok = failed = 0
-        for line in batch.lines:
+        for index, line in enumerate(batch.lines):
             cid = line["custom_id"]
             body = line.get("body") or line.get("params") or {}
-            fault = "expire" if fate == "expired" else self.script.fault(cid, body)
+            fault = "expire" if fate == "expired" else self.script.fault(batch.number, index, body)
             if fate == "failed" or fault == "missing":
                 continue
             entry = (_openai_line if batch.wire == "openai" else _anthropic_line)(

@@ -184,18 +184,18 @@ class _JudgeBatches:
     # -- submitting within the budget ------------------------------------------------------
     async def _submit(self, subs: list[Submission]) -> int:
         """Submit `subs` in chunks, each chunk's worst case reserved first; returns how
-        many were sent. What the budget cannot fit while batches are in flight waits for
-        them; what it can never fit is refused."""
+        many were sent. What does not fit beside the batches in flight waits for them to
+        settle (at what they really cost); what cannot fit even then is refused."""
         budget = self.runner.budget
         sent = 0
         for chunk in self.session.chunks(subs):
             estimates = [self.runner.estimate(self.jobs[s.job_key]) for s in chunk]
             fits = _fitting(budget, estimates)
-            if fits < len(chunk) and budget.reserved < 1e-9:
-                self._refuse(chunk[fits:])
-            chunk = chunk[:fits]
-            if not chunk:
+            if fits == 0:
+                if budget.reserved < 1e-9:
+                    self._refuse(chunk)
                 continue
+            chunk = chunk[:fits]
             reserved = sum(estimates[:fits])
             budget.reserved += reserved
             try:
