@@ -181,6 +181,8 @@ def grade(
         console.print(
             f"[yellow]{summary.unscored_stored} unscored verdicts[/] keep their reason and the "
             "raw reply; `medjudge report` counts them; --retry-unscored asks again."
+            + (" With --batch, a rerun resubmits the entries that expired or failed at the "
+               "provider." if batch else "")
         )
     if not summary.complete:
         raise typer.Exit(EXIT_INCOMPLETE)
