@@ -239,6 +239,29 @@ def test_a_rerun_after_a_kill_while_polling_resumes_the_stored_batch(
     assert (summary.scored, summary.complete) == (3, True)
 
 
+def test_a_stored_batch_the_provider_no_longer_knows_fails_loudly(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from medjudge.errors import ModelError
+    from medjudge.models.batch.session import BatchSession
+
+    async def killed(self, rows):
+        raise KeyboardInterrupt
+
+    with FakeBatches(Script()) as server:
+        with monkeypatch.context() as patch:
+            patch.setattr(BatchSession, "wait", killed)
+            with pytest.raises(KeyboardInterrupt):
+                batch_grade(server, store_path)
+        (batch,) = server.created()
+        server.batches.clear()  # another account's server, or the batch was deleted
+        with pytest.raises(ModelError, match=f"polling batch {batch.id} failed.*HTTP 404"):
+            batch_grade(server, store_path)
+        assert server.created() == []  # nothing submitted in its place
+    (row,) = stored_batches(store_path)
+    assert (row.batch_id, row.status) == (batch.id, "submitted")
+
+
 def run_grade_cli(server: FakeBatches, store: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(Path(__file__).resolve().parents[2] / "src"), os.environ.get("PYTHONPATH", "")])}

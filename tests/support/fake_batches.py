@@ -262,7 +262,12 @@ class FakeBatches:
             def do_GET(self) -> None:
                 path, query = self._record()
                 parts = path.strip("/").split("/")
-                if path.startswith("/v1/files/") and path.endswith("/content"):
+                named = parts[3] if parts[1:3] == ["messages", "batches"] and len(parts) > 3 \
+                    else parts[2] if parts[1] == "batches" and len(parts) > 2 else None
+                if named is not None and named not in fake.batches:
+                    self._send(404, {"type": "error", "error": {
+                        "type": "not_found_error", "message": f"no batch {named}"}})
+                elif path.startswith("/v1/files/") and path.endswith("/content"):
                     self._send(200, fake.files[parts[2]])
                 elif path == "/v1/batches":
                     self._list("openai", query, fake._openai_batch)

@@ -71,7 +71,9 @@ class BatchSession:
         before). Never resubmits a request the provider may already hold."""
         for row in self.store.batches(model=self.provider.name, stage=self.stage,
                                       unfinished=True):
-            if row.status != "submitting":
+            # Only this command's own (same runs, so under the same lease): another
+            # command's intent may be on its way to the provider right now.
+            if row.status != "submitting" or sorted(row.run_ids) != sorted(self.run_ids):
                 continue
             found = await self.provider.find_orphan(
                 row.tag, created_after=row.created_unix, requests=row.requests,
