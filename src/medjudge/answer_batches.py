@@ -52,11 +52,14 @@ async def answer_in_batches(
     progress: object | None = None,
 ) -> None:
     """Answer every missing turn of `chains` (objects with `turns`, `sample`, `answers`)."""
-    provider = batch_provider(client.name, client, timeout_s=timeout_s,
-                              max_attempts=max_attempts)
+    provider = batch_provider(client.name, client, timeout_s=timeout_s, max_attempts=max_attempts)
     price = batch_price(price_for(client.name))
     session = BatchSession(
-        store=store, provider=provider, stage=STAGE, run_ids=(run.run_id,), structured=False,
+        store=store,
+        provider=provider,
+        stage=STAGE,
+        run_ids=(run.run_id,),
+        structured=False,
         poll_interval_s=poll_interval_s,
         cost=lambda out: cost_usd(price, out.prompt_tokens, out.completion_tokens),
         counter=BatchCounter(progress=progress),
@@ -65,8 +68,11 @@ async def answer_in_batches(
         await session.recover()
         depth = max((len(c.turns) for c in chains), default=0)
         for index in range(depth):
-            wave = {answer_key(run.run_id, c.turns[index].item_id, c.sample): c
-                    for c in chains if index < len(c.turns) and index not in c.answers}
+            wave = {
+                answer_key(run.run_id, c.turns[index].item_id, c.sample): c
+                for c in chains
+                if index < len(c.turns) and index not in c.answers
+            }
             await _wave(session, store, wave, index, request_for, to_answer, record)
     finally:
         await provider.aclose()
@@ -100,8 +106,11 @@ async def _wave(session, store, wave, index, request_for, to_answer, record) -> 
             store.close_batch_requests(answers)
         for chunk in session.chunks(submit):
             await session.submit(chunk, reserved_usd=0.0)
-        live = [row for row in session.live()
-                if any(r.job_key in wave for r in store.batch_requests(row.batch_row))]
+        live = [
+            row
+            for row in session.live()
+            if any(r.job_key in wave for r in store.batch_requests(row.batch_row))
+        ]
         if live:
             await session.wait(live)
         elif wave and not submit:

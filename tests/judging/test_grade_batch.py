@@ -45,9 +45,15 @@ def store_path(tmp_path: Path) -> Path:
     """The LLMEval-Med sample's first conversation (3 turns) answered and stored."""
     bench = load("sample:llmeval-med")
     items = [i for i in bench.items if i.conversation_id == "MK-1"]
-    run = plan_run(model="m", benchmark=bench.name, benchmark_path=bench.path,
-                   benchmark_sha256=bench.sha256, items=items, sampling=SamplingConfig(),
-                   samples=1)
+    run = plan_run(
+        model="m",
+        benchmark=bench.name,
+        benchmark_path=bench.path,
+        benchmark_sha256=bench.sha256,
+        items=items,
+        sampling=SamplingConfig(),
+        samples=1,
+    )
     path = tmp_path / "s.sqlite"
     with Store(path) as store:
         store.add_items("d", items)
@@ -64,8 +70,14 @@ def api_keys(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def batch_grade(server: FakeBatches, store: Path, judge: str = "gpt-4o", **overrides):
     url = server.root if judge.startswith("claude") else server.base_url
-    config = GradeConfig(store=store, judges=(judge,), judge_base_url=url, batch=True,
-                         poll_interval_s=0.001, **overrides)
+    config = GradeConfig(
+        store=store,
+        judges=(judge,),
+        judge_base_url=url,
+        batch=True,
+        poll_interval_s=0.001,
+        **overrides,
+    )
     return grade(config)
 
 
@@ -85,8 +97,9 @@ def test_openai_batch_grades_every_answer_at_half_price(store_path: Path):
         (batch,) = server.created("openai")
     assert (summary.scored, summary.unscored, summary.complete) == (3, 0, True)
     assert summary.cost_usd == pytest.approx(3 * GPT_EACH)
-    assert all(v.cost_usd == pytest.approx(GPT_EACH) and v.final_score == 4
-               for v in verdicts(store_path))
+    assert all(
+        v.cost_usd == pytest.approx(GPT_EACH) and v.final_score == 4 for v in verdicts(store_path)
+    )
     # One input file of three chat-completions lines, each with its own custom id.
     assert [line["method"] for line in batch.lines] == ["POST"] * 3
     assert {line["url"] for line in batch.lines} == {"/v1/chat/completions"}
@@ -125,8 +138,9 @@ def test_anthropic_message_batch_grades_through_forced_tool_use(store_path: Path
 
 @pytest.mark.parametrize("judge", ["gpt-4o", "claude-haiku-4-5"])
 def test_an_expired_entry_is_unscored_then_resubmitted_alone(store_path: Path, judge: str):
-    script = Script(fault=lambda number, index, body: "expire" if (number, index) == (0, 1)
-                    else None)
+    script = Script(
+        fault=lambda number, index, body: "expire" if (number, index) == (0, 1) else None
+    )
     with FakeBatches(script) as server:
         first = batch_grade(server, store_path, judge=judge)
         unscored = [v for v in verdicts(store_path) if v.status == "unscored"]
@@ -161,8 +175,7 @@ def test_partial_errors_a_server_error_is_resubmitted_a_refused_request_is_final
     script = Script(fault=lambda number, index, body: faults.get((number, index)))
     with FakeBatches(script) as server:
         first = batch_grade(server, store_path)
-        reasons = sorted(v.unscored_reason for v in verdicts(store_path)
-                         if v.status == "unscored")
+        reasons = sorted(v.unscored_reason for v in verdicts(store_path) if v.status == "unscored")
         again = batch_grade(server, store_path)
         batches = server.created()
     assert (first.scored, first.unscored) == (1, 2)
@@ -174,8 +187,9 @@ def test_partial_errors_a_server_error_is_resubmitted_a_refused_request_is_final
 
 
 def test_a_malformed_result_line_is_unscored_and_resubmitted(store_path: Path):
-    script = Script(fault=lambda number, index, body: "malformed" if (number, index) == (0, 2)
-                    else None)
+    script = Script(
+        fault=lambda number, index, body: "malformed" if (number, index) == (0, 2) else None
+    )
     with FakeBatches(script) as server:
         first = batch_grade(server, store_path)
         (bad,) = [v for v in verdicts(store_path) if v.status == "unscored"]
@@ -188,8 +202,9 @@ def test_a_malformed_result_line_is_unscored_and_resubmitted(store_path: Path):
 
 
 def test_an_invalid_reply_is_re_asked_in_the_next_batch(store_path: Path):
-    script = Script(fault=lambda number, index, body: "invalid" if (number, index) == (0, 0)
-                    else None)
+    script = Script(
+        fault=lambda number, index, body: "invalid" if (number, index) == (0, 0) else None
+    )
     with FakeBatches(script) as server:
         summary = batch_grade(server, store_path, reasks=2)
         batches = server.created()
@@ -263,12 +278,31 @@ def test_a_stored_batch_the_provider_no_longer_knows_fails_loudly(
 
 
 def run_grade_cli(server: FakeBatches, store: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).resolve().parents[2] / "src"), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).resolve().parents[2] / "src"), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
     return subprocess.Popen(
-        [sys.executable, "-m", "medjudge", "grade", "--store", str(store), "--judge", "gpt-4o",
-         "--judge-base-url", server.base_url, "--batch", "--poll-interval", "0.001"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "medjudge",
+            "grade",
+            "--store",
+            str(store),
+            "--judge",
+            "gpt-4o",
+            "--judge-base-url",
+            server.base_url,
+            "--batch",
+            "--poll-interval",
+            "0.001",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -382,15 +416,25 @@ class Recorder:
 
 def test_progress_shows_batches_submitted_and_ended_requests_and_spend(store_path: Path):
     progress = Recorder()
-    script = Script(fault=lambda number, index, body: "invalid" if (number, index) == (0, 0)
-                    else None)
+    script = Script(
+        fault=lambda number, index, body: "invalid" if (number, index) == (0, 0) else None
+    )
     with FakeBatches(script) as server:
-        config = GradeConfig(store=store_path, judges=("gpt-4o",),
-                             judge_base_url=server.base_url, batch=True, poll_interval_s=0.001)
+        config = GradeConfig(
+            store=store_path,
+            judges=("gpt-4o",),
+            judge_base_url=server.base_url,
+            batch=True,
+            poll_interval_s=0.001,
+        )
         grade(config, progress=progress)
     assert progress.calls[0] == ("start", 3)
     assert [c for c in progress.calls if c[0] == "batches"] == [
-        ("batches", 1, 0), ("batches", 1, 1), ("batches", 2, 1), ("batches", 2, 2)]
+        ("batches", 1, 0),
+        ("batches", 1, 1),
+        ("batches", 2, 1),
+        ("batches", 2, 2),
+    ]
     assert sum(c[1] for c in progress.calls if c[0] == "advance") == 3
     assert progress.calls[-1] == ("spend", round(4 * GPT_EACH, 6))
 
@@ -400,8 +444,14 @@ def test_batch_mode_refuses_a_judge_without_a_batch_api_before_the_store_is_read
 ):
     missing = tmp_path / "never-made.sqlite"
     with pytest.raises(ConfigError, match="no batch API"):
-        grade(GradeConfig(store=missing, judges=("openai-compatible/qwen",),
-                          judge_base_url="http://127.0.0.1:9/v1", batch=True))
+        grade(
+            GradeConfig(
+                store=missing,
+                judges=("openai-compatible/qwen",),
+                judge_base_url="http://127.0.0.1:9/v1",
+                batch=True,
+            )
+        )
     assert not missing.exists()
 
 

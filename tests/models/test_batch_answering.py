@@ -28,8 +28,15 @@ def echo(body: dict) -> str:
 
 def answer(server: FakeBatches, store: Path, model: str = "openai/gpt-4o-mini", **overrides):
     url = server.root if model.startswith("anthropic/") else server.base_url
-    config = AnswerConfig(benchmark="sample:llmeval-med", store=store, model=model,
-                          base_url=url, batch=True, poll_interval_s=0.001, **overrides)
+    config = AnswerConfig(
+        benchmark="sample:llmeval-med",
+        store=store,
+        model=model,
+        base_url=url,
+        batch=True,
+        poll_interval_s=0.001,
+        **overrides,
+    )
     return answer_benchmark(config)
 
 
@@ -59,8 +66,10 @@ def test_each_turn_is_one_batch_built_on_the_models_own_answers(tmp_path: Path, 
 
 def test_an_expired_turn_fails_its_conversation_and_a_rerun_asks_only_that(tmp_path: Path):
     store = tmp_path / "s.sqlite"
-    script = Script(reply=echo, fault=lambda number, index, body: "expire"
-                    if (number, index) == (0, 0) else None)
+    script = Script(
+        reply=echo,
+        fault=lambda number, index, body: "expire" if (number, index) == (0, 0) else None,
+    )
     with FakeBatches(script) as server:
         first = answer(server, store)
         sent_first = len(server.created())
@@ -101,9 +110,13 @@ def test_a_rerun_after_a_kill_while_polling_submits_nothing_again(
 
 def test_batch_answering_needs_a_provider_with_a_batch_api(tmp_path: Path):
     store = tmp_path / "never-made.sqlite"
-    config = AnswerConfig(benchmark="sample:llmeval-med", store=store,
-                          model="openai-compatible/qwen", base_url="http://127.0.0.1:9/v1",
-                          batch=True)
+    config = AnswerConfig(
+        benchmark="sample:llmeval-med",
+        store=store,
+        model="openai-compatible/qwen",
+        base_url="http://127.0.0.1:9/v1",
+        batch=True,
+    )
     with pytest.raises(ConfigError, match="no batch API"):
         answer_benchmark(config)
     assert not store.exists()

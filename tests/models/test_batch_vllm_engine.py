@@ -22,9 +22,12 @@ QUESTIONS = {
     "mj-insulin-0-1": "Which organ produces insulin?",
     "mj-json-0-1": "Rate this answer from 1 to 5: 'Paris is the capital of France.'",
 }
-SCHEMA = {"type": "object", "properties": {"score": {"type": "integer", "minimum": 1,
-                                                     "maximum": 5}},
-          "required": ["score"], "additionalProperties": False}
+SCHEMA = {
+    "type": "object",
+    "properties": {"score": {"type": "integer", "minimum": 1, "maximum": 5}},
+    "required": ["score"],
+    "additionalProperties": False,
+}
 
 
 def test_vllm_run_batch_answers_our_input_file_and_we_read_its_output(
@@ -32,22 +35,48 @@ def test_vllm_run_batch_answers_our_input_file_and_we_read_its_output(
 ):
     provider = OpenAIBatchProvider(str(embedded_model))  # run_batch serves the model by path
     lines = [
-        BatchLine(custom_id=cid, request=ChatRequest(
-            messages=(Message(role="user", content=text),),
-            sampling=SamplingConfig(temperature=0.0, max_tokens=48), seed=0,
-            json_schema=SCHEMA if cid == "mj-json-0-1" else None))
+        BatchLine(
+            custom_id=cid,
+            request=ChatRequest(
+                messages=(Message(role="user", content=text),),
+                sampling=SamplingConfig(temperature=0.0, max_tokens=48),
+                seed=0,
+                json_schema=SCHEMA if cid == "mj-json-0-1" else None,
+            ),
+        )
         for cid, text in QUESTIONS.items()
     ]
     given = tmp_path / "in.jsonl"
     given.write_bytes(b"".join(provider.encode(line) for line in lines))
     out = tmp_path / "out.jsonl"
-    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "HF_HUB_OFFLINE": "1",
-           "VLLM_CACHE_ROOT": str(cache_dir / "vllm")}
+    env = {
+        **os.environ,
+        "VLLM_CPU_KVCACHE_SPACE": "1",
+        "HF_HUB_OFFLINE": "1",
+        "VLLM_CACHE_ROOT": str(cache_dir / "vllm"),
+    }
     done = subprocess.run(
-        [sys.executable, "-m", "vllm.entrypoints.openai.run_batch", "-i", str(given),
-         "-o", str(out), "--model", str(embedded_model), "--enforce-eager",
-         "--max-model-len", "2048", "--dtype", "float32"],
-        env=env, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "vllm.entrypoints.openai.run_batch",
+            "-i",
+            str(given),
+            "-o",
+            str(out),
+            "--model",
+            str(embedded_model),
+            "--enforce-eager",
+            "--max-model-len",
+            "2048",
+            "--dtype",
+            "float32",
+        ],
+        env=env,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     outcomes = [read_output_line(raw) for raw in out.read_text().splitlines() if raw.strip()]

@@ -108,8 +108,14 @@ class FakeBatches:
         with self._lock:
             number = len(self.batches)
             prefix = "batch_" if wire == "openai" else "msgbatch_"
-            batch = FakeBatch(id=f"{prefix}{number:04d}", wire=wire, number=number, lines=lines,
-                              metadata=metadata, created_at=time.time())
+            batch = FakeBatch(
+                id=f"{prefix}{number:04d}",
+                wire=wire,
+                number=number,
+                lines=lines,
+                metadata=metadata,
+                created_at=time.time(),
+            )
             self.batches[batch.id] = batch
         return batch
 
@@ -133,7 +139,8 @@ class FakeBatches:
             if fate == "failed" or fault == "missing":
                 continue
             entry = (_openai_line if batch.wire == "openai" else _anthropic_line)(
-                self.script, cid, body, fault)
+                self.script, cid, body, fault
+            )
             if fault == "malformed":
                 entry = entry[: len(entry) // 2]
             if fault in ("expire", "error500", "error400"):
@@ -144,16 +151,22 @@ class FakeBatches:
                 out.append(entry)
         batch.ended = True
         if batch.wire == "openai":
-            batch.status = {"completed": "completed", "expired": "expired",
-                            "failed": "failed"}[fate]
+            batch.status = {"completed": "completed", "expired": "expired", "failed": "failed"}[
+                fate
+            ]
             batch.output = "".join(f"{e}\n" for e in out)
             batch.errors = "".join(f"{e}\n" for e in err)
             batch.counts = {"total": len(batch.lines), "completed": ok, "failed": failed}
         else:
             batch.status = "ended"
             batch.output = "".join(f"{e}\n" for e in out + err)
-            batch.counts = {"processing": 0, "succeeded": ok, "errored": 0, "canceled": 0,
-                            "expired": 0}
+            batch.counts = {
+                "processing": 0,
+                "succeeded": ok,
+                "errored": 0,
+                "canceled": 0,
+                "expired": 0,
+            }
             for e in err:
                 kind = "expired" if '"expired"' in e else "errored"
                 batch.counts[kind] += 1
@@ -169,31 +182,55 @@ class FakeBatches:
                 err_id = None
         errors = None
         if batch.status == "failed":
-            errors = {"object": "list", "data": [
-                {"code": "invalid_request", "message": "scripted: the input did not validate",
-                 "line": 1, "param": None}]}
+            errors = {
+                "object": "list",
+                "data": [
+                    {
+                        "code": "invalid_request",
+                        "message": "scripted: the input did not validate",
+                        "line": 1,
+                        "param": None,
+                    }
+                ],
+            }
         return {
-            "id": batch.id, "object": "batch", "endpoint": "/v1/chat/completions",
-            "errors": errors, "input_file_id": batch.metadata.get("_file"),
-            "completion_window": "24h", "status": batch.status, "output_file_id": out_id,
-            "error_file_id": err_id, "created_at": int(batch.created_at),
-            "request_counts": batch.counts or {"total": len(batch.lines), "completed": 0,
-                                               "failed": 0},
+            "id": batch.id,
+            "object": "batch",
+            "endpoint": "/v1/chat/completions",
+            "errors": errors,
+            "input_file_id": batch.metadata.get("_file"),
+            "completion_window": "24h",
+            "status": batch.status,
+            "output_file_id": out_id,
+            "error_file_id": err_id,
+            "created_at": int(batch.created_at),
+            "request_counts": batch.counts
+            or {"total": len(batch.lines), "completed": 0, "failed": 0},
             "metadata": {k: v for k, v in batch.metadata.items() if not k.startswith("_")},
         }
 
     def _anthropic_batch(self, batch: FakeBatch) -> dict:
         created = datetime.fromtimestamp(batch.created_at, UTC).isoformat()
-        counts = batch.counts or {"processing": len(batch.lines), "succeeded": 0, "errored": 0,
-                                  "canceled": 0, "expired": 0}
+        counts = batch.counts or {
+            "processing": len(batch.lines),
+            "succeeded": 0,
+            "errored": 0,
+            "canceled": 0,
+            "expired": 0,
+        }
         return {
-            "id": batch.id, "type": "message_batch",
+            "id": batch.id,
+            "type": "message_batch",
             "processing_status": "ended" if batch.ended else "in_progress",
-            "request_counts": counts, "created_at": created, "expires_at": created,
-            "ended_at": created if batch.ended else None, "archived_at": None,
+            "request_counts": counts,
+            "created_at": created,
+            "expires_at": created,
+            "ended_at": created if batch.ended else None,
+            "archived_at": None,
             "cancel_initiated_at": None,
             "results_url": f"{self.root}/v1/messages/batches/{batch.id}/results"
-            if batch.ended else None,
+            if batch.ended
+            else None,
         }
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -204,8 +241,11 @@ class FakeBatches:
                 pass
 
             def _send(self, status: int, payload: dict | str | bytes) -> None:
-                data = payload if isinstance(payload, bytes) else (
-                    payload if isinstance(payload, str) else json.dumps(payload)).encode()
+                data = (
+                    payload
+                    if isinstance(payload, bytes)
+                    else (payload if isinstance(payload, str) else json.dumps(payload)).encode()
+                )
                 try:
                     self.send_response(status)
                     self.send_header("content-type", "application/json")
@@ -217,8 +257,9 @@ class FakeBatches:
 
             def _record(self) -> tuple[str, dict]:
                 parts = urlsplit(self.path)
-                fake.seen.append(Seen(self.command, parts.path,
-                                      {k.lower(): v for k, v in self.headers.items()}))
+                fake.seen.append(
+                    Seen(self.command, parts.path, {k.lower(): v for k, v in self.headers.items()})
+                )
                 return parts.path, parse_qs(parts.query)
 
             def do_POST(self) -> None:
@@ -248,25 +289,48 @@ class FakeBatches:
             def _upload(self, raw: bytes) -> None:
                 head = f"Content-Type: {self.headers['content-type']}\r\n\r\n".encode()
                 message = BytesParser(policy=default_policy).parsebytes(head + raw)
-                fields = {part.get_param("name", header="content-disposition"):
-                          part.get_payload(decode=True) for part in message.iter_parts()}
+                fields = {
+                    part.get_param("name", header="content-disposition"): part.get_payload(
+                        decode=True
+                    )
+                    for part in message.iter_parts()
+                }
                 if fields.get("purpose") != b"batch":
                     self._send(400, {"error": {"message": "purpose must be batch"}})
                     return
                 file_id = f"file-in-{len(fake.files):04d}"
                 fake.files[file_id] = fields["file"]
-                self._send(200, {"id": file_id, "object": "file", "bytes": len(fields["file"]),
-                                 "created_at": int(time.time()), "filename": "in.jsonl",
-                                 "purpose": "batch", "status": "processed"})
+                self._send(
+                    200,
+                    {
+                        "id": file_id,
+                        "object": "file",
+                        "bytes": len(fields["file"]),
+                        "created_at": int(time.time()),
+                        "filename": "in.jsonl",
+                        "purpose": "batch",
+                        "status": "processed",
+                    },
+                )
 
             def do_GET(self) -> None:
                 path, query = self._record()
                 parts = path.strip("/").split("/")
-                named = parts[3] if parts[1:3] == ["messages", "batches"] and len(parts) > 3 \
-                    else parts[2] if parts[1] == "batches" and len(parts) > 2 else None
+                named = (
+                    parts[3]
+                    if parts[1:3] == ["messages", "batches"] and len(parts) > 3
+                    else parts[2]
+                    if parts[1] == "batches" and len(parts) > 2
+                    else None
+                )
                 if named is not None and named not in fake.batches:
-                    self._send(404, {"type": "error", "error": {
-                        "type": "not_found_error", "message": f"no batch {named}"}})
+                    self._send(
+                        404,
+                        {
+                            "type": "error",
+                            "error": {"type": "not_found_error", "message": f"no batch {named}"},
+                        },
+                    )
                 elif path.startswith("/v1/files/") and path.endswith("/content"):
                     self._send(200, fake.files[parts[2]])
                 elif path == "/v1/batches":
@@ -291,41 +355,77 @@ class FakeBatches:
                 after = (query.get("after") or query.get("after_id") or [None])[0]
                 if after is not None:
                     ids = [b.id for b in newest]
-                    newest = newest[ids.index(after) + 1:] if after in ids else []
+                    newest = newest[ids.index(after) + 1 :] if after in ids else []
                 limit = int((query.get("limit") or ["20"])[0])
                 page = [show(b) for b in newest[:limit]]
-                self._send(200, {"object": "list", "data": page, "has_more": len(newest) > limit,
-                                 "first_id": page[0]["id"] if page else None,
-                                 "last_id": page[-1]["id"] if page else None})
+                self._send(
+                    200,
+                    {
+                        "object": "list",
+                        "data": page,
+                        "has_more": len(newest) > limit,
+                        "first_id": page[0]["id"] if page else None,
+                        "last_id": page[-1]["id"] if page else None,
+                    },
+                )
 
         return Handler
 
 
 def _openai_line(script: Script, cid: str, body: dict, fault: Fault) -> str:
     if fault == "expire":
-        line = {"id": f"req-{cid}", "custom_id": cid, "response": None, "error": {
-            "code": "batch_expired",
-            "message": "This request could not be executed before the completion window "
-                       "expired."}}
+        line = {
+            "id": f"req-{cid}",
+            "custom_id": cid,
+            "response": None,
+            "error": {
+                "code": "batch_expired",
+                "message": "This request could not be executed before the completion window "
+                "expired.",
+            },
+        }
     elif fault in ("error500", "error400"):
         code = 500 if fault == "error500" else 400
         kind = "server_error" if code == 500 else "invalid_request_error"
-        line = {"id": f"req-{cid}", "custom_id": cid, "response": {
-            "status_code": code, "request_id": "r",
-            "body": {"error": {"message": f"scripted {code}", "type": kind, "code": kind}}},
-            "error": None}
+        line = {
+            "id": f"req-{cid}",
+            "custom_id": cid,
+            "response": {
+                "status_code": code,
+                "request_id": "r",
+                "body": {"error": {"message": f"scripted {code}", "type": kind, "code": kind}},
+            },
+            "error": None,
+        }
     else:
         text = "this is no verdict" if fault == "invalid" else script.reply(body)
-        line = {"id": f"req-{cid}", "custom_id": cid, "response": {
-            "status_code": 200, "request_id": "r", "body": {
-                "id": "chatcmpl-batch", "object": "chat.completion", "created": 0,
-                "model": body.get("model"),
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}],
-                "usage": {"prompt_tokens": script.prompt_tokens,
-                          "completion_tokens": script.completion_tokens,
-                          "total_tokens": script.prompt_tokens + script.completion_tokens}}},
-            "error": None}
+        line = {
+            "id": f"req-{cid}",
+            "custom_id": cid,
+            "response": {
+                "status_code": 200,
+                "request_id": "r",
+                "body": {
+                    "id": "chatcmpl-batch",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body.get("model"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": text},
+                        }
+                    ],
+                    "usage": {
+                        "prompt_tokens": script.prompt_tokens,
+                        "completion_tokens": script.completion_tokens,
+                        "total_tokens": script.prompt_tokens + script.completion_tokens,
+                    },
+                },
+            },
+            "error": None,
+        }
     return json.dumps(line, ensure_ascii=False)
 
 
@@ -334,23 +434,41 @@ def _anthropic_line(script: Script, cid: str, body: dict, fault: Fault) -> str:
         result: dict = {"type": "expired"}
     elif fault in ("error500", "error400"):
         kind = "api_error" if fault == "error500" else "invalid_request_error"
-        result = {"type": "errored", "error": {"type": "error", "error": {
-            "type": kind, "message": f"scripted {kind}"}}}
+        result = {
+            "type": "errored",
+            "error": {"type": "error", "error": {"type": kind, "message": f"scripted {kind}"}},
+        }
     else:
         if fault == "invalid":
             content = [{"type": "text", "text": "this is no verdict"}]
             stop = "end_turn"
         elif "tools" in body:
-            content = [{"type": "tool_use", "id": "toolu_1", "name": body["tools"][0]["name"],
-                        "input": json.loads(script.reply(body))}]
+            content = [
+                {
+                    "type": "tool_use",
+                    "id": "toolu_1",
+                    "name": body["tools"][0]["name"],
+                    "input": json.loads(script.reply(body)),
+                }
+            ]
             stop = "tool_use"
         else:
             content = [{"type": "text", "text": script.reply(body)}]
             stop = "end_turn"
-        result = {"type": "succeeded", "message": {
-            "id": "msg_batch", "type": "message", "role": "assistant",
-            "model": body.get("model"), "content": content, "stop_reason": stop,
-            "stop_sequence": None,
-            "usage": {"input_tokens": script.prompt_tokens,
-                      "output_tokens": script.completion_tokens}}}
+        result = {
+            "type": "succeeded",
+            "message": {
+                "id": "msg_batch",
+                "type": "message",
+                "role": "assistant",
+                "model": body.get("model"),
+                "content": content,
+                "stop_reason": stop,
+                "stop_sequence": None,
+                "usage": {
+                    "input_tokens": script.prompt_tokens,
+                    "output_tokens": script.completion_tokens,
+                },
+            },
+        }
     return json.dumps({"custom_id": cid, "result": result}, ensure_ascii=False)

@@ -37,9 +37,19 @@ STAGE = "grade"
 
 def job_key(job: GradeJob) -> str:
     """The store's name for a grading job (a verdict's unique key, as JSON)."""
-    return json.dumps([STAGE, job.answer.run_id, job.item.item_id, job.answer.sample,
-                       job.judge, job.judge_run, job.rubric.id, job.rubric.version],
-                      ensure_ascii=False)
+    return json.dumps(
+        [
+            STAGE,
+            job.answer.run_id,
+            job.item.item_id,
+            job.answer.sample,
+            job.judge,
+            job.judge_run,
+            job.rubric.id,
+            job.rubric.version,
+        ],
+        ensure_ascii=False,
+    )
 
 
 def check_batch_judges(clients: dict[str, ModelClient]) -> None:
@@ -60,8 +70,11 @@ def reopened_keys(store: Store, judges: Sequence[str]) -> set[tuple]:
             keys.add(tuple(json.loads(row.job_key)[1:]))
     if not keys:
         return keys
-    scored = {(v.run_id, v.item_id, v.sample, v.judge, v.judge_run, v.rubric_id,
-               v.rubric_version) for v in store.verdicts() if v.status == "scored"}
+    scored = {
+        (v.run_id, v.item_id, v.sample, v.judge, v.judge_run, v.rubric_id, v.rubric_version)
+        for v in store.verdicts()
+        if v.status == "scored"
+    }
     return keys - scored
 
 
@@ -75,14 +88,20 @@ async def grade_in_batches(
     counter = BatchCounter(progress=work[0][0].progress if work else None)
     judges = []
     for runner, jobs in work:
-        provider = batch_provider(runner.client.name, runner.client,
-                                  timeout_s=runner.config.timeout_s,
-                                  max_attempts=runner.config.max_attempts)
+        provider = batch_provider(
+            runner.client.name,
+            runner.client,
+            timeout_s=runner.config.timeout_s,
+            max_attempts=runner.config.max_attempts,
+        )
         session = BatchSession(
-            store=runner.store, provider=provider, stage=STAGE, run_ids=tuple(run_ids),
-            structured=runner.config.judge_output == "json", poll_interval_s=poll_interval_s,
-            cost=lambda out, r=runner: cost_usd(r.price, out.prompt_tokens,
-                                                 out.completion_tokens),
+            store=runner.store,
+            provider=provider,
+            stage=STAGE,
+            run_ids=tuple(run_ids),
+            structured=runner.config.judge_output == "json",
+            poll_interval_s=poll_interval_s,
+            cost=lambda out, r=runner: cost_usd(r.price, out.prompt_tokens, out.completion_tokens),
             counter=counter,
         )
         judges.append(_JudgeBatches(runner, session, {job_key(job): job for job in jobs}))
@@ -107,8 +126,11 @@ class _JudgeBatches:
         await self.session.recover()
         self._resume_budget()
         # Requests a provider ended (expired, a server error) before this run: sent again.
-        self.resubmit = {key for key, rows in self._history().items()
-                         if rows[-1].status == "failed" and rows[-1].retryable}
+        self.resubmit = {
+            key
+            for key, rows in self._history().items()
+            if rows[-1].status == "failed" and rows[-1].retryable
+        }
         while True:
             submit = self._settle_jobs()
             sent = await self._submit(submit) if submit else 0
@@ -125,14 +147,17 @@ class _JudgeBatches:
     # -- state -----------------------------------------------------------------------------
     def _live(self) -> list[BatchRow]:
         """Live batches holding requests of these jobs."""
-        return [row for row in self.session.live()
-                if any(r.job_key in self.jobs
-                       for r in self.runner.store.batch_requests(row.batch_row))]
+        return [
+            row
+            for row in self.session.live()
+            if any(r.job_key in self.jobs for r in self.runner.store.batch_requests(row.batch_row))
+        ]
 
     def _history(self) -> dict[str, list[BatchRequestRow]]:
         history: dict[str, list[BatchRequestRow]] = {}
-        for row in self.runner.store.open_batch_requests(model=self.session.provider.name,
-                                                         stage=STAGE):
+        for row in self.runner.store.open_batch_requests(
+            model=self.session.provider.name, stage=STAGE
+        ):
             if row.job_key in self.jobs:
                 history.setdefault(row.job_key, []).append(row)
         return history
@@ -145,9 +170,9 @@ class _JudgeBatches:
             self.held[row.batch_row] = row.reserved_usd
             budget.reserved += row.reserved_usd
         stored = {
-            (v.run_id, v.item_id, v.sample, v.judge, v.judge_run, v.rubric_id,
-             v.rubric_version)
-            for v in self.runner.store.verdicts() if v.judge == self.session.provider.name
+            (v.run_id, v.item_id, v.sample, v.judge, v.judge_run, v.rubric_id, v.rubric_version)
+            for v in self.runner.store.verdicts()
+            if v.judge == self.session.provider.name
         }
         for key, rows in self._history().items():
             if tuple(json.loads(key)[1:]) in stored:
@@ -167,8 +192,7 @@ class _JudgeBatches:
             rows = history.get(key, [])
             step = _next_step(self.runner, job, rows, allow_resubmit=key in self.resubmit)
             if step.attempt is not None:
-                submit.append(Submission(key, step.attempt,
-                                         self.runner.request(job, step.attempt)))
+                submit.append(Submission(key, step.attempt, self.runner.request(job, step.attempt)))
                 continue
             if step.verdict is None:
                 continue  # in a live batch
@@ -224,8 +248,7 @@ class _JudgeBatches:
             verdicts.append(self.runner.verdict(job, outs, reason))
         if verdicts:
             self.runner.record(verdicts)
-            self.runner.store.close_batch_requests(
-                [job_key_of(v) for v in verdicts])
+            self.runner.store.close_batch_requests([job_key_of(v) for v in verdicts])
 
     async def _settle_budget(self, row: BatchRow) -> None:
         reserved = self.held.pop(row.batch_row, None)
@@ -236,9 +259,19 @@ class _JudgeBatches:
 
 
 def job_key_of(verdict: Verdict) -> str:
-    return json.dumps([STAGE, verdict.run_id, verdict.item_id, verdict.sample, verdict.judge,
-                       verdict.judge_run, verdict.rubric_id, verdict.rubric_version],
-                      ensure_ascii=False)
+    return json.dumps(
+        [
+            STAGE,
+            verdict.run_id,
+            verdict.item_id,
+            verdict.sample,
+            verdict.judge,
+            verdict.judge_run,
+            verdict.rubric_id,
+            verdict.rubric_version,
+        ],
+        ensure_ascii=False,
+    )
 
 
 def _fitting(budget, estimates: Sequence[float]) -> int:
@@ -269,12 +302,14 @@ def _as_completion(row: BatchRequestRow) -> Completion:
     if row.completion is not None:
         return row.completion
     # The entry never ran: the provider billed no tokens for it.
-    return Completion(error=row.reason or "batch entry failed", prompt_tokens=0,
-                      completion_tokens=0)
+    return Completion(
+        error=row.reason or "batch entry failed", prompt_tokens=0, completion_tokens=0
+    )
 
 
-def _next_step(runner: JudgeRunner, job: GradeJob, rows: list[BatchRequestRow], *,
-               allow_resubmit: bool) -> _Step:
+def _next_step(
+    runner: JudgeRunner, job: GradeJob, rows: list[BatchRequestRow], *, allow_resubmit: bool
+) -> _Step:
     """What to do for a job given its open batch requests (oldest first): the online path's
     rules (check, re-ask while re-asks are left, else unscored) over stored replies."""
     if not rows:
@@ -286,8 +321,10 @@ def _next_step(runner: JudgeRunner, job: GradeJob, rows: list[BatchRequestRow], 
     if last.status == "failed":
         if last.retryable and allow_resubmit:
             return _Step(attempt=last.attempt)  # ended by the provider before this run
-        return _Step(verdict=runner.verdict(job, outs, last.reason or "batch entry failed"),
-                     final=not last.retryable)
+        return _Step(
+            verdict=runner.verdict(job, outs, last.reason or "batch entry failed"),
+            final=not last.retryable,
+        )
     assert last.completion is not None
     reason, again = runner.check(job, last.completion)
     if reason is not None and again and last.attempt < runner.config.reasks:

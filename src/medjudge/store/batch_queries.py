@@ -111,8 +111,18 @@ class BatchQueries:
                 "INSERT INTO batches (provider, model, stage, run_ids, tag, status, structured,"
                 " requests, reserved_usd, created_at, created_unix)"
                 " VALUES (?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?)",
-                (provider, model, stage, json.dumps(list(run_ids)), tag, int(structured),
-                 len(jobs), reserved_usd, _now(), created_unix),
+                (
+                    provider,
+                    model,
+                    stage,
+                    json.dumps(list(run_ids)),
+                    tag,
+                    int(structured),
+                    len(jobs),
+                    reserved_usd,
+                    _now(),
+                    created_unix,
+                ),
             )
             row = int(cursor.lastrowid or 0)
             ids = [custom_id_for(key, attempt, row) for key, attempt in jobs]
@@ -143,8 +153,9 @@ class BatchQueries:
                 (batch_row,),
             )
 
-    def set_batch_polled(self, batch_row: int, provider_status: str,
-                         counts: dict[str, int]) -> None:
+    def set_batch_polled(
+        self, batch_row: int, provider_status: str, counts: dict[str, int]
+    ) -> None:
         with Transaction(self._db):
             self._db.execute(
                 "UPDATE batches SET provider_status = ?, counts = ? WHERE batch_row = ?",
@@ -186,8 +197,9 @@ class BatchQueries:
                 (provider_status, json.dumps(counts), spent_usd, malformed, _now(), batch_row),
             )
 
-    def batches(self, *, model: str | None = None, stage: str | None = None,
-                unfinished: bool = False) -> list[BatchRow]:
+    def batches(
+        self, *, model: str | None = None, stage: str | None = None, unfinished: bool = False
+    ) -> list[BatchRow]:
         rows = self._db.execute(
             "SELECT * FROM batches WHERE (? IS NULL OR model = ?) AND (? IS NULL OR stage = ?)"
             " AND (? = 0 OR status IN ('submitting', 'submitted')) ORDER BY batch_row",
@@ -196,8 +208,7 @@ class BatchQueries:
         return [_batch(row) for row in rows]
 
     def batch(self, batch_row: int) -> BatchRow:
-        row = self._db.execute("SELECT * FROM batches WHERE batch_row = ?",
-                               (batch_row,)).fetchone()
+        row = self._db.execute("SELECT * FROM batches WHERE batch_row = ?", (batch_row,)).fetchone()
         return _batch(row)
 
     def known_batch_ids(self, provider: str) -> frozenset[str]:
@@ -244,8 +255,9 @@ def _batch(row: sqlite3.Row) -> BatchRow:
 
 def _request(row: sqlite3.Row) -> BatchRequestRow:
     data = dict(row)
-    data["completion"] = (Completion.model_validate_json(data["completion"])
-                          if data["completion"] else None)
+    data["completion"] = (
+        Completion.model_validate_json(data["completion"]) if data["completion"] else None
+    )
     data["retryable"] = bool(data["retryable"])
     data["closed"] = bool(data["closed"])
     return BatchRequestRow(**data)

@@ -78,8 +78,13 @@ class AnthropicBatchProvider:
                 api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
             )
 
-        self._calls = SdkCalls(make, api_key_env="ANTHROPIC_API_KEY", should_retry=should_retry,
-                               max_attempts=max_attempts, retry_base_s=retry_base_s)
+        self._calls = SdkCalls(
+            make,
+            api_key_env="ANTHROPIC_API_KEY",
+            should_retry=should_retry,
+            max_attempts=max_attempts,
+            retry_base_s=retry_base_s,
+        )
 
     def _request(self, line: BatchLine) -> dict[str, Any]:
         return {"custom_id": line.custom_id, "params": batch_params(self.model, line.request)}
@@ -96,8 +101,9 @@ class AnthropicBatchProvider:
 
         async def find() -> str | None:
             # The try that failed may have made the batch: one of the right size, just now.
-            return await self.find_orphan(tag, created_after=self._now() - 120.0,
-                                          requests=len(lines), known=frozenset())
+            return await self.find_orphan(
+                tag, created_after=self._now() - 120.0, requests=len(lines), known=frozenset()
+            )
 
         return await self._calls.create_once("creating the message batch", create, find)
 
@@ -124,8 +130,9 @@ class AnthropicBatchProvider:
                     found.append(batch.id)
             if not page.has_next_page():
                 return found[0] if len(found) == 1 else None
-            page = await self._calls.call("listing message batches",
-                                          lambda _sdk, p=page: p.get_next_page())
+            page = await self._calls.call(
+                "listing message batches", lambda _sdk, p=page: p.get_next_page()
+            )
 
     async def poll(self, batch_id: str) -> BatchState:
         batch = await self._calls.call(
@@ -149,7 +156,9 @@ class AnthropicBatchProvider:
         url = self._same_origin(batch.results_url)
         text = await self._calls.call(
             f"downloading the results of {state.batch_id}",
-            lambda sdk: sdk.get(url, cast_to=str, options={"headers": {"Accept": "application/binary"}}),
+            lambda sdk: sdk.get(
+                url, cast_to=str, options={"headers": {"Accept": "application/binary"}}
+            ),
         )
         outcomes: list[BatchOutcome] = []
         malformed = 0
@@ -199,22 +208,34 @@ def read_result_line(raw: str, *, structured: bool) -> BatchOutcome | None:
             message = Message.model_validate(result.get("message"))
         except ValidationError as exc:
             reason = f"batch entry failed: a result message that is not a Message ({exc.error_count()} problems)"
-            return BatchOutcome(custom_id=custom_id,
-                                failure=BatchFailure(reason=reason, retryable=True))
-        return BatchOutcome(custom_id=custom_id,
-                            completion=read_message(message, structured=structured,
-                                                    latency_s=None))
+            return BatchOutcome(
+                custom_id=custom_id, failure=BatchFailure(reason=reason, retryable=True)
+            )
+        return BatchOutcome(
+            custom_id=custom_id,
+            completion=read_message(message, structured=structured, latency_s=None),
+        )
     if kind == "errored":
         error = (result.get("error") or {}).get("error") or result.get("error") or {}
         error_type = str(error.get("type") or "error")
         message_text = (str(error.get("message") or "").strip().splitlines() or [""])[0][:300]
         reason = f"batch entry failed: {error_type}" + (f": {message_text}" if message_text else "")
-        return BatchOutcome(custom_id=custom_id, failure=BatchFailure(
-            reason=reason, retryable=error_type in _RETRYABLE_ERRORS))
+        return BatchOutcome(
+            custom_id=custom_id,
+            failure=BatchFailure(reason=reason, retryable=error_type in _RETRYABLE_ERRORS),
+        )
     if kind in ("expired", "canceled"):
         what = "expired (24h window)" if kind == "expired" else "was canceled"
-        return BatchOutcome(custom_id=custom_id, failure=BatchFailure(
-            reason=f"batch entry failed: the batch {what} before this request ran",
-            retryable=True))
-    return BatchOutcome(custom_id=custom_id, failure=BatchFailure(
-        reason=f"batch entry failed: a result of unknown type {kind!r}", retryable=True))
+        return BatchOutcome(
+            custom_id=custom_id,
+            failure=BatchFailure(
+                reason=f"batch entry failed: the batch {what} before this request ran",
+                retryable=True,
+            ),
+        )
+    return BatchOutcome(
+        custom_id=custom_id,
+        failure=BatchFailure(
+            reason=f"batch entry failed: a result of unknown type {kind!r}", retryable=True
+        ),
+    )

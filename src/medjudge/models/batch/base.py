@@ -120,4 +120,3 @@ class BatchProgressSink(Protocol):
     """A progress display that also shows batches submitted / ended."""
 
     def batches(self, submitted: int, ended: int) -> None: ...
-

@@ -70,12 +70,21 @@ class OpenAIBatchProvider:
                 api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
             )
 
-        self._calls = SdkCalls(make, api_key_env="OPENAI_API_KEY", should_retry=should_retry,
-                               max_attempts=max_attempts, retry_base_s=retry_base_s)
+        self._calls = SdkCalls(
+            make,
+            api_key_env="OPENAI_API_KEY",
+            should_retry=should_retry,
+            max_attempts=max_attempts,
+            retry_base_s=retry_base_s,
+        )
 
     def encode(self, line: BatchLine) -> bytes:
-        body = {"custom_id": line.custom_id, "method": "POST", "url": ENDPOINT,
-                "body": chat_params(self.model, line.request)}
+        body = {
+            "custom_id": line.custom_id,
+            "method": "POST",
+            "url": ENDPOINT,
+            "body": chat_params(self.model, line.request),
+        }
         return (json.dumps(body, ensure_ascii=False) + "\n").encode()
 
     async def submit(self, lines: Sequence[BatchLine], tag: str) -> str:
@@ -89,14 +98,17 @@ class OpenAIBatchProvider:
 
         async def create(sdk: Any) -> str:
             batch = await sdk.batches.create(
-                input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h",
+                input_file_id=uploaded.id,
+                endpoint=ENDPOINT,
+                completion_window="24h",
                 metadata={TAG_KEY: tag},
             )
             return batch.id
 
         async def find() -> str | None:
-            return await self.find_orphan(tag, created_after=0.0, requests=len(lines),
-                                          known=frozenset())
+            return await self.find_orphan(
+                tag, created_after=0.0, requests=len(lines), known=frozenset()
+            )
 
         return await self._calls.create_once("creating the batch", create, find)
 

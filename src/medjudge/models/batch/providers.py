@@ -22,8 +22,10 @@ BATCH_PREFIXES = ("openai/", "anthropic/")
 def batch_price(price: Price | None) -> Price | None:
     if price is None:
         return None
-    return Price(input_per_mtok=price.input_per_mtok * BATCH_DISCOUNT,
-                 output_per_mtok=price.output_per_mtok * BATCH_DISCOUNT)
+    return Price(
+        input_per_mtok=price.input_per_mtok * BATCH_DISCOUNT,
+        output_per_mtok=price.output_per_mtok * BATCH_DISCOUNT,
+    )
 
 
 def check_batchable(name: str, client: ModelClient, what: str = "--batch") -> None:
@@ -41,8 +43,9 @@ def check_batchable(name: str, client: ModelClient, what: str = "--batch") -> No
     )
 
 
-def batch_provider(name: str, client: ModelClient, *, timeout_s: float,
-                   max_attempts: int) -> BatchProvider:
+def batch_provider(
+    name: str, client: ModelClient, *, timeout_s: float, max_attempts: int
+) -> BatchProvider:
     """The batch API of `name`'s provider, at the same base URL (and with the same key from
     the environment) as its online client."""
     from medjudge.models.anthropic import AnthropicChatClient
@@ -50,7 +53,11 @@ def batch_provider(name: str, client: ModelClient, *, timeout_s: float,
     from medjudge.models.batch.openai import OpenAIBatchProvider
 
     check_batchable(name, client)
-    cls = AnthropicBatchProvider if isinstance(client, AnthropicChatClient) \
-        else OpenAIBatchProvider
-    return cls(client.model, name=name, base_url=client.base_url,  # type: ignore[attr-defined]
-               timeout_s=timeout_s, max_attempts=max_attempts)
+    cls = AnthropicBatchProvider if isinstance(client, AnthropicChatClient) else OpenAIBatchProvider
+    return cls(
+        client.model,
+        name=name,
+        base_url=client.base_url,  # type: ignore[attr-defined]
+        timeout_s=timeout_s,
+        max_attempts=max_attempts,
+    )

@@ -69,35 +69,46 @@ class BatchSession:
         """Batches written but never known to be accepted: adopt the provider's batch with
         their tag (the process died after submitting), or free their requests (it died
         before). Never resubmits a request the provider may already hold."""
-        for row in self.store.batches(model=self.provider.name, stage=self.stage,
-                                      unfinished=True):
+        for row in self.store.batches(model=self.provider.name, stage=self.stage, unfinished=True):
             # Only this command's own (same runs, so under the same lease): another
             # command's intent may be on its way to the provider right now.
             if row.status != "submitting" or sorted(row.run_ids) != sorted(self.run_ids):
                 continue
             found = await self.provider.find_orphan(
-                row.tag, created_after=row.created_unix, requests=row.requests,
+                row.tag,
+                created_after=row.created_unix,
+                requests=row.requests,
                 known=self.store.known_batch_ids(self.provider.provider),
             )
             if found is None:
-                logger.info("batch %s was never accepted by %s; its requests are free",
-                            row.tag, self.provider.provider)
+                logger.info(
+                    "batch %s was never accepted by %s; its requests are free",
+                    row.tag,
+                    self.provider.provider,
+                )
                 self.store.abandon_batch(row.batch_row)
             else:
-                logger.info("adopted %s batch %s (submitted, never stored)",
-                            self.provider.provider, found)
+                logger.info(
+                    "adopted %s batch %s (submitted, never stored)", self.provider.provider, found
+                )
                 self.store.set_batch_submitted(row.batch_row, found)
 
     def live(self) -> list[BatchRow]:
-        return [row for row in self.store.batches(model=self.provider.name, stage=self.stage,
-                                                  unfinished=True)
-                if row.status == "submitted"]
+        return [
+            row
+            for row in self.store.batches(
+                model=self.provider.name, stage=self.stage, unfinished=True
+            )
+            if row.status == "submitted"
+        ]
 
     # -- submitting ------------------------------------------------------------------------
     def chunks(self, subs: Sequence[Submission]) -> list[list[Submission]]:
         """`subs` cut into batches within the provider's limits (sizes measured as sent)."""
-        probe = [BatchLine(custom_id=f"mj{'0' * 20}-{s.attempt}-{10**9}", request=s.request)
-                 for s in subs]
+        probe = [
+            BatchLine(custom_id=f"mj{'0' * 20}-{s.attempt}-{10**9}", request=s.request)
+            for s in subs
+        ]
         by_line = {id(line): sub for line, sub in zip(probe, subs, strict=True)}
         cut = chunk_lines(probe, self.provider.limits, lambda l: len(self.provider.encode(l)))
         return [[by_line[id(line)] for line in chunk] for chunk in cut]
@@ -106,13 +117,19 @@ class BatchSession:
         """Write the batch and its custom ids, submit it, store its provider id."""
         tag = uuid.uuid4().hex
         row, ids = self.store.add_batch_intent(
-            provider=self.provider.provider, model=self.provider.name, stage=self.stage,
-            run_ids=self.run_ids, tag=tag, structured=self.structured,
-            jobs=[(s.job_key, s.attempt) for s in chunk], reserved_usd=reserved_usd,
+            provider=self.provider.provider,
+            model=self.provider.name,
+            stage=self.stage,
+            run_ids=self.run_ids,
+            tag=tag,
+            structured=self.structured,
+            jobs=[(s.job_key, s.attempt) for s in chunk],
+            reserved_usd=reserved_usd,
             created_unix=time.time(),
         )
-        lines = [BatchLine(custom_id=cid, request=s.request)
-                 for cid, s in zip(ids, chunk, strict=True)]
+        lines = [
+            BatchLine(custom_id=cid, request=s.request) for cid, s in zip(ids, chunk, strict=True)
+        ]
         batch_id = await self.provider.submit(lines, tag)
         self.store.set_batch_submitted(row, batch_id)
         self.counter.update(submitted=1)
@@ -146,27 +163,39 @@ class BatchSession:
         outcomes: dict[str, RequestOutcome] = {}
         for outcome in results.outcomes:
             if outcome.custom_id not in mine:
-                logger.warning("batch %s: a result for unknown custom id %s is ignored",
-                               row.batch_id, outcome.custom_id)
+                logger.warning(
+                    "batch %s: a result for unknown custom id %s is ignored",
+                    row.batch_id,
+                    outcome.custom_id,
+                )
                 continue
             if outcome.completion is not None:
                 outcomes[outcome.custom_id] = RequestOutcome(
-                    custom_id=outcome.custom_id, completion=outcome.completion)
+                    custom_id=outcome.custom_id, completion=outcome.completion
+                )
             elif outcome.failure is not None:
                 outcomes[outcome.custom_id] = RequestOutcome(
-                    custom_id=outcome.custom_id, reason=outcome.failure.reason,
-                    retryable=outcome.failure.retryable)
+                    custom_id=outcome.custom_id,
+                    reason=outcome.failure.reason,
+                    retryable=outcome.failure.retryable,
+                )
         missing = _missing_reason(state, results)
         for custom_id in mine - set(outcomes):
-            outcomes[custom_id] = RequestOutcome(custom_id=custom_id, reason=missing,
-                                                 retryable=True)
+            outcomes[custom_id] = RequestOutcome(
+                custom_id=custom_id, reason=missing, retryable=True
+            )
         spent = 0.0
         for outcome in outcomes.values():
             if outcome.completion is not None:
                 spent += self.cost(outcome.completion) or 0.0
-        self.store.finish_batch(row.batch_row, provider_status=state.status,
-                                counts=state.counts, outcomes=outcomes.values(),
-                                spent_usd=spent, malformed=results.malformed)
+        self.store.finish_batch(
+            row.batch_row,
+            provider_status=state.status,
+            counts=state.counts,
+            outcomes=outcomes.values(),
+            spent_usd=spent,
+            malformed=results.malformed,
+        )
 
 
 def _missing_reason(state: BatchState, results: BatchResults) -> str:
