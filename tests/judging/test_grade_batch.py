@@ -136,6 +136,23 @@ def test_anthropic_message_batch_grades_through_forced_tool_use(store_path: Path
     assert seen[-1].path == f"/v1/messages/batches/{batch.id}/results"
 
 
+def test_a_jury_batches_with_both_providers_side_by_side(store_path: Path):
+    with FakeBatches(Script(polls_to_end=2)) as server:
+        config = GradeConfig(
+            store=store_path,
+            judges=("gpt-4o", "claude-haiku-4-5"),
+            batch=True,
+            judge_base_urls=(f"gpt-4o={server.base_url}", f"claude-haiku-4-5={server.root}"),
+            poll_interval_s=0.001,
+        )
+        summary = grade(config)
+        wires = sorted(b.wire for b in server.created())
+    assert wires == ["anthropic", "openai"] and (summary.scored, summary.complete) == (6, True)
+    assert summary.cost_usd == pytest.approx(3 * GPT_EACH + 3 * HAIKU_EACH)
+    by_judge = {v.judge for v in verdicts(store_path)}
+    assert by_judge == {"openai/gpt-4o", "anthropic/claude-haiku-4-5"}
+
+
 @pytest.mark.parametrize("judge", ["gpt-4o", "claude-haiku-4-5"])
 def test_an_expired_entry_is_unscored_then_resubmitted_alone(store_path: Path, judge: str):
     script = Script(
@@ -249,9 +266,21 @@ def test_a_rerun_after_a_kill_while_polling_resumes_the_stored_batch(
         (row,) = stored_batches(store_path)
         assert row.status == "submitted" and row.batch_id == server.created()[0].id
         monkeypatch.setattr(BatchSession, "wait", real_wait)
-        summary = batch_grade(server, store_path)
+        progress = Recorder()
+        config = GradeConfig(
+            store=store_path,
+            judges=("gpt-4o",),
+            batch=True,
+            judge_base_url=server.base_url,
+            poll_interval_s=0.001,
+        )
+        summary = grade(config, progress=progress)
         assert len(server.created()) == 1  # polled, never submitted again
     assert (summary.scored, summary.complete) == (3, True)
+    assert [c for c in progress.calls if c[0] == "batches"] == [
+        ("batches", 1, 0),
+        ("batches", 1, 1),
+    ]  # the resumed batch counts as submitted
 
 
 def test_a_stored_batch_the_provider_no_longer_knows_fails_loudly(

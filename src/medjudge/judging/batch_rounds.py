@@ -89,7 +89,7 @@ async def grade_in_batches(
     judges = []
     for runner, jobs in work:
         provider = batch_provider(
-            runner.client.name,
+            jobs[0].judge,  # the name verdicts carry (a given client may call itself otherwise)
             runner.client,
             timeout_s=runner.config.timeout_s,
             max_attempts=runner.config.max_attempts,

@@ -92,6 +92,9 @@ class BatchSession:
                     "adopted %s batch %s (submitted, never stored)", self.provider.provider, found
                 )
                 self.store.set_batch_submitted(row.batch_row, found)
+        resumed = [row for row in self.live() if sorted(row.run_ids) == sorted(self.run_ids)]
+        if resumed:  # submitted by an earlier run of this command, polled by this one
+            self.counter.update(submitted=len(resumed))
 
     def live(self) -> list[BatchRow]:
         return [
