@@ -468,6 +468,21 @@ def test_progress_shows_batches_submitted_and_ended_requests_and_spend(store_pat
     assert progress.calls[-1] == ("spend", round(4 * GPT_EACH, 6))
 
 
+def test_the_python_api_grades_in_batches(store_path: Path):
+    import medjudge as mj
+
+    with FakeBatches(Script()) as server:
+        summary = mj.grade(
+            store=store_path,
+            judges=["gpt-4o"],
+            batch=True,
+            judge_base_urls=[f"gpt-4o={server.base_url}"],
+            poll_interval_s=0.001,
+        )
+        assert len(server.created()) == 1
+    assert (summary.scored, summary.cost_usd) == (3, pytest.approx(3 * GPT_EACH))
+
+
 def test_batch_mode_refuses_a_judge_without_a_batch_api_before_the_store_is_read(
     tmp_path: Path,
 ):
