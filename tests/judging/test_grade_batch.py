@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -338,9 +339,18 @@ def run_grade_cli(server: FakeBatches, store: Path) -> subprocess.Popen:
 def test_a_kill_between_submit_and_store_never_pays_twice(store_path: Path):
     # The server kills the grading process after it has accepted the batch and before its
     # reply reaches it: the store has the batch's intent and custom ids, not its id.
+    started = threading.Event()
+    grading: list[subprocess.Popen] = []
+
+    def kill(batch) -> None:
+        started.wait(60)  # the process handle is known before it is killed
+        os.kill(grading[0].pid, signal.SIGKILL)
+
     with FakeBatches(Script()) as server:
+        server.on_create = kill
         process = run_grade_cli(server, store_path)
-        server.on_create = lambda batch: os.kill(process.pid, signal.SIGKILL)
+        grading.append(process)
+        started.set()
         process.wait(timeout=120)
         assert process.returncode == -signal.SIGKILL
         (intent,) = stored_batches(store_path)

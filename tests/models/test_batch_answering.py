@@ -120,3 +120,55 @@ def test_batch_answering_needs_a_provider_with_a_batch_api(tmp_path: Path):
     with pytest.raises(ConfigError, match="no batch API"):
         answer_benchmark(config)
     assert not store.exists()
+
+
+def test_the_cli_answers_in_batches(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from medjudge.cli.main import app
+
+    store = tmp_path / "s.sqlite"
+    with FakeBatches(Script(reply=echo)) as server:
+        result = CliRunner().invoke(
+            app,
+            [
+                "answer",
+                "sample:llmeval-med",
+                "--model",
+                "openai/gpt-4o-mini",
+                "--base-url",
+                server.base_url,
+                "--batch",
+                "--poll-interval",
+                "0.001",
+                "--store",
+                str(store),
+            ],
+        )
+        batches = server.created()
+    assert result.exit_code == 0, result.output
+    assert f"{sum(turns_by_depth())} answered, 0 failed" in result.output
+    assert [len(b.lines) for b in batches] == turns_by_depth()
+
+
+def test_the_cli_refuses_batch_for_a_model_without_a_batch_api(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from medjudge.cli.main import app
+
+    store = tmp_path / "s.sqlite"
+    result = CliRunner().invoke(
+        app,
+        [
+            "answer",
+            "sample:llmeval-med",
+            "--model",
+            "vllm/some-model",
+            "--batch",
+            "--store",
+            str(store),
+        ],
+    )
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "offline batches already" in result.output
+    assert not store.exists()

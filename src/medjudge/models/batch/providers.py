@@ -37,6 +37,11 @@ def check_batchable(name: str, client: ModelClient, what: str = "--batch") -> No
         client, OpenAIChatClient | AnthropicChatClient
     ):
         return
+    if name.startswith("vllm/"):
+        raise ConfigError(
+            f"{what}: {name} runs in vLLM's offline batches already (one wave per turn); "
+            f"drop {what}"
+        )
     raise ConfigError(
         f"{what}: {name} has no batch API medjudge can use (only openai/ and anthropic/ "
         f"models do); drop {what}, or use an openai/ or anthropic/ model"
