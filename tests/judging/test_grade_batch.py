@@ -284,6 +284,29 @@ def test_a_rerun_after_a_kill_while_polling_resumes_the_stored_batch(
     ]  # the resumed batch counts as submitted
 
 
+def test_a_kill_after_the_results_were_fetched_makes_the_verdicts_without_asking_again(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from medjudge.judging.runner import JudgeRunner
+
+    real = JudgeRunner.record
+
+    def dies(self, verdicts):
+        raise KeyboardInterrupt  # the replies are stored, no verdict is
+
+    with FakeBatches(Script()) as server:
+        monkeypatch.setattr(JudgeRunner, "record", dies)
+        with pytest.raises(KeyboardInterrupt):
+            batch_grade(server, store_path)
+        assert verdicts(store_path) == []
+        monkeypatch.setattr(JudgeRunner, "record", real)
+        summary = batch_grade(server, store_path)
+        assert len(server.created()) == 1
+    assert (summary.scored, summary.complete) == (3, True)
+    # What the first process spent counts once, as spent before this run.
+    assert summary.cost_before_usd == pytest.approx(3 * GPT_EACH) and summary.cost_usd == 0
+
+
 def test_a_stored_batch_the_provider_no_longer_knows_fails_loudly(
     store_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
