@@ -177,8 +177,10 @@ def answer_items(
     store: Store,
     progress: ProgressSink | None = None,
     chunk_size: int = 256,
+    batch: AnswerConfig | None = None,
 ) -> AnswerSummary:
-    """Answer every (item, sample) of `run` not yet answered in `store`."""
+    """Answer every (item, sample) of `run` not yet answered in `store` (through the
+    provider's batch API, one wave per turn, when `batch` is an AnswerConfig with batch on)."""
     done = {(a.item_id, a.sample): a for a in store.answers(run.run_id) if _usable(a)}
     chains = [
         _Chain(turns, sample, _stored(turns, sample, done))
@@ -190,7 +192,9 @@ def answer_items(
     if progress is not None:
         progress.start(todo)
     if todo:
-        if isinstance(client, AsyncModelClient):
+        if batch is not None and batch.batch:
+            _answer_in_batches(chains, client, run, store, tally, batch)
+        elif isinstance(client, AsyncModelClient):
             asyncio.run(_answer_in_chains(chains, client, run, tally))
         else:
             _answer_in_waves(chains, client, run, tally, chunk_size)
@@ -303,6 +307,23 @@ def _answer_in_waves(
             tally.record(answers)
 
 
+def _answer_in_batches(
+    chains: list[_Chain], client: ModelClient, run: Run, store: Store, tally: _Tally,
+    config: AnswerConfig,
+) -> None:
+    from medjudge.answer_batches import answer_in_batches
+
+    asyncio.run(answer_in_batches(
+        chains, client, run=run, store=store,
+        request_for=lambda chain, index: _request(run, chain, index),
+        to_answer=lambda chain, index, request, out: _to_answer(
+            run, chain.turns[index], chain.sample, request, out),
+        record=tally.record, poll_interval_s=config.poll_interval_s,
+        timeout_s=config.timeout_s, max_attempts=config.max_attempts,
+        progress=tally.progress,
+    ))
+
+
 async def _answer_in_chains(
     chains: list[_Chain], client: AsyncModelClient, run: Run, tally: _Tally
 ) -> None:
@@ -360,6 +381,10 @@ class AnswerConfig(BaseModel):
     engine: EngineOptions = EngineOptions()
     #: Another process answering the same run: wait for it (True) or fail at once (False).
     wait_for_lease: bool = False
+    #: openai/ and anthropic/ models through their providers' batch APIs (one wave per
+    #: turn), at batch prices; `poll_interval_s` between polls of a running batch.
+    batch: bool = False
+    poll_interval_s: float = Field(30.0, gt=0, le=3600)
 
 
 def answer_benchmark(
@@ -405,13 +430,18 @@ def answer_benchmark(
     active = create_client(model, options) if client is None else client
     try:
         _check_client_takes(active, config.prompt)
+        if config.batch:
+            from medjudge.models.batch import check_batchable
+
+            check_batchable(model, active)
         with Store(config.store) as store:
             fingerprint = dataset_fingerprint(benchmark.items)
             store.add_items(fingerprint, benchmark.items)
             store.add_run(run, fingerprint)
         lease = RunLease(config.store, f"answer:{run.run_id}", wait=config.wait_for_lease)
         with lease, Store(config.store) as store:
-            return answer_items(items, active, run=run, store=store, progress=progress)
+            return answer_items(items, active, run=run, store=store, progress=progress,
+                                batch=config if config.batch else None)
     finally:
         if own_client:
             active.close()

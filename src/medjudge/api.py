@@ -164,6 +164,8 @@ def answer(
     dtype: Dtype | None = None,
     probe: bool = True,
     wait: bool = False,
+    batch: bool = False,
+    poll_interval_s: float = 30.0,
     client: ModelClient | None = None,
     progress: ProgressSink | None = None,
 ) -> RunRef:
@@ -185,7 +187,7 @@ def answer(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed
         ),
         timeout_s=timeout_s, max_attempts=max_attempts, dtype=dtype, probe=probe,
-        wait_for_lease=wait, prompt=prompt,
+        wait_for_lease=wait, prompt=prompt, batch=batch, poll_interval_s=poll_interval_s,
     )
     summary = answer_benchmark(config, progress=progress, client=client)
     return RunRef(store=config.store, run_id=summary.run_id, answered=summary)
@@ -222,6 +224,8 @@ def grade(
     dtype: Dtype | None = None,
     probe: bool = True,
     wait: bool = False,
+    batch: bool = False,
+    poll_interval_s: float = 30.0,
     clients: dict[str, ModelClient] | None = None,
     progress: GradeProgress | None = None,
 ) -> GradeSummary:
@@ -229,6 +233,7 @@ def grade(
     `medjudge grade` does; verdicts already stored are never asked for again.
 
     `judge_base_urls` are `JUDGE=URL` entries; `clients` (judge name → client) reuse engines.
+    `batch`: openai/ and anthropic/ judges through their batch APIs, at half price.
     """
     where, ids = _target(run, store)
     config = GradeConfig(
@@ -238,7 +243,8 @@ def grade(
         reasks=reasks, max_cost_usd=max_cost_usd, temperature=temperature,
         max_tokens=max_tokens, timeout_s=timeout_s, max_attempts=max_attempts,
         retry_unscored=retry_unscored, limit=limit, compact_verdicts=compact_verdicts,
-        dtype=dtype, probe=probe, wait_for_lease=wait,
+        dtype=dtype, probe=probe, wait_for_lease=wait, batch=batch,
+        poll_interval_s=poll_interval_s,
     )
     if not config.store.exists():
         raise StoreError(f"{config.store}: no such store; answer a benchmark into it first")

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 import typer
 
 from medjudge.answering import AnswerConfig, answer_benchmark
+from medjudge.cli.batch_flags import BatchAwareProgress, BatchFlag, PollInterval
 from medjudge.cli.common import (
     EXIT_CODES,
     EXIT_INCOMPLETE,
-    RichProgress,
     console,
     friendly_errors,
 )
@@ -109,6 +109,8 @@ def answer(
                      "instead of exiting with code 2."),
     ] = False,
     store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge.sqlite"),
+    batch: BatchFlag = False,
+    poll_interval: PollInterval = 30.0,
 ) -> None:
     """Answer every item of BENCHMARK; a rerun of the same command only asks what is missing.
 
@@ -151,8 +153,10 @@ def answer(
         probe=probe,
         max_model_len=max_model_len,
         engine=engine,
+        batch=batch,
+        poll_interval_s=poll_interval,
     )
-    with RichProgress("answering") as progress:
+    with BatchAwareProgress("answering") as progress:
         summary = answer_benchmark(config, progress=progress)
     console.print(
         f"run [bold]{summary.run_id}[/]: {summary.ok} answered, {summary.failed} failed, "

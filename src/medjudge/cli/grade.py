@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 
 import typer
 
+from medjudge.cli.batch_flags import BatchAwareProgress, BatchFlag, PollInterval
 from medjudge.cli.common import (
     EXIT_CODES,
     EXIT_INCOMPLETE,
-    RichProgress,
     console,
     friendly_errors,
 )
@@ -112,6 +112,8 @@ def grade(
             help="Tight string bounds for small local judges (default: on for vllm/ only).",
         ),
     ] = None,
+    batch: BatchFlag = False,
+    poll_interval: PollInterval = 30.0,
 ) -> None:
     """Grade open answers; a rerun sends no request for a verdict already stored.
 
@@ -154,8 +156,10 @@ def grade(
         retry_unscored=retry_unscored,
         limit=limit,
         compact_verdicts=compact_verdicts,
+        batch=batch,
+        poll_interval_s=poll_interval,
     )
-    with RichProgress("grading", show_spend=True) as progress:
+    with BatchAwareProgress("grading", show_spend=True) as progress:
         summary = run_grading(config, progress=progress)
     if runs > 1 and config.temperature == 0:
         console.print(
@@ -177,6 +181,8 @@ def grade(
         console.print(
             f"[yellow]{summary.unscored_stored} unscored verdicts[/] keep their reason and the "
             "raw reply; `medjudge report` counts them; --retry-unscored asks again."
+            + (" With --batch, a rerun resubmits the entries that expired or failed at the "
+               "provider." if batch else "")
         )
     if not summary.complete:
         raise typer.Exit(EXIT_INCOMPLETE)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from medjudge.errors import ConfigError
+from medjudge.judging.batch_rounds import check_batch_judges, grade_in_batches, reopened_keys
 from medjudge.judging.budget import Budget
 from medjudge.judging.chains import run_chains
 from medjudge.judging.grade_config import GradeConfig, GradeProgress, GradeSummary
@@ -25,6 +26,7 @@ from medjudge.judging.rounds import run_rounds
 from medjudge.judging.rubric import RubricSet
 from medjudge.judging.runner import JudgeRunner
 from medjudge.models.base import AsyncModelClient, ModelClient
+from medjudge.models.batch import batch_price
 from medjudge.models.pricing import Price, price_for
 from medjudge.store import Store
 from medjudge.store.lease import RunLease
@@ -51,6 +53,8 @@ def grade(
     rubrics = _rubrics(config.rubric)
     made = _make_clients(config, judges, clients or {})
     every = {**made, **{j: c for j, c in (clients or {}).items() if j in judges}}
+    if config.batch:
+        check_batch_judges(every)  # before the store is read
     try:
         run_ids = _answer_runs(config)
         with RunLease(config.store, _lease_name(run_ids, judges), wait=config.wait_for_lease), \
@@ -136,12 +140,21 @@ def _grade_under_lease(
         progress.start(len(jobs))
     budget = Budget(config.max_cost_usd, before=store.verdict_spend(run_ids, judges))
     counts = {"scored": 0, "unscored": 0}
+    batched = []
     for judge in judges:
         judge_jobs = [job for job in jobs if job.judge == judge]
         if judge_jobs:
-            runner = JudgeRunner(config, store, clients[judge], prices[judge], budget, progress,
+            in_batches = config.batch and not judge.startswith("vllm/")
+            price = batch_price(prices[judge]) if in_batches else prices[judge]
+            runner = JudgeRunner(config, store, clients[judge], price, budget, progress,
                                  counts)
-            _send(runner, judge_jobs)
+            if in_batches:
+                batched.append((runner, judge_jobs))
+            else:
+                _send(runner, judge_jobs)
+    if batched:
+        asyncio.run(grade_in_batches(batched, poll_interval_s=config.poll_interval_s,
+                                     run_ids=run_ids))
     return GradeSummary(
         scored=counts["scored"],
         unscored=counts["unscored"],
@@ -179,6 +192,8 @@ def _plan(
 ) -> tuple[list[GradeJob], int, int]:
     run_ids = config.answer_runs or tuple(run.run_id for run in store.runs())
     have = store.verdict_keys(scored_only=config.retry_unscored)
+    if config.batch:  # unscored while a batch request of theirs is not finished with
+        have -= reopened_keys(store, judges)
     jobs: list[GradeJob] = []
     done = failed = 0
     for run_id in run_ids:

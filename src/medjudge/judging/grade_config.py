@@ -64,6 +64,10 @@ class GradeConfig(BaseModel):
     engine: EngineOptions = EngineOptions()
     #: Another process grading the same runs with the same judges: wait, or fail at once.
     wait_for_lease: bool = False
+    #: openai/ and anthropic/ judges through their providers' batch APIs, at batch prices.
+    batch: bool = False
+    #: Seconds between polls of a running batch.
+    poll_interval_s: float = Field(30.0, gt=0, le=3600)
 
     @model_validator(mode="before")
     @classmethod

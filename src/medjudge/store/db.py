@@ -25,6 +25,7 @@ from medjudge.records import (
     SamplingConfig,
     Verdict,
 )
+from medjudge.store.batch_queries import BatchQueries
 from medjudge.store.lease_queries import LeaseQueries
 from medjudge.store.migrations import MIGRATIONS
 from medjudge.store.tally_queries import TallyQueries
@@ -37,7 +38,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Store(LeaseQueries, TallyQueries):
+class Store(LeaseQueries, TallyQueries, BatchQueries):
     """A medjudge SQLite store. Open it with `Store(path)`; use it as a context manager."""
 
     def __init__(self, path: str | Path) -> None:

@@ -152,4 +152,48 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE runs ADD COLUMN prompt TEXT NOT NULL DEFAULT '{}';
     """,
+    # 9: provider batches (OpenAI Batch API, Anthropic Message Batches). A batch's row and its
+    # requests' custom ids are written before it is submitted (status 'submitting', with a
+    # tag the provider keeps), its provider id as soon as the provider accepts it, so a rerun
+    # polls it instead of paying twice; each request's reply (a Completion) or failure is
+    # kept until a verdict or answer is made from it (`closed`).
+    """
+    CREATE TABLE batches (
+        batch_row        INTEGER PRIMARY KEY AUTOINCREMENT,
+        provider         TEXT NOT NULL,
+        model            TEXT NOT NULL,
+        stage            TEXT NOT NULL,
+        run_ids          TEXT NOT NULL,
+        tag              TEXT NOT NULL UNIQUE,
+        batch_id         TEXT UNIQUE,
+        status           TEXT NOT NULL
+                         CHECK (status IN ('submitting', 'submitted', 'ended', 'abandoned')),
+        provider_status  TEXT,
+        structured       INTEGER NOT NULL,
+        requests         INTEGER NOT NULL,
+        counts           TEXT,
+        reserved_usd     REAL NOT NULL DEFAULT 0,
+        spent_usd        REAL,
+        malformed        INTEGER NOT NULL DEFAULT 0,
+        created_at       TEXT NOT NULL,
+        created_unix     REAL NOT NULL,
+        submitted_at     TEXT,
+        finished_at      TEXT
+    );
+    CREATE INDEX batches_open ON batches (model, stage, status);
+    CREATE TABLE batch_requests (
+        custom_id   TEXT PRIMARY KEY,
+        batch_row   INTEGER NOT NULL REFERENCES batches(batch_row),
+        job_key     TEXT NOT NULL,
+        attempt     INTEGER NOT NULL,
+        status      TEXT NOT NULL
+                    CHECK (status IN ('pending', 'replied', 'failed', 'abandoned')),
+        completion  TEXT,
+        reason      TEXT,
+        retryable   INTEGER NOT NULL DEFAULT 0,
+        closed      INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX batch_requests_by_job ON batch_requests (job_key, closed);
+    CREATE INDEX batch_requests_by_batch ON batch_requests (batch_row);
+    """,
 )
