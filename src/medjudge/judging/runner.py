@@ -4,7 +4,9 @@ How the requests are sent lives beside it: `chains` (async API clients), `rounds
 
 from __future__ import annotations
 
-from medjudge.judging.budget import Budget
+import uuid
+
+from medjudge.judging.budget import Budget, worst_case_cost
 from medjudge.judging.grade_config import GradeConfig, GradeProgress
 from medjudge.judging.jobs import GradeJob, read_judge_reply, reply_context, shown_checklist
 from medjudge.judging.verdict import ParsedReply
@@ -12,7 +14,9 @@ from medjudge.judging.verdict_schema import provider_family, verdict_json_schema
 from medjudge.models.base import ModelClient
 from medjudge.models.pricing import Price, cost_usd
 from medjudge.records import ChatRequest, Completion, SamplingConfig, Verdict
+from medjudge.spend import spend_entry
 from medjudge.store import Store, utc_now
+from medjudge.store.spend_rows import SpendEntry
 
 __all__ = ["JudgeRunner"]
 
@@ -29,8 +33,12 @@ class JudgeRunner:
         budget: Budget,
         progress: GradeProgress | None,
         counts: dict[str, int],
+        pass_ids: dict[tuple[str, str], int] | None = None,
     ) -> None:
         self.config = config
+        #: (answer run, judge) -> this grading's pass, for the spend ledger's request keys.
+        self.pass_ids = pass_ids or {}
+        self._session = uuid.uuid4().hex  # request keys when no pass was recorded
         self.store = store
         self.client = client
         self.price = price
@@ -61,10 +69,24 @@ class JudgeRunner:
         )
 
     def estimate(self, job: GradeJob) -> float:
-        if self.price is None:
-            return 0.0
-        prompt_tokens = sum(len(m.content) for m in job.prompt.messages) // 2 + 50
-        return cost_usd(self.price, prompt_tokens, self.config.max_tokens) or 0.0
+        """The most one request of `job` can cost (its reservation while in flight)."""
+        return worst_case_cost(self.price, job.prompt.messages, self.config.max_tokens)
+
+    def spend(self, job: GradeJob, out: Completion, attempt: int) -> SpendEntry | None:
+        """The ledger entry of one request of `job` (None: not billed)."""
+        pass_id = self.pass_ids.get((job.answer.run_id, job.judge))
+        scope = pass_id if pass_id is not None else self._session
+        key = (f"grade:{scope}:{job.answer.run_id}:{job.item.item_id}:{job.answer.sample}:"
+               f"{job.judge}:{job.judge_run}:{job.rubric.id}@{job.rubric.version}:{attempt}")
+        return spend_entry(
+            request_key=key, run_id=job.answer.run_id, stage="grade", model=job.judge,
+            item_id=job.item.item_id, sample=job.answer.sample, completion=out,
+            price=self.price, pass_id=pass_id, judge_run=job.judge_run, attempt=attempt,
+        )
+
+    def record_spend(self, entries: list[SpendEntry | None]) -> None:
+        """Requests whose reply was re-asked: recorded now, so a crash loses none of them."""
+        self.store.record_spend(e for e in entries if e is not None)
 
     def verdict(self, job: GradeJob, outs: list[Completion], reason: str | None) -> Verdict:
         last = outs[-1]
@@ -121,8 +143,11 @@ class JudgeRunner:
             return None, False
         return f"invalid verdict: {parsed.reason}", True
 
-    def record(self, verdicts: list[Verdict]) -> None:
-        self.store.save_verdicts(verdicts)
+    def record(
+        self, verdicts: list[Verdict], spend: list[SpendEntry | None] | None = None
+    ) -> None:
+        """Store verdicts with the requests that produced them (one transaction)."""
+        self.store.save_verdicts(verdicts, spend=[e for e in spend or () if e is not None])
         for verdict in verdicts:
             self.counts[verdict.status] += 1
         if self.progress is not None:

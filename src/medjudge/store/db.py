@@ -26,6 +26,8 @@ from medjudge.records import (
 )
 from medjudge.store.lease_queries import LeaseQueries
 from medjudge.store.migrations import MIGRATIONS
+from medjudge.store.spend_queries import SpendQueries
+from medjudge.store.spend_rows import SpendEntry
 from medjudge.store.tally_queries import TallyQueries
 from medjudge.store.transaction import Transaction
 
@@ -36,7 +38,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Store(LeaseQueries, TallyQueries):
+class Store(LeaseQueries, TallyQueries, SpendQueries):
     """A medjudge SQLite store. Open it with `Store(path)`; use it as a context manager."""
 
     def __init__(self, path: str | Path) -> None:
@@ -150,10 +152,14 @@ class Store(LeaseQueries, TallyQueries):
         return self.items(row["dataset_sha256"])
 
     # -- answers --------------------------------------------------------------------------------
-    def save_answers(self, answers: Iterable[Answer]) -> None:
-        """Store answers. An 'ok' answer is final; a 'failed' one is replaced by a retry."""
+    def save_answers(
+        self, answers: Iterable[Answer], spend: Iterable[SpendEntry] = ()
+    ) -> None:
+        """Store answers. An 'ok' answer is final; a 'failed' one is replaced by a retry.
+        `spend`: the requests that produced them, recorded in the same transaction."""
         rows = [_answer_row(answer) for answer in answers]
         with self._transaction():
+            self._insert_spend(spend)
             self._db.executemany(
                 "INSERT INTO answers (run_id, item_id, sample, status, text, error, messages,"
                 " finish_reason, prompt_tokens, completion_tokens, latency_s, created_at)"
@@ -228,9 +234,12 @@ class Store(LeaseQueries, TallyQueries):
         ]
 
     # -- verdicts -------------------------------------------------------------------------------
-    def save_verdicts(self, verdicts: Iterable[Verdict]) -> None:
+    def save_verdicts(
+        self, verdicts: Iterable[Verdict], spend: Iterable[SpendEntry] = ()
+    ) -> None:
         """Store verdicts. A scored verdict is final; an unscored one may be replaced by a
-        later attempt (only when the caller asked to retry unscored verdicts)."""
+        later attempt (only when the caller asked to retry unscored verdicts). `spend`: the
+        requests that produced them, recorded in the same transaction."""
         rows = [
             (
                 v.run_id, v.item_id, v.sample, v.judge, v.judge_run, v.rubric_id,
@@ -240,6 +249,7 @@ class Store(LeaseQueries, TallyQueries):
             for v in verdicts
         ]
         with self._transaction():
+            self._insert_spend(spend)
             self._db.executemany(
                 "INSERT INTO verdicts (run_id, item_id, sample, judge, judge_run, rubric_id,"
                 " rubric_version, prompt_hash, status, judge_score, final_score, capped, record,"
