@@ -29,6 +29,7 @@ from medjudge.judging.grade import grade as grade_runs
 from medjudge.mcq_scoring import McqRunSummary, score_mcq_run
 from medjudge.models.base import ModelClient
 from medjudge.models.registry import Dtype
+from medjudge.prices import PricesLike, as_prices
 from medjudge.records import Run, SamplingConfig
 from medjudge.store import Store
 
@@ -160,13 +161,19 @@ def answer(
     dtype: Dtype | None = None,
     probe: bool = True,
     wait: bool = False,
+    max_cost_usd: float | None = None,
+    prices: PricesLike | None = None,
+    price_file: str | Path | None = None,
     client: ModelClient | None = None,
     progress: ProgressSink | None = None,
 ) -> RunRef:
     """Answer every item (`samples` per item) into `store`; again, only what is missing.
 
     `model` as `medjudge answer --model` (default: the embedded model); `client` reuses an
-    engine you made (it stays open). Returns the run's handle, with what was answered.
+    engine you made (it stays open). `prices` (`{"gpt-4o": (2.50, 10.0)}` in USD per million
+    input, output tokens, or `MODEL=IN,OUT` entries) and `price_file` as `--price` and
+    `--price-file`; `max_cost_usd` as `--max-cost`. Returns the run's handle, with what was
+    answered (and what the budget left unasked).
     """
     source, lang, mode = _file_of(benchmark, lang, mode)
     config = AnswerConfig(
@@ -176,7 +183,7 @@ def answer(
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed
         ),
         timeout_s=timeout_s, max_attempts=max_attempts, dtype=dtype, probe=probe,
-        wait_for_lease=wait,
+        wait_for_lease=wait, max_cost_usd=max_cost_usd, prices=as_prices(prices, price_file),
     )
     summary = answer_benchmark(config, progress=progress, client=client)
     return RunRef(store=config.store, run_id=summary.run_id, answered=summary)
@@ -203,6 +210,8 @@ def grade(
     concurrency: int = 8,
     reasks: int = 2,
     max_cost_usd: float | None = None,
+    prices: PricesLike | None = None,
+    price_file: str | Path | None = None,
     temperature: float | None = None,
     max_tokens: int = 1024,
     timeout_s: float = 120.0,
@@ -220,13 +229,15 @@ def grade(
     `medjudge grade` does; verdicts already stored are never asked for again.
 
     `judge_base_urls` are `JUDGE=URL` entries; `clients` (judge name → client) reuse engines.
+    `prices` and `price_file` as in `answer`.
     """
     where, ids = _target(run, store)
     config = GradeConfig(
         store=store_path(where), judges=tuple(judges), judge_base_urls=tuple(judge_base_urls),
         judge_output=judge_output, runs=runs, answer_runs=ids,
         rubric=Path(rubric) if rubric is not None else None, concurrency=concurrency,
-        reasks=reasks, max_cost_usd=max_cost_usd, temperature=temperature,
+        reasks=reasks, max_cost_usd=max_cost_usd, prices=as_prices(prices, price_file),
+        temperature=temperature,
         max_tokens=max_tokens, timeout_s=timeout_s, max_attempts=max_attempts,
         retry_unscored=retry_unscored, limit=limit, compact_verdicts=compact_verdicts,
         dtype=dtype, probe=probe, wait_for_lease=wait,

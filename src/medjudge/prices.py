@@ -31,6 +31,8 @@ from medjudge.models.pricing import ModelPrice, Price
 
 __all__ = [
     "PRICE_FORMAT",
+    "PricesLike",
+    "as_prices",
     "PriceSpec",
     "parse_price_option",
     "price_entries",
@@ -160,3 +162,31 @@ def user_prices(
     """The prices of a price file, then of `--price` entries (later ones win)."""
     from_file = read_price_file(file) if file is not None else ()
     return (*from_file, *(parse_price_option(entry) for entry in entries))
+
+
+#: Prices from Python: `{"gpt-4o": (2.50, 10.0)}` (or `Price` values), or `--price` entries.
+PricesLike = Mapping[str, "tuple[float, float] | Price"] | Sequence["str | ModelPrice"]
+
+
+def as_prices(
+    prices: PricesLike | None = None, file: str | Path | None = None
+) -> tuple[ModelPrice, ...]:
+    """The prices a Python caller gives (`prices=`, `price_file=`) as the CLI reads them;
+    PriceError names a bad one."""
+    entries: list[ModelPrice] = list(read_price_file(file) if file is not None else ())
+    if isinstance(prices, Mapping):
+        for name, value in prices.items():
+            if isinstance(value, Price):
+                value = (value.input_per_mtok, value.output_per_mtok)
+            try:
+                pair = ",".join(str(float(v)) for v in value)
+            except (TypeError, ValueError):
+                raise PriceError(
+                    f"expected (input, output) USD per million tokens, got {value!r}",
+                    where="prices", key=str(name),
+                ) from None
+            entries.append(parse_price_option(f"{name}={pair}"))
+    else:
+        for entry in prices or ():
+            entries.append(entry if isinstance(entry, ModelPrice) else parse_price_option(entry))
+    return tuple(entries)

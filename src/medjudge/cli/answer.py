@@ -31,6 +31,7 @@ from medjudge.cli.engine_flags import (
     TensorParallel,
     engine_options,
 )
+from medjudge.cli.price_flags import MaxCost, PriceFileOption, PriceOption
 from medjudge.records import SamplingConfig
 
 __all__ = ["answer"]
@@ -92,12 +93,20 @@ def answer(
                      "instead of exiting with code 2."),
     ] = False,
     store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge.sqlite"),
+    max_cost: MaxCost = None,
+    price: PriceOption = None,
+    price_file: PriceFileOption = None,
 ) -> None:
     """Answer every item of BENCHMARK; a rerun of the same command only asks what is missing.
 
     API keys: OPENAI_API_KEY (openai/), ANTHROPIC_API_KEY (anthropic/), and for
     openai-compatible/ servers only MEDJUDGE_COMPATIBLE_API_KEY (if the server wants one).
+    --max-cost is the total for answering this run across reruns (the store's spend ledger);
+    a turn it cannot fit is left unasked, so the same command with more budget asks it.
     """
+    from medjudge.prices import user_prices
+
+    prices = user_prices(price or (), price_file)
     engine = engine_options(
         tensor_parallel_size=tensor_parallel_size,
         pipeline_parallel_size=pipeline_parallel_size,
@@ -128,18 +137,27 @@ def answer(
         probe=probe,
         max_model_len=max_model_len,
         engine=engine,
+        max_cost_usd=max_cost,
+        prices=prices,
     )
     with RichProgress("answering") as progress:
         summary = answer_benchmark(config, progress=progress)
+    before = f" (+${summary.cost_before_usd:.4f} earlier)" if summary.cost_before_usd else ""
     console.print(
         f"run [bold]{summary.run_id}[/]: {summary.ok} answered, {summary.failed} failed, "
-        f"{summary.already_done} already in {store}"
+        f"{summary.already_done} already in {store}; spent ${summary.cost_usd:.4f}{before}"
     )
+    if summary.not_sent_budget:
+        console.print(
+            f"[yellow]stopped at the budget[/]: {summary.not_sent_budget} turns were not asked; "
+            "rerun with a higher --max-cost to finish."
+        )
     if summary.failed:
         console.print(
             "[yellow]some answers failed[/]: their reasons are stored; "
             "run the same command again to retry them."
         )
+    if summary.failed or summary.not_sent_budget:
         raise typer.Exit(EXIT_INCOMPLETE)
 
 
