@@ -31,9 +31,9 @@ from medjudge.models.pricing import ModelPrice, Price
 
 __all__ = [
     "PRICE_FORMAT",
+    "PriceSpec",
     "PricesLike",
     "as_prices",
-    "PriceSpec",
     "parse_price_option",
     "price_entries",
     "read_price_file",
@@ -143,7 +143,8 @@ def read_price_file(path: str | Path) -> tuple[ModelPrice, ...]:
 
 
 def _spec_error(exc: ValidationError, where: str, root: Any, name: object) -> PriceError:
-    error = exc.errors()[0]
+    # A misspelt key says more than the missing one it was meant to be.
+    error = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     loc = [str(name), *(str(part) for part in error["loc"])]
     problem = error["msg"]
     if error["type"] == "extra_forbidden":
