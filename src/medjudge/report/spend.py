@@ -93,7 +93,7 @@ def spend_to_csv(report: SpendReport) -> str:
                      "completion_tokens", "cost_usd", "unpriced", "batch"])
     for r in report.rows:
         writer.writerow([r.run_id, r.stage, r.model, r.requests, r.prompt_tokens,
-                         r.completion_tokens, f"{r.cost_usd:.6f}", r.unpriced, r.batch])
+                         r.completion_tokens, r.cost_usd, r.unpriced, r.batch])
     return buffer.getvalue()
 
 
