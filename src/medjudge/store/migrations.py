@@ -153,7 +153,8 @@ MIGRATIONS: tuple[str, ...] = (
     # is unique, so a request is never counted twice. Stores made before it are backfilled:
     # one row per stored verdict (its tokens and cost, all attempts together) and one per
     # answer that reported tokens, priced at the list prices medjudge then used (local
-    # engines free); `backfilled` marks them.
+    # engines free); `backfilled` marks them. The index covers every aggregate the reports
+    # and --max-cost read, so they never touch the table itself.
     """
     CREATE TABLE spend (
         spend_id           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -175,7 +176,8 @@ MIGRATIONS: tuple[str, ...] = (
         backfilled         INTEGER NOT NULL DEFAULT 0 CHECK (backfilled IN (0, 1)),
         created_at         TEXT NOT NULL
     );
-    CREATE INDEX spend_by_run ON spend (run_id, stage, model, cost_usd);
+    CREATE INDEX spend_by_run ON spend
+        (run_id, stage, model, cost_usd, prompt_tokens, completion_tokens, batch);
     INSERT INTO spend (request_key, run_id, stage, model, item_id, sample, judge_run,
                        attempt, prompt_tokens, completion_tokens, cost_usd, backfilled,
                        created_at)
