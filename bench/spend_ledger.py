@@ -21,22 +21,51 @@ NOW = "2026-12-02T00:00:00+00:00"
 
 
 def _run(store: Store, run_id: str) -> None:
-    store.add_run(Run(run_id=run_id, model="openai/gpt-4o", benchmark="b",
-                      benchmark_path="b.json", benchmark_sha256="0" * 64, samples=1,
-                      sampling=SamplingConfig(), created_at=NOW, medjudge_version="0"), "d")
+    store.add_run(
+        Run(
+            run_id=run_id,
+            model="openai/gpt-4o",
+            benchmark="b",
+            benchmark_path="b.json",
+            benchmark_sha256="0" * 64,
+            samples=1,
+            sampling=SamplingConfig(),
+            created_at=NOW,
+            medjudge_version="0",
+        ),
+        "d",
+    )
 
 
 def _answer(run_id: str, n: int) -> Answer:
-    return Answer(run_id=run_id, item_id=f"q{n}", sample=0, status="ok", text="x",
-                  messages=(Message(role="user", content="q"),), prompt_tokens=1234,
-                  completion_tokens=567, created_at=NOW)
+    return Answer(
+        run_id=run_id,
+        item_id=f"q{n}",
+        sample=0,
+        status="ok",
+        text="x",
+        messages=(Message(role="user", content="q"),),
+        prompt_tokens=1234,
+        completion_tokens=567,
+        created_at=NOW,
+    )
 
 
 def _entry(run_id: str, n: int, stage: str = "answer", model: str = "openai/gpt-4o"):
-    return SpendEntry(request_key=f"{stage}:{run_id}:{n}", run_id=run_id, stage=stage,
-                      model=model, item_id=f"q{n}", sample=0, prompt_tokens=1234,
-                      completion_tokens=567, input_per_mtok=2.5, output_per_mtok=10.0,
-                      cost_usd=0.008755, created_at=NOW)
+    return SpendEntry(
+        request_key=f"{stage}:{run_id}:{n}",
+        run_id=run_id,
+        stage=stage,
+        model=model,
+        item_id=f"q{n}",
+        sample=0,
+        prompt_tokens=1234,
+        completion_tokens=567,
+        input_per_mtok=2.5,
+        output_per_mtok=10.0,
+        cost_usd=0.008755,
+        created_at=NOW,
+    )
 
 
 def main() -> None:
@@ -56,9 +85,11 @@ def main() -> None:
             started = time.perf_counter()
             store.save_answers([_answer("ledger", n)], spend=[_entry("ledger", n)])
             with_spend += time.perf_counter() - started
-        print(f"{args.writes} answers, one transaction each: {1e3 * plain / args.writes:.3f} ms"
-              f" without spend, {1e3 * with_spend / args.writes:.3f} ms with its spend row"
-              f" (+{100 * (with_spend / plain - 1):.0f} %)")
+        print(
+            f"{args.writes} answers, one transaction each: {1e3 * plain / args.writes:.3f} ms"
+            f" without spend, {1e3 * with_spend / args.writes:.3f} ms with its spend row"
+            f" (+{100 * (with_spend / plain - 1):.0f} %)"
+        )
         runs = [f"r{k}" for k in range(10)]
         for run_id in runs:
             _run(store, run_id)
@@ -75,14 +106,18 @@ def main() -> None:
         for label, query in (
             ("spend_tallies (every run)", lambda: store.spend_tallies()),
             ("spend_tallies (one run)", lambda: store.spend_tallies(["r3"])),
-            ("spent_usd (10 runs, 3 judges)", lambda: store.spent_usd(
-                "grade", runs, {j: (2.5, 10.0) for j in judges})),
+            (
+                "spent_usd (10 runs, 3 judges)",
+                lambda: store.spent_usd("grade", runs, {j: (2.5, 10.0) for j in judges}),
+            ),
         ):
             started = time.perf_counter()
             for _ in range(5):
                 query()
-            print(f"{label} over {args.rows:,} ledger rows: "
-                  f"{1e3 * (time.perf_counter() - started) / 5:.1f} ms")
+            print(
+                f"{label} over {args.rows:,} ledger rows: "
+                f"{1e3 * (time.perf_counter() - started) / 5:.1f} ms"
+            )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,22 @@ def ledger(store: Path):
 
 
 def answer_cli(store: Path, url: str, *more: str):
-    return runner.invoke(app, ["answer", "sample:generic", "--model", MODEL, "--base-url", url,
-                               "--store", str(store), "--concurrency", "1", *more])
+    return runner.invoke(
+        app,
+        [
+            "answer",
+            "sample:generic",
+            "--model",
+            MODEL,
+            "--base-url",
+            url,
+            "--store",
+            str(store),
+            "--concurrency",
+            "1",
+            *more,
+        ],
+    )
 
 
 def test_each_answer_request_is_in_the_ledger_at_the_users_price(tmp_path: Path):
@@ -71,15 +85,25 @@ def test_max_cost_holds_across_invocations_and_leaves_turns_unasked(tmp_path: Pa
     # 100 × 10 / 1e6 = $0.001; each reply bills 50 output tokens: $0.0005. With one request
     # in flight a turn goes out while spent + 0.001 <= 0.00325, i.e. at spent 0, 0.0005,
     # 0.001, 0.0015 and 0.002: 5 of AnesBench's 20 single-turn items, $0.0025.
-    args = ["answer", "sample:anesbench", "--model", MODEL, "--store", str(store),
-            "--concurrency", "1", "--max-tokens", "100", "--price", f"{MODEL}=0,10"]
+    args = [
+        "answer",
+        "sample:anesbench",
+        "--model",
+        MODEL,
+        "--store",
+        str(store),
+        "--concurrency",
+        "1",
+        "--max-tokens",
+        "100",
+        "--price",
+        f"{MODEL}=0,10",
+    ]
     with FakeOpenAI([Reply(prompt_tokens=1234, completion_tokens=50)]) as server:
-        first = runner.invoke(app, [*args, "--base-url", server.base_url, "--max-cost",
-                                    "0.00325"])
+        first = runner.invoke(app, [*args, "--base-url", server.base_url, "--max-cost", "0.00325"])
         assert first.exit_code == 3, first.output
         assert "15 turns were not asked" in said(first) and len(server.seen) == 5
-        second = runner.invoke(app, [*args, "--base-url", server.base_url, "--max-cost",
-                                     "0.00325"])
+        second = runner.invoke(app, [*args, "--base-url", server.base_url, "--max-cost", "0.00325"])
         assert second.exit_code == 3 and len(server.seen) == 5  # $0.0025 spent before
         assert "+$0.0025 earlier" in said(second)
         with Store(store) as db:
@@ -92,9 +116,15 @@ def test_max_cost_holds_across_invocations_and_leaves_turns_unasked(tmp_path: Pa
 
 def test_a_batch_engine_sends_only_what_fits_and_keeps_conversations_whole(tmp_path: Path):
     bench = load("sample:llmeval-med")  # MK-1 has 3 turns; 5 more single-turn items
-    run = plan_run(model="vllm/priced", benchmark=bench.name, benchmark_path=bench.path,
-                   benchmark_sha256=bench.sha256, items=bench.items,
-                   sampling=SamplingConfig(max_tokens=100), samples=1)
+    run = plan_run(
+        model="vllm/priced",
+        benchmark=bench.name,
+        benchmark_path=bench.path,
+        benchmark_sha256=bench.sha256,
+        items=bench.items,
+        sampling=SamplingConfig(max_tokens=100),
+        samples=1,
+    )
     engine = FixedModel("ok")  # reports 7 in + 3 out per reply
     price = Price(input_per_mtok=0.0, output_per_mtok=10.0)
     with Store(tmp_path / "s.sqlite") as db:
@@ -103,8 +133,9 @@ def test_a_batch_engine_sends_only_what_fits_and_keeps_conversations_whole(tmp_p
         # Worst case $0.001 a turn, and a whole wave is in flight at once: $0.0015 fits one
         # turn per wave (spent 3 × 10 / 1e6 = $0.00003 a reply): MK-1's three turns in
         # three waves; the other five conversations wait, unasked.
-        summary = answer_items(bench.items, engine, run=run, store=db, price=price,
-                               max_cost_usd=0.0015)
+        summary = answer_items(
+            bench.items, engine, run=run, store=db, price=price, max_cost_usd=0.0015
+        )
         assert (summary.ok, summary.failed, summary.not_sent_budget) == (3, 0, 5)
         assert db.count_answers(run.run_id) == {"ok": 3, "failed": 0}
         assert summary.cost_usd == pytest.approx(3 * 0.00003)
@@ -115,17 +146,48 @@ def test_a_batch_engine_sends_only_what_fits_and_keeps_conversations_whole(tmp_p
 def test_a_budget_needs_a_price_and_bad_prices_exit_2(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     store = tmp_path / "s.sqlite"
-    unpriced = runner.invoke(app, ["answer", "sample:generic", "--model", "openai/gpt-9",
-                                   "--max-cost", "1", "--store", str(store)])
+    unpriced = runner.invoke(
+        app,
+        [
+            "answer",
+            "sample:generic",
+            "--model",
+            "openai/gpt-9",
+            "--max-cost",
+            "1",
+            "--store",
+            str(store),
+        ],
+    )
     assert unpriced.exit_code == 2
     assert "no price is known for openai/gpt-9" in said(unpriced)
     assert "--price openai/gpt-9=IN,OUT" in said(unpriced)
-    bad = runner.invoke(app, ["answer", "sample:generic", "--model", "openai/gpt-4o",
-                              "--price", "gpt-4o=1;2", "--store", str(store)])
+    bad = runner.invoke(
+        app,
+        [
+            "answer",
+            "sample:generic",
+            "--model",
+            "openai/gpt-4o",
+            "--price",
+            "gpt-4o=1;2",
+            "--store",
+            str(store),
+        ],
+    )
     assert bad.exit_code == 2 and "--price 'gpt-4o=1;2'" in said(bad)
     (tmp_path / "p.yaml").write_text("gpt-4o: [1, 2]\n")
-    bad_file = runner.invoke(app, ["answer", "sample:generic", "--price-file",
-                                   str(tmp_path / "p.yaml"), "--store", str(store)])
+    bad_file = runner.invoke(
+        app,
+        [
+            "answer",
+            "sample:generic",
+            "--price-file",
+            str(tmp_path / "p.yaml"),
+            "--store",
+            str(store),
+        ],
+    )
     assert bad_file.exit_code == 2 and "key 'gpt-4o'" in said(bad_file)
     assert "Traceback" not in unpriced.output + bad.output + bad_file.output
     assert not store.exists()

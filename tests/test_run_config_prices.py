@@ -17,24 +17,35 @@ BASE = "store: s.sqlite\nbenchmark: {path: 'sample:anesbench', limit: 2}\n"
 
 
 def test_prices_and_a_price_file_are_read_from_the_run_files_folder(tmp_path: Path):
-    (tmp_path / "prices.yaml").write_text("gpt-4o: {input: 1, output: 2}\n"
-                                          "vllm/m: {input: 0.5, output: 0.5}\n")
+    (tmp_path / "prices.yaml").write_text(
+        "gpt-4o: {input: 1, output: 2}\nvllm/m: {input: 0.5, output: 0.5}\n"
+    )
     run_file = tmp_path / "evaluation.yaml"
-    run_file.write_text(BASE + "price_file: prices.yaml\nprices:\n"
-                        "  gpt-4o: {input: 3, output: 4}\n")
+    run_file.write_text(
+        BASE + "price_file: prices.yaml\nprices:\n  gpt-4o: {input: 3, output: 4}\n"
+    )
     config = load_run_config(run_file)
     assert config.price_file == tmp_path / "prices.yaml"
     # The file's prices first, then the run file's own: the later one wins in price_for.
     assert [(p.model, p.price.input_per_mtok) for p in config.user_prices()] == [
-        ("openai/gpt-4o", 1.0), ("vllm/m", 0.5), ("openai/gpt-4o", 3.0)]
+        ("openai/gpt-4o", 1.0),
+        ("vllm/m", 0.5),
+        ("openai/gpt-4o", 3.0),
+    ]
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("prices:\n  gpt-4o: {input: 1, ouput: 2}\n", "line 4, field 'prices.gpt-4o.output': Field required (and 1 more"),
-    ("prices:\n  gpt-4o: {input: -1, output: 2}\n", "line 4, field 'prices.gpt-4o.input'"),
-    ("prices:\n  mystery: {input: 1, output: 2}\n", "unknown model 'mystery'"),
-    ("model:\n  max_cost_usd: 0\n", "field 'model.max_cost_usd'"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "prices:\n  gpt-4o: {input: 1, ouput: 2}\n",
+            "line 4, field 'prices.gpt-4o.output': Field required (and 1 more",
+        ),
+        ("prices:\n  gpt-4o: {input: -1, output: 2}\n", "line 4, field 'prices.gpt-4o.input'"),
+        ("prices:\n  mystery: {input: 1, output: 2}\n", "unknown model 'mystery'"),
+        ("model:\n  max_cost_usd: 0\n", "field 'model.max_cost_usd'"),
+    ],
+)
 def test_a_bad_price_in_a_run_file_names_its_line_and_field(text: str, says: str):
     with pytest.raises(RunConfigError) as caught:
         parse_run_config(BASE + text)

@@ -52,8 +52,9 @@ class AnswerSpend:
     def for_run(
         cls, store: Store, run: Run, price: Price | None, max_cost_usd: float | None = None
     ) -> AnswerSpend:
-        prices = {run.model: None if price is None else
-                  (price.input_per_mtok, price.output_per_mtok)}
+        prices = {
+            run.model: None if price is None else (price.input_per_mtok, price.output_per_mtok)
+        }
         before = store.spent_usd("answer", [run.run_id], prices)
         return cls(model=run.model, price=price, budget=Budget(max_cost_usd, before=before))
 
@@ -64,8 +65,13 @@ class AnswerSpend:
     def entry(self, run_id: str, item_id: str, sample: int, out: Completion) -> SpendEntry | None:
         return spend_entry(
             request_key=f"answer:{self.session}:{run_id}:{item_id}:{sample}",
-            run_id=run_id, stage="answer", model=self.model, item_id=item_id, sample=sample,
-            completion=out, price=self.price,
+            run_id=run_id,
+            stage="answer",
+            model=self.model,
+            item_id=item_id,
+            sample=sample,
+            completion=out,
+            price=self.price,
         )
 
     @staticmethod

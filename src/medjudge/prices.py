@@ -89,14 +89,19 @@ def parse_price_option(entry: str) -> ModelPrice:
     if any(not math.isfinite(n) or n < 0 or n > 10_000 for n in numbers):
         raise PriceError(
             "prices must be numbers from 0 to 10000 (USD per million tokens)",
-            where=where, hint=PRICE_FORMAT,
+            where=where,
+            hint=PRICE_FORMAT,
         )
-    return ModelPrice(model=model, price=Price(input_per_mtok=numbers[0],
-                                               output_per_mtok=numbers[1]))
+    return ModelPrice(
+        model=model, price=Price(input_per_mtok=numbers[0], output_per_mtok=numbers[1])
+    )
 
 
 def price_entries(
-    specs: Mapping[str, PriceSpec], *, where: str, root: yaml.Node | None = None,
+    specs: Mapping[str, PriceSpec],
+    *,
+    where: str,
+    root: yaml.Node | None = None,
     base: Sequence[str | int] = (),
 ) -> tuple[ModelPrice, ...]:
     """Validated `{model: PriceSpec}` as prices, names made canonical; PriceError names
@@ -120,19 +125,25 @@ def read_price_file(path: str | Path) -> tuple[ModelPrice, ...]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PriceError("file not found", where=where, hint="check the --price-file path") \
-            from None
+        raise PriceError(
+            "file not found", where=where, hint="check the --price-file path"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise PriceError(f"cannot read the file: {exc}", where=where,
-                         hint="save it as UTF-8 text") from None
+        raise PriceError(
+            f"cannot read the file: {exc}", where=where, hint="save it as UTF-8 text"
+        ) from None
     try:
         root, data = read_yaml(text, where)
     except RubricError as exc:  # the rubric files' YAML reader; the error is ours
         raise PriceError(exc.problem, where=where, line=exc.line, hint=exc.hint) from None
     if not isinstance(data, dict) or not data:
         found = "nothing" if not data else f"a YAML {type(data).__name__}"
-        raise PriceError(f"expected a mapping of models to prices; found {found}",
-                         where=where, line=1, hint=_FILE_FORMAT)
+        raise PriceError(
+            f"expected a mapping of models to prices; found {found}",
+            where=where,
+            line=1,
+            hint=_FILE_FORMAT,
+        )
     specs: dict[str, PriceSpec] = {}
     for name, value in data.items():
         try:
@@ -153,8 +164,9 @@ def _spec_error(exc: ValidationError, where: str, root: Any, name: object) -> Pr
         problem = "expected a mapping with input and output"
     elif error["type"] == "missing":
         problem = f"'{error['loc'][-1]}' is missing"
-    return PriceError(problem, where=where, line=line_of(root, loc), key=str(name),
-                      hint=_FILE_FORMAT)
+    return PriceError(
+        problem, where=where, line=line_of(root, loc), key=str(name), hint=_FILE_FORMAT
+    )
 
 
 def user_prices(
@@ -184,7 +196,8 @@ def as_prices(
             except (TypeError, ValueError):
                 raise PriceError(
                     f"expected (input, output) USD per million tokens, got {value!r}",
-                    where="prices", key=str(name),
+                    where="prices",
+                    key=str(name),
                 ) from None
             entries.append(parse_price_option(f"{name}={pair}"))
     else:

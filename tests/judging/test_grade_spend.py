@@ -39,9 +39,15 @@ def store(tmp_path: Path) -> Path:
     """LLMEval-Med's first conversation (3 open turns) answered by a local engine (free)."""
     bench = load("sample:llmeval-med")
     items = [i for i in bench.items if i.conversation_id == "MK-1"]
-    run = plan_run(model="vllm/local", benchmark=bench.name, benchmark_path=bench.path,
-                   benchmark_sha256=bench.sha256, items=items, sampling=SamplingConfig(),
-                   samples=1)
+    run = plan_run(
+        model="vllm/local",
+        benchmark=bench.name,
+        benchmark_path=bench.path,
+        benchmark_sha256=bench.sha256,
+        items=items,
+        sampling=SamplingConfig(),
+        samples=1,
+    )
     path = tmp_path / "s.sqlite"
     with Store(path) as db:
         db.add_items("d", items)
@@ -56,8 +62,9 @@ def judged(db_path: Path) -> list:
 
 
 def grade_with(server: FakeOpenAI, store: Path, **overrides):
-    return grade(GradeConfig(store=store, judges=(JUDGE,), judge_base_url=server.base_url,
-                             **overrides))
+    return grade(
+        GradeConfig(store=store, judges=(JUDGE,), judge_base_url=server.base_url, **overrides)
+    )
 
 
 def test_each_judge_request_is_in_the_ledger_at_its_hand_computed_cost(store: Path):
@@ -66,8 +73,7 @@ def test_each_judge_request_is_in_the_ledger_at_its_hand_computed_cost(store: Pa
     entries = judged(store)
     assert summary.scored == 3 and len(entries) == 3
     assert all(e.cost_usd == pytest.approx(EACH, abs=1e-12) for e in entries)
-    assert {(e.input_per_mtok, e.output_per_mtok, e.batch) for e in entries} == {
-        (2.5, 10.0, False)}
+    assert {(e.input_per_mtok, e.output_per_mtok, e.batch) for e in entries} == {(2.5, 10.0, False)}
     with Store(store) as db:
         (grading_pass,) = db.grading_passes()
         (tally,) = [t for t in db.spend_tallies() if t.stage == "grade"]
@@ -79,8 +85,10 @@ def test_each_judge_request_is_in_the_ledger_at_its_hand_computed_cost(store: Pa
 def test_a_re_asked_request_is_counted(store: Path):
     # Attempt 0: an invalid reply (billed 1,234 + 567: $0.008755); attempt 1: a valid one
     # billing 1,000 + 100: (1,000 × 2.50 + 100 × 10) / 1e6 = $0.0035. Total $0.012255.
-    script = [Reply(text="not a verdict", **BILLED),
-              Reply(text=FittingVerdict(3), prompt_tokens=1000, completion_tokens=100)]
+    script = [
+        Reply(text="not a verdict", **BILLED),
+        Reply(text=FittingVerdict(3), prompt_tokens=1000, completion_tokens=100),
+    ]
     with FakeOpenAI(script) as server:
         grade_with(server, store, limit=1)
     entries = judged(store)
@@ -161,8 +169,21 @@ def test_user_prices_override_and_history_keeps_its_price(store: Path):
 
 
 def _grade_cli(store: Path, url: str, *more: str):
-    return runner.invoke(app, ["grade", "--store", str(store), "--judge", JUDGE,
-                               "--judge-base-url", url, "--runs", "8", *more])
+    return runner.invoke(
+        app,
+        [
+            "grade",
+            "--store",
+            str(store),
+            "--judge",
+            JUDGE,
+            "--judge-base-url",
+            url,
+            "--runs",
+            "8",
+            *more,
+        ],
+    )
 
 
 def test_max_cost_holds_across_two_invocations(store: Path):
@@ -182,32 +203,48 @@ def test_max_cost_holds_across_two_invocations(store: Path):
 
 def test_a_priced_local_judge_can_have_a_budget(store: Path):
     with FakeOpenAI([Reply(text=FittingVerdict(4), **BILLED)]) as server:
-        refused = runner.invoke(app, ["grade", "--store", str(store), "--judge",
-                                      "openai/mystery", "--max-cost", "1"])
-        priced = runner.invoke(app, [
-            "grade", "--store", str(store), "--judge", "openai-compatible/qwen",
-            "--judge-base-url", server.base_url, "--max-cost", "1",
-            "--price", "openai-compatible/qwen=0.5,1.5",
-        ])
+        refused = runner.invoke(
+            app, ["grade", "--store", str(store), "--judge", "openai/mystery", "--max-cost", "1"]
+        )
+        priced = runner.invoke(
+            app,
+            [
+                "grade",
+                "--store",
+                str(store),
+                "--judge",
+                "openai-compatible/qwen",
+                "--judge-base-url",
+                server.base_url,
+                "--max-cost",
+                "1",
+                "--price",
+                "openai-compatible/qwen=0.5,1.5",
+            ],
+        )
     assert refused.exit_code == 2 and "--price openai/mystery=IN,OUT" in refused.output
     assert priced.exit_code == 0, priced.output
     # (1,234 × 0.5 + 567 × 1.5) / 1e6 = (617 + 850.5) / 1e6 = $0.0014675 each.
     assert [e.cost_usd for e in judged(store)] == pytest.approx([0.0014675] * 3)
 
 
-@pytest.mark.parametrize(("args", "says"), [
-    (["--price", "gpt-4o=ten,20"], "--price 'gpt-4o=ten,20': 'ten,20' are not two numbers"),
-    (["--price", "gpt-4o"], "--price 'gpt-4o': expected MODEL=IN,OUT"),
-    (["--price-file", "prices.yaml"], "prices.yaml, line 2, key 'gpt-4o': unknown field"),
-    (["--max-cost", "0"], "0.0 is not a positive amount of USD"),
-])
-def test_bad_prices_exit_2_naming_them_and_send_nothing(store: Path, args: list[str],
-                                                        says: str):
-    Path("prices.yaml").write_text("openai/gpt-4.1: {input: 2, output: 8}\n"
-                                   "gpt-4o: {input: 2, outptu: 8}\n")
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--price", "gpt-4o=ten,20"], "--price 'gpt-4o=ten,20': 'ten,20' are not two numbers"),
+        (["--price", "gpt-4o"], "--price 'gpt-4o': expected MODEL=IN,OUT"),
+        (["--price-file", "prices.yaml"], "prices.yaml, line 2, key 'gpt-4o': unknown field"),
+        (["--max-cost", "0"], "0.0 is not a positive amount of USD"),
+    ],
+)
+def test_bad_prices_exit_2_naming_them_and_send_nothing(store: Path, args: list[str], says: str):
+    Path("prices.yaml").write_text(
+        "openai/gpt-4.1: {input: 2, output: 8}\ngpt-4o: {input: 2, outptu: 8}\n"
+    )
     with FakeOpenAI([Reply(text=FittingVerdict(4))]) as server:
-        result = runner.invoke(app, ["grade", "--store", str(store), "--judge-base-url",
-                                     server.base_url, *args])
+        result = runner.invoke(
+            app, ["grade", "--store", str(store), "--judge-base-url", server.base_url, *args]
+        )
     assert result.exit_code == 2 and says in " ".join(result.output.split())
     assert "Traceback" not in result.output
     assert server.seen == [] and judged(store) == []

@@ -36,7 +36,8 @@ def test_user_prices_beat_the_list_and_price_local_engines():
 def test_batch_requests_cost_half_at_openai_and_anthropic_only():
     price = Price(input_per_mtok=3.0, output_per_mtok=15.0)
     assert batch_price("anthropic/claude-sonnet-4-5", price) == Price(
-        input_per_mtok=1.5, output_per_mtok=7.5)
+        input_per_mtok=1.5, output_per_mtok=7.5
+    )
     assert batch_price("openai/gpt-4o", price).output_per_mtok == 7.5
     assert batch_price("openai-compatible/x", price) == price
     assert batch_price("openai/gpt-4o", None) is None

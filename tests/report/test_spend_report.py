@@ -42,8 +42,9 @@ def test_hand_sums():
 
 def test_runs_show_tokens_and_cost_per_stage_and_judge(store):
     path, run_id = store
-    (listed,) = json.loads(runner.invoke(app, ["runs", "--store", str(path), "--format",
-                                               "json"]).output)
+    (listed,) = json.loads(
+        runner.invoke(app, ["runs", "--store", str(path), "--format", "json"]).output
+    )
     assert (listed["answer_requests"], listed["answer_prompt_tokens"]) == (8, 56)
     assert listed["answer_cost_usd"] == pytest.approx(ANSWERING)
     assert listed["judge_requests"] == 16 and listed["judge_prompt_tokens"] == 112
@@ -52,11 +53,17 @@ def test_runs_show_tokens_and_cost_per_stage_and_judge(store):
     by_model = {(s["stage"], s["model"]): s for s in listed["spend"]}
     assert by_model[("grade", UNPRICED)]["unpriced"] == 8
     assert by_model[("grade", JUDGE)]["completion_tokens"] == 24
-    rows = list(csv.DictReader(io.StringIO(
-        runner.invoke(app, ["runs", "--store", str(path), "--format", "csv"]).output)))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                runner.invoke(app, ["runs", "--store", str(path), "--format", "csv"]).output
+            )
+        )
+    )
     assert rows[0]["judge_unpriced"] == "8" and rows[0]["answer_requests"] == "8"
-    shown = runner.invoke(app, ["runs", "show", run_id, "--store", str(path)],
-                          env={"COLUMNS": "400"})
+    shown = runner.invoke(
+        app, ["runs", "show", run_id, "--store", str(path)], env={"COLUMNS": "400"}
+    )
     assert shown.exit_code == 0, shown.output
     assert f"grade {JUDGE}: 8 requests, 56+24 tokens, $0.0000" in shown.output
     assert f"grade {UNPRICED}: 8 requests, 56+24 tokens, $0.0000 (+8 unpriced)" in shown.output
@@ -67,13 +74,17 @@ def test_runs_show_tokens_and_cost_per_stage_and_judge(store):
 
 def test_every_report_format_has_the_spend_section(store):
     path, _ = store
-    data = json.loads(runner.invoke(app, ["report", "--store", str(path), "--format",
-                                          "json"]).output)
+    data = json.loads(
+        runner.invoke(app, ["report", "--store", str(path), "--format", "json"]).output
+    )
     spend = data["spend"]
     assert spend["requests"] == 24 and spend["unpriced"] == 8
     assert spend["cost_usd"] == pytest.approx(ANSWERING + JUDGING)
     assert [(r["stage"], r["model"], r["requests"]) for r in spend["rows"]] == [
-        ("answer", MODEL, 8), ("grade", JUDGE, 8), ("grade", UNPRICED, 8)]
+        ("answer", MODEL, 8),
+        ("grade", JUDGE, 8),
+        ("grade", UNPRICED, 8),
+    ]
 
     markdown = runner.invoke(app, ["report", "--store", str(path), "--format", "markdown"])
     assert "## spend · tokens and cost" in markdown.output
@@ -84,7 +95,10 @@ def test_every_report_format_has_the_spend_section(store):
     section = text.split("# spend · tokens and cost\n", 1)[1]
     rows = list(csv.DictReader(io.StringIO(section)))
     assert [(r["model"], r["prompt_tokens"], r["unpriced"]) for r in rows] == [
-        (MODEL, "56", "0"), (JUDGE, "56", "0"), (UNPRICED, "56", "8")]
+        (MODEL, "56", "0"),
+        (JUDGE, "56", "0"),
+        (UNPRICED, "56", "8"),
+    ]
     assert float(rows[1]["cost_usd"]) == pytest.approx(JUDGING)
 
     table = runner.invoke(app, ["report", "--store", str(path)], env={"COLUMNS": "300"})

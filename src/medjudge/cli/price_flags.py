@@ -37,7 +37,8 @@ def _positive(value: float | None) -> float | None:
 MaxCost = Annotated[
     float | None,
     typer.Option(
-        "--max-cost", callback=_positive,
+        "--max-cost",
+        callback=_positive,
         help="Stop before the spend would pass this (USD), counting what earlier runs of "
         "the same command spent (the store's spend ledger).",
     ),

@@ -25,9 +25,7 @@ _PER_REQUEST = 16
 def worst_case_prompt_tokens(messages: Sequence[Message]) -> int:
     """An upper bound on a request's prompt tokens: byte-level BPE tokenizers never make
     more tokens of a text than it has UTF-8 bytes, plus the chat format's own tokens."""
-    return _PER_REQUEST + sum(
-        len(m.content.encode("utf-8")) + _PER_MESSAGE for m in messages
-    )
+    return _PER_REQUEST + sum(len(m.content.encode("utf-8")) + _PER_MESSAGE for m in messages)
 
 
 def worst_case_cost(price: Price | None, messages: Sequence[Message], max_tokens: int) -> float:

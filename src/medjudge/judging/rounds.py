@@ -14,17 +14,16 @@ __all__ = ["run_rounds"]
 
 def run_rounds(runner: JudgeRunner, jobs: list[GradeJob]) -> None:
     """Send every job to `runner`'s batch client, one batch per round of asking."""
-    pending: list[tuple[GradeJob, list[Completion], str | None]] = [
-        (job, [], None) for job in jobs
-    ]
+    pending: list[tuple[GradeJob, list[Completion], str | None]] = [(job, [], None) for job in jobs]
     for attempt in range(1 + runner.config.reasks):
         if not pending:
             return
         sent, held = _within_budget(runner, pending)
         requests = [runner.request(job, attempt) for job, _, _ in sent]
         outs = runner.client.generate(requests) if requests else []
-        finished: list[Verdict] = [runner.verdict(job, history, reason)
-                                   for job, history, reason in held]
+        finished: list[Verdict] = [
+            runner.verdict(job, history, reason) for job, history, reason in held
+        ]
         spend: list[SpendEntry | None] = []
         reasked: list[SpendEntry | None] = []
         again: list[tuple[GradeJob, list[Completion], str | None]] = []

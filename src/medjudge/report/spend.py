@@ -29,9 +29,11 @@ __all__ = [
 ]
 
 _STAGES = {"answer": "answering", "grade": "judging"}
-_NOTE = ("Tokens the providers reported and their cost at the price recorded with each "
-         "request (re-asked and failed requests included); unpriced requests are counted, "
-         "not costed.")
+_NOTE = (
+    "Tokens the providers reported and their cost at the price recorded with each "
+    "request (re-asked and failed requests included); unpriced requests are counted, "
+    "not costed."
+)
 
 
 class SpendReport(BaseModel):
@@ -64,19 +66,43 @@ def _tokens(value: int | None) -> str:
 
 def _cells(row: SpendTally) -> list[str]:
     return [
-        row.run_id, _STAGES[row.stage], row.model, str(row.requests), _tokens(row.prompt_tokens),
-        _tokens(row.completion_tokens), f"${row.cost_usd:.4f}", str(row.unpriced),
+        row.run_id,
+        _STAGES[row.stage],
+        row.model,
+        str(row.requests),
+        _tokens(row.prompt_tokens),
+        _tokens(row.completion_tokens),
+        f"${row.cost_usd:.4f}",
+        str(row.unpriced),
         str(row.batch),
     ]
 
 
-_HEADER = ["run", "stage", "model", "requests", "tokens in", "tokens out", "cost (USD)",
-           "unpriced", "batch"]
+_HEADER = [
+    "run",
+    "stage",
+    "model",
+    "requests",
+    "tokens in",
+    "tokens out",
+    "cost (USD)",
+    "unpriced",
+    "batch",
+]
 
 
 def _total(report: SpendReport) -> list[str]:
-    return ["total", "", "", str(report.requests), "", "", f"${report.cost_usd:.4f}",
-            str(report.unpriced), ""]
+    return [
+        "total",
+        "",
+        "",
+        str(report.requests),
+        "",
+        "",
+        f"${report.cost_usd:.4f}",
+        str(report.unpriced),
+        "",
+    ]
 
 
 def spend_to_markdown(report: SpendReport) -> str:
@@ -89,18 +115,42 @@ def spend_to_markdown(report: SpendReport) -> str:
 def spend_to_csv(report: SpendReport) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["run_id", "stage", "model", "requests", "prompt_tokens",
-                     "completion_tokens", "cost_usd", "unpriced", "batch"])
+    writer.writerow(
+        [
+            "run_id",
+            "stage",
+            "model",
+            "requests",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_usd",
+            "unpriced",
+            "batch",
+        ]
+    )
     for r in report.rows:
-        writer.writerow([r.run_id, r.stage, r.model, r.requests, r.prompt_tokens,
-                         r.completion_tokens, r.cost_usd, r.unpriced, r.batch])
+        writer.writerow(
+            [
+                r.run_id,
+                r.stage,
+                r.model,
+                r.requests,
+                r.prompt_tokens,
+                r.completion_tokens,
+                r.cost_usd,
+                r.unpriced,
+                r.batch,
+            ]
+        )
     return buffer.getvalue()
 
 
 def spend_to_json(report: SpendReport) -> str:
     payload = {
         "rows": [r.model_dump(mode="json") for r in report.rows],
-        "requests": report.requests, "cost_usd": report.cost_usd, "unpriced": report.unpriced,
+        "requests": report.requests,
+        "cost_usd": report.cost_usd,
+        "unpriced": report.unpriced,
     }
     return json.dumps(payload, ensure_ascii=False, indent=2)
 

@@ -31,8 +31,7 @@ class SpendQueries:
     def _insert_spend(self, entries: Iterable[SpendEntry]) -> None:
         """Inside the caller's transaction (the answer's or verdict's own)."""
         rows = [
-            tuple(int(v) if isinstance(v, bool) else v
-                  for v in (getattr(e, c) for c in _COLUMNS))
+            tuple(int(v) if isinstance(v, bool) else v for v in (getattr(e, c) for c in _COLUMNS))
             for e in entries
         ]
         if rows:
