@@ -248,3 +248,22 @@ def test_bad_prices_exit_2_naming_them_and_send_nothing(store: Path, args: list[
     assert result.exit_code == 2 and says in " ".join(result.output.split())
     assert "Traceback" not in result.output
     assert server.seen == [] and judged(store) == []
+
+
+def test_a_priced_local_judge_in_rounds_sends_only_what_fits(store: Path):
+    from support.fake_clients import FittingJudge
+
+    judge = "vllm/priced-judge"
+    engine = FittingJudge()  # a batch engine: 7 in + 3 out per reply
+    mine = ModelPrice(model=judge, price=Price(input_per_mtok=0.0, output_per_mtok=10.0))
+    # Worst case a request: 100 × $10 / 1e6 = $0.001 (input free), and a round is in flight
+    # at once: $0.0015 fits one of the three; it bills 3 × 10 / 1e6 = $0.00003.
+    config = GradeConfig(store=store, judges=(judge,), prices=(mine,), max_tokens=100,
+                         max_cost_usd=0.0015)
+    summary = grade(config, clients={judge: engine})
+    assert (summary.scored, summary.not_sent_budget) == (1, 2) and len(engine.requests) == 1
+    (entry,) = judged(store)
+    assert entry.model == judge and entry.cost_usd == pytest.approx(0.00003)
+    again = grade(config, clients={judge: engine})  # $0.00003 before: one more fits
+    assert (again.scored, again.not_sent_budget) == (1, 1)
+    assert again.cost_before_usd == pytest.approx(0.00003)
