@@ -72,16 +72,24 @@ class JudgeRunner:
         """The most one request of `job` can cost (its reservation while in flight)."""
         return worst_case_cost(self.price, job.prompt.messages, self.config.max_tokens)
 
-    def spend(self, job: GradeJob, out: Completion, attempt: int) -> SpendEntry | None:
-        """The ledger entry of one request of `job` (None: not billed)."""
+    def spend(
+        self, job: GradeJob, out: Completion, attempt: int, *, batch: bool = False,
+        request_key: str | None = None,
+    ) -> SpendEntry | None:
+        """The ledger entry of one request of `job` (None: not billed). A provider batch
+        result passes `batch=True` (the batch price) and its own `request_key` (e.g.
+        `batch:<batch id>:<custom id>`, so reading the results twice counts them once)."""
         pass_id = self.pass_ids.get((job.answer.run_id, job.judge))
         scope = pass_id if pass_id is not None else self._session
-        key = (f"grade:{scope}:{job.answer.run_id}:{job.item.item_id}:{job.answer.sample}:"
-               f"{job.judge}:{job.judge_run}:{job.rubric.id}@{job.rubric.version}:{attempt}")
+        key = request_key or (
+            f"grade:{scope}:{job.answer.run_id}:{job.item.item_id}:{job.answer.sample}:"
+            f"{job.judge}:{job.judge_run}:{job.rubric.id}@{job.rubric.version}:{attempt}"
+        )
         return spend_entry(
             request_key=key, run_id=job.answer.run_id, stage="grade", model=job.judge,
             item_id=job.item.item_id, sample=job.answer.sample, completion=out,
-            price=self.price, pass_id=pass_id, judge_run=job.judge_run, attempt=attempt,
+            price=self.price, batch=batch, pass_id=pass_id, judge_run=job.judge_run,
+            attempt=attempt,
         )
 
     def record_spend(self, entries: list[SpendEntry | None]) -> None:
