@@ -13,6 +13,7 @@ PriceOption = Annotated[
     list[str] | None,
     typer.Option(
         "--price",
+        metavar="MODEL=IN,OUT",
         help="A model's price: MODEL=IN,OUT in USD per million input and output tokens "
         "(e.g. openai/gpt-4o=2.50,10); repeatable; beats --price-file and the list prices. "
         "Local engines are free unless priced here.",
@@ -22,6 +23,7 @@ PriceFileOption = Annotated[
     Path | None,
     typer.Option(
         "--price-file",
+        metavar="FILE",
         help="YAML (or JSON) file of prices: 'MODEL: {input: IN, output: OUT}' per line, USD "
         "per million tokens.",
     ),
@@ -38,6 +40,7 @@ MaxCost = Annotated[
     float | None,
     typer.Option(
         "--max-cost",
+        metavar="USD",
         callback=_positive,
         help="Stop before the spend would pass this (USD), counting what earlier runs of "
         "the same command spent (the store's spend ledger).",
