@@ -21,10 +21,9 @@ from medjudge.models.batch import (
     BatchCounter,
     BatchSession,
     Submission,
-    batch_price,
     batch_provider,
 )
-from medjudge.models.pricing import cost_usd, price_for
+from medjudge.models.pricing import batch_price, cost_usd, price_for
 from medjudge.records import Answer, ChatRequest, Completion, Run
 from medjudge.store import Store
 
@@ -53,7 +52,7 @@ async def answer_in_batches(
 ) -> None:
     """Answer every missing turn of `chains` (objects with `turns`, `sample`, `answers`)."""
     provider = batch_provider(client.name, client, timeout_s=timeout_s, max_attempts=max_attempts)
-    price = batch_price(price_for(client.name))
+    price = batch_price(client.name, price_for(client.name))
     session = BatchSession(
         store=store,
         provider=provider,

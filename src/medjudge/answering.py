@@ -20,8 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medjudge import __version__
 from medjudge.errors import ConfigError
+from medjudge.answer_spend import AnswerSpend, answer_price
 from medjudge.models.base import AsyncModelClient, ModelClient
 from medjudge.models.engine_options import EngineOptions
+from medjudge.models.pricing import ModelPrice, Price
 from medjudge.models.registry import Dtype
 from medjudge.prompts import DEFAULT_PROMPT, check_prompt, render_system, render_user
 from medjudge.records import (
@@ -36,6 +38,7 @@ from medjudge.records import (
 )
 from medjudge.store import Store, utc_now
 from medjudge.store.lease import RunLease
+from medjudge.store.spend_rows import SpendEntry
 
 __all__ = [
     "AnswerConfig",
@@ -66,6 +69,11 @@ class AnswerSummary(BaseModel):
     asked: int
     ok: int
     failed: int
+    #: Turns left unasked for --max-cost (with the later turns of their conversations).
+    not_sent_budget: int = 0
+    #: Spent by this call; `cost_before_usd` by earlier calls on this run (the ledger).
+    cost_usd: float = 0.0
+    cost_before_usd: float = 0.0
 
 
 def item_prompt(item: Item, template: str = "default") -> str:
@@ -178,9 +186,15 @@ def answer_items(
     progress: ProgressSink | None = None,
     chunk_size: int = 256,
     batch: AnswerConfig | None = None,
+    price: Price | None = None,
+    max_cost_usd: float | None = None,
 ) -> AnswerSummary:
     """Answer every (item, sample) of `run` not yet answered in `store` (through the
-    provider's batch API, one wave per turn, when `batch` is an AnswerConfig with batch on)."""
+    provider's batch API, one wave per turn, when `batch` is an AnswerConfig with batch on).
+    Every request that came back is in the spend ledger at `price` (default: the model's
+    list price); `max_cost_usd` bounds this run's answering across calls."""
+    price = answer_price(run.model, (), max_cost_usd) if price is None else price
+    spend = AnswerSpend.for_run(store, run, price, max_cost_usd)
     done = {(a.item_id, a.sample): a for a in store.answers(run.run_id) if _usable(a)}
     chains = [
         _Chain(turns, sample, _stored(turns, sample, done))
@@ -195,15 +209,18 @@ def answer_items(
         if batch is not None and batch.batch:
             _answer_in_batches(chains, client, run, store, tally, batch)
         elif isinstance(client, AsyncModelClient):
-            asyncio.run(_answer_in_chains(chains, client, run, tally))
+            asyncio.run(_answer_in_chains(chains, client, run, tally, spend))
         else:
-            _answer_in_waves(chains, client, run, tally, chunk_size)
+            _answer_in_waves(chains, client, run, tally, chunk_size, spend)
     return AnswerSummary(
         run_id=run.run_id,
         already_done=len(done),
         asked=tally.ok + tally.failed,
         ok=tally.ok,
         failed=tally.failed,
+        not_sent_budget=spend.budget.refused,
+        cost_usd=round(spend.budget.spent, 6),
+        cost_before_usd=round(spend.budget.before, 6),
     )
 
 
@@ -230,8 +247,11 @@ class _Tally:
         self.ok = 0
         self.failed = 0
 
-    def record(self, answers: Sequence[Answer]) -> None:
-        self.store.save_answers(answers)
+    def record(
+        self, answers: Sequence[Answer], spend: Sequence[SpendEntry | None] = ()
+    ) -> None:
+        """Store answers with the requests that produced them (one transaction)."""
+        self.store.save_answers(answers, spend=[e for e in spend if e is not None])
         for answer in answers:
             if answer.status == "ok":
                 self.ok += 1
@@ -284,27 +304,52 @@ def _to_answer(run: Run, item: Item, sample: int, request: ChatRequest, out: Com
 
 
 def _answer_in_waves(
-    chains: list[_Chain], client: ModelClient, run: Run, tally: _Tally, chunk_size: int
+    chains: list[_Chain], client: ModelClient, run: Run, tally: _Tally, chunk_size: int,
+    spend: AnswerSpend,
 ) -> None:
     depth = max(len(c.turns) for c in chains)
+    held: set[int] = set()  # chains the budget stopped: their later turns stay unasked
     for index in range(depth):
-        wave = [c for c in chains if index < len(c.turns) and index not in c.answers]
+        wave = [c for c in chains
+                if index < len(c.turns) and index not in c.answers and id(c) not in held]
         for start in range(0, len(wave), chunk_size):
             chunk = wave[start : start + chunk_size]
             planned = [(chain, _request(run, chain, index)) for chain in chunk]
+            planned = _within_budget(planned, spend, held)
             asked = [(c, r) for c, r in planned if isinstance(r, ChatRequest)]
             outs = client.generate([r for _, r in asked]) if asked else []
-            produced = {
-                id(chain): _to_answer(run, chain.turns[index], chain.sample, request, out)
-                for (chain, request), out in zip(asked, outs, strict=True)
-            }
+            produced, entries = {}, []
+            for (chain, request), out in zip(asked, outs, strict=True):
+                produced[id(chain)] = _to_answer(run, chain.turns[index], chain.sample,
+                                                 request, out)
+                entry = spend.entry(run.run_id, chain.turns[index].item_id, chain.sample, out)
+                spend.budget.release(spend.estimate(request), spend.actual(entry))
+                entries.append(entry)
             answers = []
             for chain, planned_request in planned:
                 answer = produced.get(id(chain), planned_request)
                 assert isinstance(answer, Answer)
                 chain.answers[index] = answer
                 answers.append(answer)
-            tally.record(answers)
+            tally.record(answers, entries)
+
+
+def _within_budget(
+    planned: list[tuple[_Chain, ChatRequest | Answer]], spend: AnswerSpend, held: set[int]
+) -> list[tuple[_Chain, ChatRequest | Answer]]:
+    """The planned turns whose worst case fits beside the rest of the batch; the others are
+    left unasked (counted with their conversations' later turns) and their chains held."""
+    kept = []
+    for chain, request in planned:
+        if isinstance(request, ChatRequest) and not spend.budget.try_reserve(
+            spend.estimate(request)
+        ):
+            held.add(id(chain))
+            spend.budget.refused += sum(1 for i in range(len(chain.turns))
+                                        if i not in chain.answers)
+            continue
+        kept.append((chain, request))
+    return kept
 
 
 def _answer_in_batches(
@@ -325,23 +370,39 @@ def _answer_in_batches(
 
 
 async def _answer_in_chains(
-    chains: list[_Chain], client: AsyncModelClient, run: Run, tally: _Tally
+    chains: list[_Chain], client: AsyncModelClient, run: Run, tally: _Tally,
+    spend: AnswerSpend,
 ) -> None:
     limit = asyncio.Semaphore(max(1, client.concurrency))
+    spend.budget.settled = asyncio.Condition()  # this event loop's
 
     async def follow(chain: _Chain) -> None:
         for index, item in enumerate(chain.turns):
             if index in chain.answers:
                 continue
             request = _request(run, chain, index)
+            entry = None
             if isinstance(request, Answer):
                 answer = request
             else:
                 async with limit:
-                    out = await client.complete(request)
+                    estimate = spend.estimate(request)
+                    if not await spend.budget.reserve(estimate):
+                        # Left unasked, with the conversation's later turns (they need it).
+                        spend.budget.refused += sum(
+                            1 for i in range(index, len(chain.turns)) if i not in chain.answers
+                        )
+                        return
+                    try:
+                        out = await client.complete(request)
+                    except BaseException:
+                        await spend.budget.settle(estimate, None)
+                        raise
+                    entry = spend.entry(run.run_id, item.item_id, chain.sample, out)
+                    await spend.budget.settle(estimate, spend.actual(entry))
                 answer = _to_answer(run, item, chain.sample, request, out)
             chain.answers[index] = answer
-            tally.record([answer])
+            tally.record([answer], [entry])
 
     try:
         await asyncio.gather(*(follow(chain) for chain in chains))
@@ -385,6 +446,10 @@ class AnswerConfig(BaseModel):
     #: turn), at batch prices; `poll_interval_s` between polls of a running batch.
     batch: bool = False
     poll_interval_s: float = Field(30.0, gt=0, le=3600)
+    #: Total USD for answering this run, across reruns (the spend ledger); None: no limit.
+    max_cost_usd: float | None = Field(None, gt=0)
+    #: The user's prices (`--price`, `--price-file`): they beat the list prices.
+    prices: tuple[ModelPrice, ...] = ()
 
 
 def answer_benchmark(
@@ -425,6 +490,8 @@ def answer_benchmark(
         probe=config.probe,
         engine=config.engine,
     )
+    # A budget without a price fails here, before anything is written.
+    price = answer_price(model, config.prices, config.max_cost_usd)
     own_client = client is None
     # Made before the store is opened: a missing engine or API key fails with nothing written.
     active = create_client(model, options) if client is None else client
@@ -441,7 +508,8 @@ def answer_benchmark(
         lease = RunLease(config.store, f"answer:{run.run_id}", wait=config.wait_for_lease)
         with lease, Store(config.store) as store:
             return answer_items(items, active, run=run, store=store, progress=progress,
-                                batch=config if config.batch else None)
+                                batch=config if config.batch else None,
+                                price=price, max_cost_usd=config.max_cost_usd)
     finally:
         if own_client:
             active.close()

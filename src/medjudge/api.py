@@ -30,6 +30,7 @@ from medjudge.mcq_scoring import McqRunSummary, score_mcq_run
 from medjudge.models.base import ModelClient
 from medjudge.models.registry import Dtype
 from medjudge.prompts import make_prompt
+from medjudge.prices import PricesLike, as_prices
 from medjudge.records import Run, SamplingConfig
 from medjudge.store import Store
 
@@ -166,6 +167,9 @@ def answer(
     wait: bool = False,
     batch: bool = False,
     poll_interval_s: float = 30.0,
+    max_cost_usd: float | None = None,
+    prices: PricesLike | None = None,
+    price_file: str | Path | None = None,
     client: ModelClient | None = None,
     progress: ProgressSink | None = None,
 ) -> RunRef:
@@ -174,8 +178,11 @@ def answer(
     `model` as `medjudge answer --model` (default: the embedded model); `client` reuses an
     engine you made (it stays open). `system_prompt` (the text itself), `prompt_template`
     (a name in `medjudge.prompts.TEMPLATES`) and `chat_template_kwargs` (a dict) as the
-    `--system-prompt`, `--prompt-template`, `--chat-template-kwargs` options.
-    Returns the run's handle, with what was answered.
+    `--system-prompt`, `--prompt-template`, `--chat-template-kwargs` options. `prices`
+    (`{"gpt-4o": (2.50, 10.0)}` in USD per million input, output tokens, or `MODEL=IN,OUT`
+    entries) and `price_file` as `--price` and `--price-file`; `max_cost_usd` as
+    `--max-cost`; `batch` as `--batch`. Returns the run's handle, with what was answered (and
+    what the budget left unasked).
     """
     source, lang, mode = _file_of(benchmark, lang, mode)
     prompt = make_prompt(template=prompt_template, system_prompt=system_prompt,
@@ -188,6 +195,7 @@ def answer(
         ),
         timeout_s=timeout_s, max_attempts=max_attempts, dtype=dtype, probe=probe,
         wait_for_lease=wait, prompt=prompt, batch=batch, poll_interval_s=poll_interval_s,
+        max_cost_usd=max_cost_usd, prices=as_prices(prices, price_file),
     )
     summary = answer_benchmark(config, progress=progress, client=client)
     return RunRef(store=config.store, run_id=summary.run_id, answered=summary)
@@ -214,6 +222,8 @@ def grade(
     concurrency: int = 8,
     reasks: int = 2,
     max_cost_usd: float | None = None,
+    prices: PricesLike | None = None,
+    price_file: str | Path | None = None,
     temperature: float | None = None,
     max_tokens: int = 1024,
     timeout_s: float = 120.0,
@@ -234,13 +244,15 @@ def grade(
 
     `judge_base_urls` are `JUDGE=URL` entries; `clients` (judge name → client) reuse engines.
     `batch`: openai/ and anthropic/ judges through their batch APIs, at half price.
+    `prices` and `price_file` as in `answer`.
     """
     where, ids = _target(run, store)
     config = GradeConfig(
         store=store_path(where), judges=tuple(judges), judge_base_urls=tuple(judge_base_urls),
         judge_output=judge_output, runs=runs, answer_runs=ids,
         rubric=Path(rubric) if rubric is not None else None, concurrency=concurrency,
-        reasks=reasks, max_cost_usd=max_cost_usd, temperature=temperature,
+        reasks=reasks, max_cost_usd=max_cost_usd, prices=as_prices(prices, price_file),
+        temperature=temperature,
         max_tokens=max_tokens, timeout_s=timeout_s, max_attempts=max_attempts,
         retry_unscored=retry_unscored, limit=limit, compact_verdicts=compact_verdicts,
         dtype=dtype, probe=probe, wait_for_lease=wait, batch=batch,

@@ -8,6 +8,7 @@ __all__ = [
     "MedjudgeError",
     "MissingDependency",
     "ModelError",
+    "PriceError",
     "RubricError",
     "StoreError",
 ]
@@ -88,6 +89,20 @@ class RubricError(MedjudgeError):
 
 class ConfigError(MedjudgeError):
     """An option or a model name that medjudge cannot use."""
+
+
+class PriceError(ConfigError):
+    """A `--price` value or a price file that cannot be read: names the option or the file,
+    the line and the model key, the problem, and what to do."""
+
+    def __init__(
+        self, problem: str, *, where: str, line: int | None = None, key: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        parts = [where] + ([f"line {line}"] if line is not None else [])
+        parts += [f"key '{key}'"] if key is not None else []
+        super().__init__(f"{', '.join(parts)}: {problem}" + (f" ({hint})" if hint else ""))
+        self.where, self.line, self.key, self.problem = where, line, key, problem
 
 
 class ModelError(MedjudgeError):

@@ -32,6 +32,7 @@ from medjudge.errors import MedjudgeError
 from medjudge.judging.grade import GradeSummary
 from medjudge.mcq_scoring import McqRunSummary
 from medjudge.models import DEFAULT_MODEL, canonical_name
+from medjudge.models.pricing import ModelPrice
 from medjudge.report.document import Report
 from medjudge.run_config import JudgesSection, RunConfig, preflight
 
@@ -145,7 +146,8 @@ def run_pipeline(
     record(_score_result(_stage("score", False, _score, run)))
     for judges in judge_stages(config.judges) if config.judges is not None else ():
         stage, own = f"grade {', '.join(judges)}", needs_own_process(judges[0])
-        graded = _stage(stage, own, _grade, config.judges, run, judges, progress)
+        graded = _stage(stage, own, _grade, config.judges, run, judges, progress,
+                        config.user_prices())
         if not record(_grade_result(stage, graded, own)):
             return PipelineResult(run=run, stages=tuple(stages))
     built, html = _stage("report", False, _report, config, run)
@@ -177,7 +179,8 @@ def _answer(config: RunConfig, progress: ProgressFactory | None) -> AnswerSummar
             lang=bench.lang, mode=bench.mode, base_url=model.base_url,
             concurrency=model.concurrency, timeout_s=model.timeout_s, dtype=model.dtype,
             system_prompt=model.system_prompt, prompt_template=model.prompt_template,
-            chat_template_kwargs=model.chat_template_kwargs, progress=sink,
+            chat_template_kwargs=model.chat_template_kwargs,
+            max_cost_usd=model.max_cost_usd, prices=config.user_prices(), progress=sink,
         )
     assert run.answered is not None  # answer() always says what it did
     return run.answered
@@ -189,14 +192,14 @@ def _score(run: api.RunRef) -> McqRunSummary:
 
 def _grade(
     section: JudgesSection, run: api.RunRef, judges: tuple[str, ...],
-    progress: ProgressFactory | None,
+    progress: ProgressFactory | None, prices: tuple[ModelPrice, ...] = (),
 ) -> GradeSummary:
     urls = [f"{m.name}={m.base_url}" for m in section.models if m.name in judges and m.base_url]
     with _progress(progress, f"grading {', '.join(judges)}") as sink:
         return api.grade(
             run, judges=judges, judge_base_urls=urls, judge_output=section.judge_output,
             runs=section.runs, rubric=section.rubric, max_cost_usd=section.max_cost_usd,
-            max_tokens=section.max_tokens, progress=sink,
+            max_tokens=section.max_tokens, prices=prices, progress=sink,
         )
 
 
@@ -216,7 +219,10 @@ def _answer_result(s: AnswerSummary, own: bool) -> StageResult:
     line = f"run {s.run_id}: {s.ok} answered, {s.failed} failed, {s.already_done} already stored"
     if s.failed:
         line += "; their reasons are stored, the same command again retries them"
-    return StageResult(stage="answer", complete=not s.failed, summary=line, own_process=own)
+    if s.not_sent_budget:
+        line += f"; {s.not_sent_budget} turns not asked (budget: raise max_cost_usd)"
+    return StageResult(stage="answer", complete=not s.failed and not s.not_sent_budget,
+                       summary=line, own_process=own)
 
 
 def _score_result(s: McqRunSummary) -> StageResult:

@@ -3,9 +3,11 @@
     config = load_run_config("evaluation.yaml")   # RunConfigError names file, line and field
 
 Sections: `store`, `benchmark` (path or sample:…, lang, mode, limit), `model` (name, base_url,
-samples, sampling, dtype, concurrency, timeout_s, prompt_template, system_prompt — text, or
-@FILE — and chat_template_kwargs, a mapping), `judges` (optional: no judges, no grading),
-`report` (format, html). Relative paths (store, benchmark, rubric, HTML report) are read from
+samples, sampling, dtype, concurrency, timeout_s, max_cost_usd, prompt_template,
+system_prompt — text, or @FILE — and chat_template_kwargs, a mapping), `judges` (optional: no
+judges, no grading), `report` (format, html), and the user's prices: `prices` (model →
+{input, output} in USD per million tokens) and `price_file` (as `--price-file`). Relative
+paths (store, benchmark, rubric, HTML report) are read from
 the file's own folder, so a config means the same thing from wherever it is run.
 """
 
@@ -21,8 +23,10 @@ from medjudge.errors import ConfigError, RubricError
 from medjudge.judging.rubric import load_rubric
 from medjudge.judging.rubric_yaml import line_of, read_yaml
 from medjudge.models import DEFAULT_MODEL, canonical_name
+from medjudge.models.pricing import ModelPrice
 from medjudge.models.registry import Dtype, check_engine
 from medjudge.prompts import TEMPLATES, read_system_prompt
+from medjudge.prices import PriceSpec, price_entries, read_price_file
 from medjudge.records import SamplingConfig
 
 __all__ = [
@@ -98,6 +102,8 @@ class ModelSection(_Section):
     prompt_template: str = "default"
     system_prompt: str | None = None
     chat_template_kwargs: dict[str, JsonValue] = Field(default_factory=dict)
+    #: Total USD for answering, across reruns (as `medjudge answer --max-cost`).
+    max_cost_usd: float | None = Field(None, gt=0)
 
     @field_validator("name")
     @classmethod
@@ -172,6 +178,20 @@ class RunConfig(_Section):
     model: ModelSection = ModelSection()
     judges: JudgesSection | None = None
     report: ReportSection = ReportSection()
+    #: The user's prices, model → {input, output} in USD per million tokens (beat the file's).
+    prices: dict[str, PriceSpec] = Field(default_factory=dict)
+    #: A price file (as `--price-file`), read from the run file's folder.
+    price_file: Path | None = None
+
+    @field_validator("prices")
+    @classmethod
+    def _priced_models(cls, prices: dict[str, PriceSpec]) -> dict[str, PriceSpec]:
+        return {_known_model(name): spec for name, spec in prices.items()}
+
+    def user_prices(self) -> tuple[ModelPrice, ...]:
+        """The price file's prices, then the `prices` section's (later ones win)."""
+        from_file = read_price_file(self.price_file) if self.price_file is not None else ()
+        return (*from_file, *price_entries(self.prices, where="prices"))
 
     def relative_to(self, folder: Path) -> RunConfig:
         """The config with its relative paths read from `folder` (the run file's)."""
@@ -191,6 +211,7 @@ class RunConfig(_Section):
             "report": self.report.model_copy(
                 update={"html": under(self.report.html) or self.report.html}
             ),
+            "price_file": under(self.price_file) or self.price_file,
         })
 
 
@@ -274,3 +295,4 @@ def preflight(config: RunConfig) -> None:
         check_engine(judge.name)
     if config.judges and config.judges.rubric is not None:
         load_rubric(config.judges.rubric)
+    config.user_prices()  # a bad price file fails before anything runs

@@ -137,6 +137,10 @@ def test_no_secret_reaches_the_store(store, tmp_path: Path):
     assert server.seen[0].headers["authorization"] == f"Bearer {SECRET}"
     passes = mj.show_run(open_run).passes
     assert passes[-1].settings["base_url"] == server.base_url
+    # The spend ledger holds that judge's requests too (and is in the bytes checked below).
+    with mj.Store(path) as db:
+        billed = [e for e in db.spend_entries(open_run.run_id) if e.model == "openai/gpt-4o"]
+    assert len(billed) == len(server.seen) and billed[0].pass_id == passes[-1].pass_id
     for file in path.parent.glob(path.name + "*"):  # the store, its WAL and shared memory
         assert SECRET.encode() not in file.read_bytes(), file
 

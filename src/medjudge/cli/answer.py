@@ -32,6 +32,7 @@ from medjudge.cli.engine_flags import (
     engine_options,
 )
 from medjudge.prompts import TEMPLATES, make_prompt, parse_chat_template_kwargs, read_system_prompt
+from medjudge.cli.price_flags import MaxCost, PriceFileOption, PriceOption
 from medjudge.records import SamplingConfig
 
 __all__ = ["answer"]
@@ -111,12 +112,20 @@ def answer(
     store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge.sqlite"),
     batch: BatchFlag = False,
     poll_interval: PollInterval = 30.0,
+    max_cost: MaxCost = None,
+    price: PriceOption = None,
+    price_file: PriceFileOption = None,
 ) -> None:
     """Answer every item of BENCHMARK; a rerun of the same command only asks what is missing.
 
     API keys: OPENAI_API_KEY (openai/), ANTHROPIC_API_KEY (anthropic/), and for
     openai-compatible/ servers only MEDJUDGE_COMPATIBLE_API_KEY (if the server wants one).
+    --max-cost is the total for answering this run across reruns (the store's spend ledger);
+    a turn it cannot fit is left unasked, so the same command with more budget asks it.
     """
+    from medjudge.prices import user_prices
+
+    prices = user_prices(price or (), price_file)
     engine = engine_options(
         tensor_parallel_size=tensor_parallel_size,
         pipeline_parallel_size=pipeline_parallel_size,
@@ -155,18 +164,27 @@ def answer(
         engine=engine,
         batch=batch,
         poll_interval_s=poll_interval,
+        max_cost_usd=max_cost,
+        prices=prices,
     )
     with BatchAwareProgress("answering") as progress:
         summary = answer_benchmark(config, progress=progress)
+    before = f" (+${summary.cost_before_usd:.4f} earlier)" if summary.cost_before_usd else ""
     console.print(
         f"run [bold]{summary.run_id}[/]: {summary.ok} answered, {summary.failed} failed, "
-        f"{summary.already_done} already in {store}"
+        f"{summary.already_done} already in {store}; spent ${summary.cost_usd:.4f}{before}"
     )
+    if summary.not_sent_budget:
+        console.print(
+            f"[yellow]stopped at the budget[/]: {summary.not_sent_budget} turns were not asked; "
+            "rerun with a higher --max-cost to finish."
+        )
     if summary.failed:
         console.print(
             "[yellow]some answers failed[/]: their reasons are stored; "
             "run the same command again to retry them."
         )
+    if summary.failed or summary.not_sent_budget:
         raise typer.Exit(EXIT_INCOMPLETE)
 
 

@@ -30,6 +30,7 @@ from medjudge.cli.engine_flags import (
     TensorParallel,
     engine_options,
 )
+from medjudge.cli.price_flags import MaxCost, PriceFileOption, PriceOption
 from medjudge.errors import StoreError
 from medjudge.judging.grade import GradeConfig
 from medjudge.judging.grade import grade as run_grading
@@ -70,9 +71,9 @@ def grade(
     reasks: Annotated[
         int, typer.Option(min=0, help="Re-asks after an invalid reply before 'unscored'.")
     ] = 2,
-    max_cost: Annotated[
-        float | None, typer.Option(help="Stop before the spend would pass this (USD).")
-    ] = None,
+    max_cost: MaxCost = None,
+    price: PriceOption = None,
+    price_file: PriceFileOption = None,
     temperature: Annotated[
         float | None,
         typer.Option(
@@ -119,8 +120,12 @@ def grade(
 
     Keys: OPENAI_API_KEY goes to openai/ judges only, ANTHROPIC_API_KEY to anthropic/ ones;
     an openai-compatible/ judge gets MEDJUDGE_COMPATIBLE_API_KEY (if set) and nothing else.
-    --max-cost is the total for this grading across reruns: what stored verdicts cost counts.
+    --max-cost is the total for this grading across reruns: what the spend ledger says these
+    judges spent on these runs counts, re-asked requests included.
     """
+    from medjudge.prices import user_prices
+
+    prices = user_prices(price or (), price_file)
     engine = engine_options(
         tensor_parallel_size=tensor_parallel_size,
         pipeline_parallel_size=pipeline_parallel_size,
@@ -144,6 +149,7 @@ def grade(
         concurrency=concurrency,
         reasks=reasks,
         max_cost_usd=max_cost,
+        prices=prices,
         temperature=temperature,
         timeout_s=timeout,
         max_attempts=max_attempts,

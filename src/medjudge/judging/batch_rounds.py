@@ -28,6 +28,7 @@ from medjudge.models.batch import (
 from medjudge.models.pricing import cost_usd
 from medjudge.records import Completion, Verdict
 from medjudge.store import Store
+from medjudge.store.spend_rows import SpendEntry
 from medjudge.store.batch_queries import BatchRequestRow, BatchRow
 
 __all__ = ["STAGE", "check_batch_judges", "grade_in_batches", "job_key", "reopened_keys"]
@@ -186,6 +187,7 @@ class _JudgeBatches:
         """Make every verdict the stored replies allow; return what must be submitted."""
         submit: list[Submission] = []
         verdicts: list[Verdict] = []
+        finished: list[GradeJob] = []
         closed: list[str] = []
         history = self._history()
         for key, job in list(self.jobs.items()):
@@ -197,11 +199,12 @@ class _JudgeBatches:
             if step.verdict is None:
                 continue  # in a live batch
             verdicts.append(step.verdict)
+            finished.append(job)
             if step.final:
                 closed.append(key)
             del self.jobs[key]
         if verdicts:
-            self.runner.record(verdicts)
+            self.runner.record(verdicts, spend=self._spend(finished, history))
             self.runner.store.close_batch_requests(closed)
         return submit
 
@@ -237,6 +240,7 @@ class _JudgeBatches:
         budget; a re-ask ends unscored with the reason the last reply was refused for."""
         history = self._history()
         verdicts = []
+        finished: list[GradeJob] = []
         for sub in subs:
             job = self.jobs.pop(sub.job_key)
             rows = [r for r in history.get(sub.job_key, []) if r.status == "replied"]
@@ -245,9 +249,23 @@ class _JudgeBatches:
                 continue
             outs = [_as_completion(r) for r in history[sub.job_key]]
             verdicts.append(self.runner.verdict(job, outs, self.runner.check(job, outs[-1])))
+            finished.append(job)
         if verdicts:
-            self.runner.record(verdicts)
+            self.runner.record(verdicts, spend=self._spend(finished, history))
             self.runner.store.close_batch_requests([job_key_of(v) for v in verdicts])
+
+    def _spend(self, jobs: list[GradeJob], history: dict) -> list[SpendEntry | None]:
+        """The ledger entries of every batch request behind these jobs' verdicts (each
+        attempt that came back), at the batch price; stored in the verdicts' transaction."""
+        entries: list[SpendEntry | None] = []
+        for job in jobs:
+            for row in history.get(job_key(job), []):
+                if row.completion is not None:
+                    entries.append(self.runner.spend(
+                        job, row.completion, row.attempt,
+                        request_key=f"batch:{row.custom_id}",
+                    ))
+        return entries
 
     async def _settle_budget(self, row: BatchRow) -> None:
         reserved = self.held.pop(row.batch_row, None)

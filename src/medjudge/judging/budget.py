@@ -1,11 +1,39 @@
-"""The grading budget: spend against `max_cost_usd`, reserved per request in flight."""
+"""The budget: spend against `max_cost_usd`, reserved per request in flight, for grading and
+answering alike; and the worst case one request can cost.
+
+What was spent before (by earlier runs of the same command) comes from the store's spend
+ledger (`Store.spent_usd`), so a limit holds across reruns.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Budget"]
+from medjudge.models.pricing import Price, cost_usd
+from medjudge.records import Message
+
+__all__ = ["Budget", "worst_case_cost", "worst_case_prompt_tokens"]
+
+#: Tokens a chat format adds around each message (role markers), and once per request; above
+#: what OpenAI documents for its chat models (3-4 per message, 3 per reply).
+_PER_MESSAGE = 8
+_PER_REQUEST = 16
+
+
+def worst_case_prompt_tokens(messages: Sequence[Message]) -> int:
+    """An upper bound on a request's prompt tokens: byte-level BPE tokenizers never make
+    more tokens of a text than it has UTF-8 bytes, plus the chat format's own tokens."""
+    return _PER_REQUEST + sum(len(m.content.encode("utf-8")) + _PER_MESSAGE for m in messages)
+
+
+def worst_case_cost(price: Price | None, messages: Sequence[Message], max_tokens: int) -> float:
+    """The most one request can cost: its prompt's worst case and `max_tokens` of output
+    (0 for an unpriced model: a budget needs every model priced, checked before sending)."""
+    if price is None:
+        return 0.0
+    return cost_usd(price, worst_case_prompt_tokens(messages), max_tokens) or 0.0
 
 
 @dataclass
@@ -25,6 +53,14 @@ class Budget:
         held = self.reserved if in_flight else 0.0
         return self.limit is None or self.before + self.spent + held + estimate <= self.limit
 
+    def try_reserve(self, estimate: float) -> bool:
+        """Hold `estimate` if it fits beside what is in flight now (batch engines: a whole
+        batch is in flight at once); False otherwise."""
+        if not self._room(estimate, in_flight=True):
+            return False
+        self.reserved += estimate
+        return True
+
     async def reserve(self, estimate: float) -> bool:
         """Hold `estimate` for one request; False when the budget can never fit it."""
         if self.settled is None:
@@ -33,15 +69,18 @@ class Budget:
             while True:  # bounded: every wait ends when an in-flight request settles
                 if not self._room(estimate, in_flight=False):
                     return False
-                if self._room(estimate, in_flight=True):
-                    self.reserved += estimate
+                if self.try_reserve(estimate):
                     return True
                 await self.settled.wait()
 
-    async def settle(self, estimate: float, actual: float | None) -> None:
+    def release(self, estimate: float, actual: float | None) -> None:
+        """A request held `estimate` and came back costing `actual` (None: unknown, counted
+        at its worst case)."""
         self.reserved -= estimate
         self.spent += actual if actual is not None else estimate
+
+    async def settle(self, estimate: float, actual: float | None) -> None:
+        self.release(estimate, actual)
         if self.settled is not None:
             async with self.settled:
                 self.settled.notify_all()
-

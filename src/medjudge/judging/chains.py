@@ -9,7 +9,6 @@ import time
 from medjudge.judging.jobs import GradeJob
 from medjudge.judging.runner import Checked, JudgeRunner
 from medjudge.models.base import AsyncModelClient
-from medjudge.models.pricing import cost_usd
 from medjudge.records import Completion
 
 __all__ = ["run_chains"]
@@ -36,7 +35,12 @@ async def run_chains(runner: JudgeRunner, jobs: list[GradeJob]) -> None:
             checked = runner.check(job, out)
             if checked.reason is None or not checked.again:
                 break
-        runner.record([runner.verdict(job, outs, checked)], defer=True)
+            if attempt < runner.config.reasks:  # re-asked: its spend is recorded now
+                runner.record_spend([runner.spend(job, out, attempt)])
+        # The verdict and the request it came from, in one transaction (a request recorded
+        # already, its key the same, is not counted again).
+        last = runner.spend(job, outs[-1], len(outs) - 1)
+        runner.record([runner.verdict(job, outs, checked)], spend=[last], defer=True)
 
     try:
         await asyncio.gather(*(one(job) for job in jobs))
@@ -69,7 +73,9 @@ async def _ask_within_budget(
             raise
         if out.latency_s is None:
             out = out.model_copy(update={"latency_s": time.perf_counter() - started})
+        entry = runner.spend(job, out, attempt)
+        # Not billed (no usage on a failure): nothing spent; unpriced: its worst case.
         await runner.budget.settle(
-            estimate, cost_usd(runner.price, out.prompt_tokens, out.completion_tokens)
+            estimate, 0.0 if entry is None else entry.cost_usd
         )
         return out

@@ -26,7 +26,6 @@ from medjudge.judging.rounds import run_rounds
 from medjudge.judging.rubric import RubricSet
 from medjudge.judging.runner import JudgeRunner
 from medjudge.models.base import AsyncModelClient, ModelClient
-from medjudge.models.batch import batch_price
 from medjudge.models.pricing import Price, price_for
 from medjudge.store import Store
 from medjudge.store.lease import RunLease
@@ -68,14 +67,15 @@ def grade(
 
 
 def _prices(config: GradeConfig, judges: Sequence[str]) -> dict[str, Price | None]:
-    """Each judge's price; with a budget, every judge must have one."""
-    prices = {judge: price_for(judge) for judge in judges}
+    """Each judge's price (the user's first); with a budget, every judge must have one."""
+    prices = {judge: price_for(judge, config.prices) for judge in judges}
     if config.max_cost_usd is not None:
         unknown = [judge for judge, price in prices.items() if price is None]
         if unknown:
             raise ConfigError(
                 f"no price is known for {', '.join(unknown)}, so --max-cost cannot be enforced;"
-                " drop --max-cost or use a judge with a known price"
+                f" give one with --price {unknown[0]}=IN,OUT (USD per million input, output"
+                " tokens) or --price-file, or drop --max-cost"
             )
     return prices
 
@@ -135,19 +135,23 @@ def _grade_under_lease(
     run_ids: Sequence[str],
 ) -> GradeSummary:
     jobs, done, failed_answers = _plan(store, config, judges, rubrics)
-    record_passes(store, config, judges, jobs)  # the settings, before any request
+    pass_ids = record_passes(store, config, judges, jobs)  # the settings, before any request
     if progress is not None:
         progress.start(len(jobs))
-    budget = Budget(config.max_cost_usd, before=store.verdict_spend(run_ids, judges))
+    # What these judges really spent on these runs before (the ledger), for --max-cost.
+    before = store.spent_usd("grade", run_ids, {
+        judge: None if p is None else (p.input_per_mtok, p.output_per_mtok)
+        for judge, p in prices.items()
+    })
+    budget = Budget(config.max_cost_usd, before=before)
     counts = {"scored": 0, "unscored": 0}
     batched = []
     for judge in judges:
         judge_jobs = [job for job in jobs if job.judge == judge]
         if judge_jobs:
             in_batches = config.batch and not judge.startswith("vllm/")
-            price = batch_price(prices[judge]) if in_batches else prices[judge]
-            runner = JudgeRunner(config, store, clients[judge], price, budget, progress,
-                                 counts)
+            runner = JudgeRunner(config, store, clients[judge], prices[judge], budget, progress,
+                                 counts, pass_ids, batch=in_batches)
             if in_batches:
                 batched.append((runner, judge_jobs))
             else:

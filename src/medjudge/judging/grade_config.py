@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from medjudge.judging.prompt import OutputMode
 from medjudge.models.engine_options import EngineOptions
+from medjudge.models.pricing import ModelPrice
 from medjudge.models.registry import Dtype
 
 __all__ = ["STABILITY_TEMPERATURE", "GradeConfig", "GradeProgress", "GradeSummary", "OutputMode"]
@@ -47,6 +48,8 @@ class GradeConfig(BaseModel):
     reasks: int = Field(2, ge=0, le=10)
     #: Total USD for this grading (these answer runs, these judges), across reruns.
     max_cost_usd: float | None = Field(None, gt=0)
+    #: The user's prices (`--price`, `--price-file`): they beat the list prices.
+    prices: tuple[ModelPrice, ...] = ()
     #: None: 0 for a single run; with runs > 1, STABILITY_TEMPERATURE (see `_default_temp`).
     temperature: float = Field(0.0, ge=0, le=2)
     max_tokens: int = Field(1024, ge=64, le=32768)

@@ -77,9 +77,10 @@ class PassJob(Protocol):
 
 def record_passes(
     store: Store, config: GradeConfig, judges: Sequence[str], jobs: Sequence[PassJob]
-) -> None:
+) -> dict[tuple[str, str], int]:
     """One `grading_passes` row per (run, judge) that has verdicts to request, with the
-    rubric versions its requests use. Nothing is recorded for a pass with nothing to do."""
+    rubric versions its requests use. Nothing is recorded for a pass with nothing to do.
+    Returns each (run, judge)'s pass id."""
     entries = (*([config.judge_base_url] if config.judge_base_url else []),
                *config.judge_base_urls)
     base_urls = assign_base_urls(judges, entries)
@@ -89,6 +90,7 @@ def record_passes(
         ref = RubricRef(id=job.rubric.id, version=job.rubric.version)
         rubrics.setdefault(key, {})[ref] = None
     started = utc_now()
+    pass_ids: dict[tuple[str, str], int] = {}
     for (run_id, judge), refs in rubrics.items():
         settings = GradingSettings(
             judge=judge,
@@ -101,4 +103,7 @@ def record_passes(
             rubrics=tuple(sorted(refs, key=lambda r: (r.id, r.version))),
             medjudge_version=__version__,
         )
-        store.add_grading_pass(run_id, judge, settings.model_dump_json(), started)
+        pass_ids[(run_id, judge)] = store.add_grading_pass(
+            run_id, judge, settings.model_dump_json(), started
+        )
+    return pass_ids

@@ -5,17 +5,20 @@ How the requests are sent lives beside it: `chains` (async API clients), `rounds
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 
-from medjudge.judging.budget import Budget
+from medjudge.judging.budget import Budget, worst_case_cost
 from medjudge.judging.grade_config import GradeConfig, GradeProgress
 from medjudge.judging.jobs import GradeJob, read_judge_reply, reply_context, shown_checklist
 from medjudge.judging.verdict import ParsedReply
 from medjudge.judging.verdict_schema import provider_family, verdict_json_schema
 from medjudge.models.base import ModelClient
-from medjudge.models.pricing import Price, cost_usd
+from medjudge.models.pricing import Price, batch_price, cost_usd
 from medjudge.records import ChatRequest, Completion, SamplingConfig, Verdict
+from medjudge.spend import spend_entry
 from medjudge.store import Store, utc_now
+from medjudge.store.spend_rows import SpendEntry
 
 __all__ = ["SAVE_AFTER_S", "SAVE_EVERY", "Checked", "JudgeRunner"]
 
@@ -46,8 +49,20 @@ class JudgeRunner:
         budget: Budget,
         progress: GradeProgress | None,
         counts: dict[str, int],
+        pass_ids: dict[tuple[str, str], int] | None = None,
+        *,
+        batch: bool = False,
     ) -> None:
         self.config = config
+        #: Sent through the provider's batch API: every request costs the batch price.
+        self.batch = batch
+        #: The price one request is sent at (estimates, verdict costs), and the list price
+        #: the ledger records beside its batch flag.
+        self.list_price = price
+        price = batch_price(client.name, price) if batch else price
+        #: (answer run, judge) -> this grading's pass, for the spend ledger's request keys.
+        self.pass_ids = pass_ids or {}
+        self._session = uuid.uuid4().hex  # request keys when no pass was recorded
         self.store = store
         self.client = client
         self.price = price
@@ -55,6 +70,7 @@ class JudgeRunner:
         self.progress = progress
         self.counts = counts
         self._unsaved: list[Verdict] = []
+        self._unsaved_spend: list[SpendEntry] = []
         self._saved_at = time.monotonic()
 
     # -- requests and verdicts ---------------------------------------------------------------
@@ -80,10 +96,32 @@ class JudgeRunner:
         )
 
     def estimate(self, job: GradeJob) -> float:
-        if self.price is None:
-            return 0.0
-        prompt_tokens = sum(len(m.content) for m in job.prompt.messages) // 2 + 50
-        return cost_usd(self.price, prompt_tokens, self.config.max_tokens) or 0.0
+        """The most one request of `job` can cost (its reservation while in flight)."""
+        return worst_case_cost(self.price, job.prompt.messages, self.config.max_tokens)
+
+    def spend(
+        self, job: GradeJob, out: Completion, attempt: int, *, batch: bool = False,
+        request_key: str | None = None,
+    ) -> SpendEntry | None:
+        """The ledger entry of one request of `job` (None: not billed). A provider batch
+        result passes `batch=True` (the batch price) and its own `request_key` (e.g.
+        `batch:<batch id>:<custom id>`, so reading the results twice counts them once)."""
+        pass_id = self.pass_ids.get((job.answer.run_id, job.judge))
+        scope = pass_id if pass_id is not None else self._session
+        key = request_key or (
+            f"grade:{scope}:{job.answer.run_id}:{job.item.item_id}:{job.answer.sample}:"
+            f"{job.judge}:{job.judge_run}:{job.rubric.id}@{job.rubric.version}:{attempt}"
+        )
+        return spend_entry(
+            request_key=key, run_id=job.answer.run_id, stage="grade", model=job.judge,
+            item_id=job.item.item_id, sample=job.answer.sample, completion=out,
+            price=self.list_price, batch=batch or self.batch, pass_id=pass_id,
+            judge_run=job.judge_run, attempt=attempt,
+        )
+
+    def record_spend(self, entries: list[SpendEntry | None]) -> None:
+        """Requests whose reply was re-asked: recorded now, so a crash loses none of them."""
+        self.store.record_spend(e for e in entries if e is not None)
 
     def verdict(self, job: GradeJob, outs: list[Completion], checked: Checked) -> Verdict:
         """The verdict for `job` from its replies `outs`, the last of which was `checked`."""
@@ -137,23 +175,33 @@ class JudgeRunner:
             return Checked(None, False, parsed)
         return Checked(f"invalid verdict: {parsed.reason}", True)
 
-    def record(self, verdicts: list[Verdict], *, defer: bool = False) -> None:
-        """Store `verdicts`. With `defer`, they are held and written together with the ones
-        that follow: at most `SAVE_EVERY` verdicts or `SAVE_AFTER_S` seconds later, and always
-        by `flush()`. One transaction per group instead of per verdict keeps the event loop
-        free; a crash loses at most that group, which a rerun asks again."""
+    def record(
+        self,
+        verdicts: list[Verdict],
+        spend: list[SpendEntry | None] | None = None,
+        *,
+        defer: bool = False,
+    ) -> None:
+        """Store verdicts with the requests that produced them (one transaction). With
+        `defer`, they are held and written together with the ones that follow: at most
+        `SAVE_EVERY` verdicts or `SAVE_AFTER_S` seconds later, and always by `flush()`. One
+        transaction per group instead of per verdict keeps the event loop free; a crash loses
+        at most that group, which a rerun asks again (its spend goes with it: nothing stored
+        is ever without the request that paid for it)."""
         self._unsaved.extend(verdicts)
+        self._unsaved_spend.extend(e for e in spend or () if e is not None)
         due = time.monotonic() - self._saved_at >= SAVE_AFTER_S
         if not defer or due or len(self._unsaved) >= SAVE_EVERY:
             self.flush()
 
     def flush(self) -> None:
-        """Write every verdict held by `record(..., defer=True)`."""
+        """Write every verdict held by `record(..., defer=True)`, with its spend."""
         verdicts, self._unsaved = self._unsaved, []
+        spend, self._unsaved_spend = self._unsaved_spend, []
         self._saved_at = time.monotonic()
-        if not verdicts:
+        if not verdicts and not spend:
             return
-        self.store.save_verdicts(verdicts)
+        self.store.save_verdicts(verdicts, spend=spend)
         for verdict in verdicts:
             self.counts[verdict.status] += 1
         if self.progress is not None:

@@ -25,6 +25,14 @@ from medjudge.report.judged import (
 from medjudge.report.mcq import AccuracyTable, build_accuracy_table
 from medjudge.report.mcq_render import render_rich, to_csv, to_json, to_markdown
 from medjudge.report.runs import mcq_results
+from medjudge.report.spend import (
+    SpendReport,
+    build_spend_report,
+    render_spend,
+    spend_to_csv,
+    spend_to_json,
+    spend_to_markdown,
+)
 from medjudge.scoring.versions import VersionPick
 from medjudge.store import Store
 
@@ -55,6 +63,8 @@ class Report(BaseModel):
 
     mcq: tuple[McqSection, ...] = ()
     judged: tuple[JudgedReport, ...] = ()
+    #: Tokens and cost per run, stage and model (the spend ledger).
+    spend: SpendReport = SpendReport()
 
     @property
     def is_empty(self) -> bool:
@@ -69,6 +79,10 @@ class Report(BaseModel):
                 (_judged_heading(j), j, judged_to_csv, judged_to_markdown, render_judged)
                 for j in self.judged
             ),
+            *(
+                [("spend · tokens and cost", self.spend, spend_to_csv, spend_to_markdown,
+                  render_spend)] if self.spend.rows else []
+            ),
         ]
 
     def to_json(self) -> str:
@@ -78,6 +92,7 @@ class Report(BaseModel):
                 for s in self.mcq
             ],
             "judged": [json.loads(judged_to_json(j)) for j in self.judged],
+            "spend": json.loads(spend_to_json(self.spend)),
         }
         return json.dumps(payload, ensure_ascii=False, indent=2)
 
@@ -114,4 +129,5 @@ def build_report(
         if (results := mcq_results(store, run.run_id))
     )
     judged = judged_reports(store, [run.run_id for run in runs], seed=seed, pick=pick)
-    return Report(mcq=mcq, judged=tuple(judged))
+    spend = build_spend_report(store, [run.run_id for run in runs])
+    return Report(mcq=mcq, judged=tuple(judged), spend=spend)

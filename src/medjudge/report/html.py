@@ -34,6 +34,7 @@ from medjudge.report.agreement import fmt_num, fmt_pct
 from medjudge.report.judged import JudgedReport, judged_reports
 from medjudge.report.mcq import AccuracyTable, build_accuracy_table
 from medjudge.report.runs import mcq_results
+from medjudge.report.spend import build_spend_report
 from medjudge.scoring.agreement_report import AgreementReport, agreement_report
 from medjudge.scoring.corrected import VIEWS, View, corrected_usability
 from medjudge.scoring.physician import (
@@ -150,6 +151,7 @@ def build_html_report(
     return _environment().get_template("report.html.j2").render(
         store=store.path.name, version=__version__, generated_at=generated_at or utc_now(),
         sections=sections, audit=audit, views=VIEWS, seed=seed, n_resamples=n_resamples,
+        spend=build_spend_report(store, [r.run_id for r in runs]),
     )
 
 

@@ -1,9 +1,10 @@
 """The store's runs at a glance (`medjudge runs`) and one run in full (`medjudge runs show`).
 
 Every figure comes from one aggregate query of the store (`Store.answer_tallies` …), so a
-store with many runs is listed without reading its answers or verdicts. The answering cost
-is priced from the model's list price (`models.pricing`; None when unknown); the judging
-cost is what the stored verdicts cost (`judge_unpriced` counts those without a known cost).
+store with many runs is listed without reading its answers or verdicts. Tokens and cost come
+from the spend ledger (`Store.spend_tallies`): every billed request, answering and judging,
+re-asked and failed ones too, at the price it was recorded with; requests recorded without
+a price are counted (`answer_unpriced`, `judge_unpriced`), never hidden.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from medjudge.models.pricing import cost_usd, price_for
 from medjudge.records import Run
 from medjudge.store import Store
+from medjudge.store.spend_rows import SpendTally
 from medjudge.store.tallies import (
     AnswerTally,
     GradingPassRow,
@@ -52,22 +53,49 @@ class RunOverview(_Model):
     run: Run
     answered: int = 0
     failed: int = 0
+    #: Answering's requests in the ledger: tokens (None when none reported), the known
+    #: cost (None: nothing recorded) and how many requests are unpriced.
+    answer_requests: int = 0
     answer_prompt_tokens: int | None = None
     answer_completion_tokens: int | None = None
-    #: Answering at the model's list price; None when the price or the tokens are unknown.
     answer_cost_usd: float | None = None
+    answer_unpriced: int = 0
     mcq_scored: int = 0
     mcq_correct: int = 0
+    #: Verdict counts per judge (their `cost_usd` is what the verdicts record; the ledger,
+    #: `spend`, also has the requests that left no verdict).
     judges: tuple[VerdictTally, ...] = ()
     rubrics: tuple[RubricUse, ...] = ()
+    #: The spend ledger per stage and model (answering first, then each judge).
+    spend: tuple[SpendTally, ...] = ()
+
+    def _graded(self) -> list[SpendTally]:
+        return [t for t in self.spend if t.stage == "grade"]
+
+    @property
+    def judge_requests(self) -> int:
+        return sum(t.requests for t in self._graded())
+
+    @property
+    def judge_prompt_tokens(self) -> int | None:
+        return _sum(t.prompt_tokens for t in self._graded())
+
+    @property
+    def judge_completion_tokens(self) -> int | None:
+        return _sum(t.completion_tokens for t in self._graded())
 
     @property
     def judge_cost_usd(self) -> float:
-        return sum(j.cost_usd for j in self.judges)
+        return sum(t.cost_usd for t in self._graded())
 
     @property
     def judge_unpriced(self) -> int:
-        return sum(j.unpriced for j in self.judges)
+        return sum(t.unpriced for t in self._graded())
+
+
+def _sum(values) -> int | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
 
 
 class RunDetails(_Model):
@@ -83,16 +111,20 @@ def _overview(
     mcq: McqTally | None,
     judges: Sequence[VerdictTally],
     rubrics: Sequence[RubricUse],
+    spend: Sequence[SpendTally] = (),
 ) -> RunOverview:
-    fields: dict[str, object] = {"run": run, "judges": tuple(judges), "rubrics": tuple(rubrics)}
+    fields: dict[str, object] = {"run": run, "judges": tuple(judges), "rubrics": tuple(rubrics),
+                                 "spend": tuple(spend)}
     if answers is not None:
+        fields |= {"answered": answers.ok, "failed": answers.failed}
+    answering = [t for t in spend if t.stage == "answer"]
+    if answering:
         fields |= {
-            "answered": answers.ok, "failed": answers.failed,
-            "answer_prompt_tokens": answers.prompt_tokens,
-            "answer_completion_tokens": answers.completion_tokens,
-            "answer_cost_usd": cost_usd(
-                price_for(run.model), answers.prompt_tokens, answers.completion_tokens
-            ),
+            "answer_requests": sum(t.requests for t in answering),
+            "answer_prompt_tokens": _sum(t.prompt_tokens for t in answering),
+            "answer_completion_tokens": _sum(t.completion_tokens for t in answering),
+            "answer_cost_usd": sum(t.cost_usd for t in answering),
+            "answer_unpriced": sum(t.unpriced for t in answering),
         }
     if mcq is not None:
         fields |= {"mcq_scored": mcq.scored, "mcq_correct": mcq.correct}
@@ -105,11 +137,13 @@ def list_runs(store: Store, run_id: str | None = None) -> list[RunOverview]:
     answers = {t.run_id: t for t in store.answer_tallies(run_id)}
     mcq = {t.run_id: t for t in store.mcq_tallies(run_id)}
     judges, rubrics = store.verdict_tallies(run_id), store.rubric_uses(run_id)
+    spend = store.spend_tallies(None if run_id is None else [run_id])
     return [
         _overview(
             run, answers.get(run.run_id), mcq.get(run.run_id),
             [j for j in judges if j.run_id == run.run_id],
             [r for r in rubrics if r.run_id == run.run_id],
+            [t for t in spend if t.run_id == run.run_id],
         )
         for run in runs
     ]
@@ -160,10 +194,21 @@ def _rubrics(o: RunOverview) -> str:
     return "; ".join(f"{r.rubric_id} v{r.rubric_version}" for r in o.rubrics) or "—"
 
 
+def _unpriced(count: int) -> str:
+    return f" (+{count} unpriced)" if count else ""
+
+
 def _cost(o: RunOverview) -> str:
-    judged = _usd(o.judge_cost_usd) + (f" (+{o.judge_unpriced} unpriced)"
-                                       if o.judge_unpriced else "")
-    return f"answers {_usd(o.answer_cost_usd)}, judges {judged}"
+    answered = _usd(o.answer_cost_usd) + _unpriced(o.answer_unpriced)
+    judged = _usd(o.judge_cost_usd) + _unpriced(o.judge_unpriced)
+    return f"answers {answered}, judges {judged}"
+
+
+def _spend_line(t: SpendTally) -> str:
+    batch = f", {t.batch} batch" if t.batch else ""
+    return (f"{t.stage} {t.model}: {t.requests} requests{batch}, "
+            f"{_tokens(t.prompt_tokens, t.completion_tokens)} tokens, "
+            f"{_usd(t.cost_usd)}{_unpriced(t.unpriced)}")
 
 
 def _flat(o: RunOverview) -> dict[str, object]:
@@ -177,11 +222,14 @@ def _flat(o: RunOverview) -> dict[str, object]:
         "verdicts_scored": sum(j.scored for j in o.judges),
         "verdicts_unscored": sum(j.unscored for j in o.judges),
         "rubrics": "; ".join(f"{r.rubric_id}={r.rubric_version}" for r in o.rubrics),
+        "answer_requests": o.answer_requests,
         "answer_prompt_tokens": o.answer_prompt_tokens,
         "answer_completion_tokens": o.answer_completion_tokens,
-        "judge_prompt_tokens": sum(j.prompt_tokens or 0 for j in o.judges),
-        "judge_completion_tokens": sum(j.completion_tokens or 0 for j in o.judges),
         "answer_cost_usd": o.answer_cost_usd,
+        "answer_unpriced": o.answer_unpriced,
+        "judge_requests": o.judge_requests,
+        "judge_prompt_tokens": o.judge_prompt_tokens or 0,
+        "judge_completion_tokens": o.judge_completion_tokens or 0,
         "judge_cost_usd": o.judge_cost_usd,
         "judge_unpriced": o.judge_unpriced,
     }
@@ -199,7 +247,10 @@ def runs_to_csv(overviews: Sequence[RunOverview]) -> str:
 
 
 def runs_to_json(overviews: Sequence[RunOverview]) -> str:
-    payload = [{**o.model_dump(mode="json"), "judge_cost_usd": o.judge_cost_usd}
+    payload = [{**o.model_dump(mode="json"), "judge_requests": o.judge_requests,
+                "judge_prompt_tokens": o.judge_prompt_tokens,
+                "judge_completion_tokens": o.judge_completion_tokens,
+                "judge_cost_usd": o.judge_cost_usd, "judge_unpriced": o.judge_unpriced}
                for o in overviews]
     return json.dumps(payload, ensure_ascii=False, indent=2)
 
@@ -210,8 +261,7 @@ def render_runs(overviews: Sequence[RunOverview]) -> Table:
                    "judges", "rubrics", "tokens (answers; judges)", "cost"):
         table.add_column(column)
     for o in overviews:
-        judge_tokens = _tokens(sum(j.prompt_tokens or 0 for j in o.judges) or None,
-                               sum(j.completion_tokens or 0 for j in o.judges) or None)
+        judge_tokens = _tokens(o.judge_prompt_tokens, o.judge_completion_tokens)
         table.add_row(
             o.run.run_id, o.run.created_at, o.run.model, o.run.benchmark, _sampling(o.run),
             f"{o.answered} ok, {o.failed} failed",
@@ -240,6 +290,7 @@ def render_run_details(details: RunDetails) -> Group:
         ("answers", f"{o.answered} ok, {o.failed} failed"),
         ("MCQ", f"{o.mcq_correct}/{o.mcq_scored} correct" if o.mcq_scored else "—"),
         ("judges", _judges(o)), ("rubrics", _rubrics(o)), ("cost", _cost(o)),
+        *((("spend" if n == 0 else ""), _spend_line(t)) for n, t in enumerate(o.spend)),
     ):
         facts.add_row(Text(name, style="bold"), Text(value))
     passes = Table(title="Grading passes")

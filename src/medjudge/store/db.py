@@ -28,6 +28,8 @@ from medjudge.records import (
 from medjudge.store.batch_queries import BatchQueries
 from medjudge.store.lease_queries import LeaseQueries
 from medjudge.store.migrations import MIGRATIONS
+from medjudge.store.spend_queries import SpendQueries
+from medjudge.store.spend_rows import SpendEntry
 from medjudge.store.tally_queries import TallyQueries
 from medjudge.store.transaction import Transaction
 
@@ -38,7 +40,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Store(LeaseQueries, TallyQueries, BatchQueries):
+class Store(LeaseQueries, TallyQueries, BatchQueries, SpendQueries):
     """A medjudge SQLite store. Open it with `Store(path)`; use it as a context manager."""
 
     def __init__(self, path: str | Path) -> None:
@@ -153,10 +155,14 @@ class Store(LeaseQueries, TallyQueries, BatchQueries):
         return self.items(row["dataset_sha256"])
 
     # -- answers --------------------------------------------------------------------------------
-    def save_answers(self, answers: Iterable[Answer]) -> None:
-        """Store answers. An 'ok' answer is final; a 'failed' one is replaced by a retry."""
+    def save_answers(
+        self, answers: Iterable[Answer], spend: Iterable[SpendEntry] = ()
+    ) -> None:
+        """Store answers. An 'ok' answer is final; a 'failed' one is replaced by a retry.
+        `spend`: the requests that produced them, recorded in the same transaction."""
         rows = [_answer_row(answer) for answer in answers]
         with self._transaction():
+            self._insert_spend(spend)
             self._db.executemany(
                 "INSERT INTO answers (run_id, item_id, sample, status, text, error, messages,"
                 " finish_reason, prompt_tokens, completion_tokens, latency_s, created_at)"
@@ -231,9 +237,12 @@ class Store(LeaseQueries, TallyQueries, BatchQueries):
         ]
 
     # -- verdicts -------------------------------------------------------------------------------
-    def save_verdicts(self, verdicts: Iterable[Verdict]) -> None:
+    def save_verdicts(
+        self, verdicts: Iterable[Verdict], spend: Iterable[SpendEntry] = ()
+    ) -> None:
         """Store verdicts. A scored verdict is final; an unscored one may be replaced by a
-        later attempt (only when the caller asked to retry unscored verdicts)."""
+        later attempt (only when the caller asked to retry unscored verdicts). `spend`: the
+        requests that produced them, recorded in the same transaction."""
         rows = [
             (
                 v.run_id, v.item_id, v.sample, v.judge, v.judge_run, v.rubric_id,
@@ -243,6 +252,7 @@ class Store(LeaseQueries, TallyQueries, BatchQueries):
             for v in verdicts
         ]
         with self._transaction():
+            self._insert_spend(spend)
             self._db.executemany(
                 "INSERT INTO verdicts (run_id, item_id, sample, judge, judge_run, rubric_id,"
                 " rubric_version, prompt_hash, status, judge_score, final_score, capped, record,"

@@ -196,4 +196,76 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX batch_requests_by_job ON batch_requests (job_key, closed);
     CREATE INDEX batch_requests_by_batch ON batch_requests (batch_row);
     """,
+    # 10: the spend ledger: one row per billed request (answering and judging, re-asked and
+    # failed requests too), with the tokens the provider reported, the price used (so a later
+    # price change never rewrites history) and its cost (NULL when unpriced). `request_key`
+    # is unique, so a request is never counted twice. Stores made before it are backfilled:
+    # one row per stored verdict (its tokens and cost, all attempts together) and one per
+    # answer that reported tokens, priced at the list prices medjudge then used (local
+    # engines free); `backfilled` marks them. The index covers every aggregate the reports
+    # and --max-cost read, so they never touch the table itself.
+    """
+    CREATE TABLE spend (
+        spend_id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_key        TEXT NOT NULL UNIQUE,
+        run_id             TEXT NOT NULL REFERENCES runs(run_id),
+        stage              TEXT NOT NULL CHECK (stage IN ('answer', 'grade')),
+        model              TEXT NOT NULL,
+        item_id            TEXT NOT NULL,
+        sample             INTEGER NOT NULL,
+        pass_id            INTEGER,
+        judge_run          INTEGER,
+        attempt            INTEGER NOT NULL DEFAULT 0,
+        prompt_tokens      INTEGER,
+        completion_tokens  INTEGER,
+        input_per_mtok     REAL,
+        output_per_mtok    REAL,
+        cost_usd           REAL,
+        batch              INTEGER NOT NULL DEFAULT 0 CHECK (batch IN (0, 1)),
+        backfilled         INTEGER NOT NULL DEFAULT 0 CHECK (backfilled IN (0, 1)),
+        created_at         TEXT NOT NULL
+    );
+    CREATE INDEX spend_by_run ON spend
+        (run_id, stage, model, cost_usd, prompt_tokens, completion_tokens, batch);
+    INSERT INTO spend (request_key, run_id, stage, model, item_id, sample, judge_run,
+                       attempt, prompt_tokens, completion_tokens, cost_usd, backfilled,
+                       created_at)
+        SELECT 'backfill:verdict:' || rowid, run_id, 'grade', judge, item_id, sample,
+               judge_run, 0, json_extract(record, '$.prompt_tokens'),
+               json_extract(record, '$.completion_tokens'),
+               json_extract(record, '$.cost_usd'), 1, created_at
+        FROM verdicts;
+    CREATE TEMP TABLE list_prices_v8 (model TEXT PRIMARY KEY, input REAL, output REAL);
+    INSERT INTO list_prices_v8 VALUES
+        ('openai/gpt-4o', 2.50, 10.00), ('openai/gpt-4o-mini', 0.15, 0.60),
+        ('openai/gpt-4.1', 2.00, 8.00), ('openai/gpt-4.1-mini', 0.40, 1.60),
+        ('anthropic/claude-sonnet-4-5', 3.00, 15.00),
+        ('anthropic/claude-sonnet-4-0', 3.00, 15.00),
+        ('anthropic/claude-opus-4-1', 15.00, 75.00),
+        ('anthropic/claude-haiku-4-5', 1.00, 5.00),
+        ('anthropic/claude-3-5-haiku-latest', 0.80, 4.00);
+    CREATE TEMP TABLE run_prices_v8 AS
+        SELECT r.run_id AS run_id, 0.0 AS input, 0.0 AS output FROM runs AS r
+        WHERE r.model LIKE 'vllm/%' OR r.model LIKE 'openai-compatible/%'
+        UNION ALL
+        SELECT r.run_id, l.input, l.output FROM runs AS r JOIN list_prices_v8 AS l
+        ON l.model = (SELECT f.model FROM list_prices_v8 AS f
+                      WHERE r.model = f.model OR r.model LIKE f.model || '-%'
+                      ORDER BY length(f.model) DESC LIMIT 1);
+    INSERT INTO spend (request_key, run_id, stage, model, item_id, sample, attempt,
+                       prompt_tokens, completion_tokens, input_per_mtok, output_per_mtok,
+                       cost_usd, backfilled, created_at)
+        SELECT 'backfill:answer:' || a.rowid, a.run_id, 'answer', r.model, a.item_id,
+               a.sample, 0, a.prompt_tokens, a.completion_tokens, p.input, p.output,
+               CASE WHEN p.input = 0 AND p.output = 0 THEN 0.0
+                    WHEN p.input IS NULL OR a.prompt_tokens IS NULL
+                         OR a.completion_tokens IS NULL THEN NULL
+                    ELSE (a.prompt_tokens * p.input + a.completion_tokens * p.output) / 1e6
+               END, 1, a.created_at
+        FROM answers AS a JOIN runs AS r ON r.run_id = a.run_id
+        LEFT JOIN run_prices_v8 AS p ON p.run_id = a.run_id
+        WHERE a.prompt_tokens IS NOT NULL OR a.completion_tokens IS NOT NULL;
+    DROP TABLE run_prices_v8;
+    DROP TABLE list_prices_v8;
+    """,
 )

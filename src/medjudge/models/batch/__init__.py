@@ -14,7 +14,6 @@ from medjudge.models.batch.base import (
 )
 from medjudge.models.batch.providers import (
     BATCH_DISCOUNT,
-    batch_price,
     batch_provider,
     check_batchable,
 )
@@ -33,7 +32,6 @@ __all__ = [
     "BatchSession",
     "BatchState",
     "Submission",
-    "batch_price",
     "batch_provider",
     "check_batchable",
 ]

@@ -9,23 +9,12 @@ from __future__ import annotations
 from medjudge.errors import ConfigError
 from medjudge.models.base import ModelClient
 from medjudge.models.batch.base import BatchProvider
-from medjudge.models.pricing import Price
+from medjudge.models.pricing import BATCH_DISCOUNT
 
-__all__ = ["BATCH_DISCOUNT", "BATCH_PREFIXES", "batch_price", "batch_provider", "check_batchable"]
+__all__ = ["BATCH_DISCOUNT", "BATCH_PREFIXES", "batch_provider", "check_batchable"]
 
-#: What a batch request costs, as a fraction of the list price.
-BATCH_DISCOUNT = 0.5
 #: Model prefixes whose provider has a batch API medjudge speaks.
 BATCH_PREFIXES = ("openai/", "anthropic/")
-
-
-def batch_price(price: Price | None) -> Price | None:
-    if price is None:
-        return None
-    return Price(
-        input_per_mtok=price.input_per_mtok * BATCH_DISCOUNT,
-        output_per_mtok=price.output_per_mtok * BATCH_DISCOUNT,
-    )
 
 
 def check_batchable(name: str, client: ModelClient, what: str = "--batch") -> None:
