@@ -291,7 +291,7 @@ def test_a_kill_after_the_results_were_fetched_makes_the_verdicts_without_asking
 
     real = JudgeRunner.record
 
-    def dies(self, verdicts):
+    def dies(self, *args, **kwargs):
         raise KeyboardInterrupt  # the replies are stored, no verdict is
 
     with FakeBatches(Script()) as server:
@@ -439,15 +439,17 @@ def test_a_create_whose_reply_is_lost_is_found_not_sent_again(store_path: Path):
 
 
 def test_the_budget_is_reserved_for_a_whole_batch_before_it_is_sent(store_path: Path):
-    # Worst cases (1024 output tokens at $5/M each, ~$0.006+) let two of the three jobs into
-    # the first batch under $0.016; when it settles at what it cost ($0.002) the third fits.
+    # A job's worst case is its prompt's UTF-8 bytes as tokens at $1.25/M plus 1024 output
+    # tokens at $5/M (≈ $0.0064 + $0.0051 ≈ $0.0115 for these prompts): two of the three jobs
+    # fit into the first batch under $0.025, three ($0.0345) would not; when the first batch
+    # settles at what it really cost ($0.002) the third fits.
     with FakeBatches(Script()) as server:
-        summary = batch_grade(server, store_path, max_cost_usd=0.016)
+        summary = batch_grade(server, store_path, max_cost_usd=0.025)
         batches = server.created()
     rows = stored_batches(store_path)
     assert [len(b.lines) for b in batches] == [2, 1]
-    assert rows[0].reserved_usd <= 0.016
-    assert rows[1].reserved_usd <= 0.016 - 2 * GPT_EACH
+    assert rows[0].reserved_usd <= 0.025
+    assert rows[1].reserved_usd <= 0.025 - 2 * GPT_EACH
     assert summary.complete and summary.cost_usd == pytest.approx(3 * GPT_EACH)
 
 
@@ -548,3 +550,16 @@ def test_the_cli_grades_in_batches_and_prints_the_spend(store_path: Path):
     assert "3 scored" in text and "$0.0030" in text
     assert "batches 1/1" in err.decode()
     assert len(verdicts(store_path)) == 3
+
+
+def test_batch_requests_are_in_the_spend_ledger_at_the_batch_price(store_path: Path):
+    with FakeBatches(Script()) as server:
+        batch_grade(server, store_path)
+        batch_grade(server, store_path)  # a rerun fetches nothing new and counts nothing twice
+    with Store(store_path) as store:
+        grading = [e for e in store.spend_entries() if e.stage == "grade"]
+    # Each reply: 400 prompt + 100 completion tokens at gpt-4o's batch price, half of the
+    # list $2.50 / $10 per M: $1.25 / $5 → (500 + 500) / 1e6 = $0.001.
+    assert len(grading) == 3 and all(e.batch for e in grading)
+    assert {(e.input_per_mtok, e.output_per_mtok) for e in grading} == {(1.25, 5.0)}
+    assert sum(e.cost_usd for e in grading) == pytest.approx(3 * 0.001)
