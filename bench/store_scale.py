@@ -44,11 +44,11 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(HERE))
 
-from machine import machine  # noqa: E402
-from proctree import TreeSampler  # noqa: E402
+from machine import machine
+from proctree import TreeSampler
 
-from medjudge.answering import item_prompt  # noqa: E402
-from medjudge.records import (  # noqa: E402
+from medjudge.answering import item_prompt
+from medjudge.records import (
     SAFETY_CAPS,
     Checklist,
     Item,
@@ -58,7 +58,7 @@ from medjudge.records import (  # noqa: E402
     SamplingConfig,
     Verdict,
 )
-from medjudge.store import Store  # noqa: E402
+from medjudge.store import Store
 
 SECTION = "## Store at scale: score and report of 1M answers, 100k verdicts"
 CREATED = "2026-01-01T00:00:00+00:00"
@@ -464,32 +464,32 @@ def verdict_lines(summary: dict) -> list[str]:
 def block(summary: dict, out_name: str) -> str:
     env = summary["machine"]
     text = [
-        f"**{summary['label']}** — measured {summary['date'][:10]} (commit "
+        (f"**{summary['label']}** — measured {summary['date'][:10]} (commit "
         f"{env['git']['commit'][:7]}{' + local changes' if env['git']['dirty'] else ''}, "
-        f"{env['cpus']} CPUs, shared machine):",
+        f"{env['cpus']} CPUs, shared machine):"),
         "",
         f"```\n{summary['command']}\n```",
         "",
     ]
     if summary["mcq"]:
         text += [
-            "| MCQ answers | score wall / CPU s | score peak MB | report wall / CPU s"
-            " | report peak MB | total wall / CPU s | peak MB | load avg |",
+            ("| MCQ answers | score wall / CPU s | score peak MB | report wall / CPU s"
+            " | report peak MB | total wall / CPU s | peak MB | load avg |"),
             "|---:|---:|---:|---:|---:|---:|---:|---:|",
             *(_row_mcq(r) for r in summary["mcq"]),
             "",
         ]
     if summary["verdicts"]:
         text += [
-            "| verdicts | report wall / CPU s | report peak MB | --html wall / CPU s"
-            " | --html peak MB | load avg |",
+            ("| verdicts | report wall / CPU s | report peak MB | --html wall / CPU s"
+            " | --html peak MB | load avg |"),
             "|---:|---:|---:|---:|---:|---:|",
             *(_row_verdicts(r) for r in summary["verdicts"]),
             "",
         ]
     text += ["Targets:", *verdict_lines(summary), "",
-             f"Peak MB: the process's maximum RSS (`wait4`). Raw numbers: "
-             f"`bench/results/{out_name}`."]
+             (f"Peak MB: the process's maximum RSS (`wait4`). Raw numbers: "
+             f"`bench/results/{out_name}`.")]
     return "\n".join(text)
 
 
