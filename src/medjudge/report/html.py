@@ -32,8 +32,8 @@ from medjudge.records import AnswerKey, Audit, Run, Verdict
 from medjudge.report import plots
 from medjudge.report.agreement import fmt_num, fmt_pct
 from medjudge.report.judged import JudgedReport, judged_reports
-from medjudge.report.mcq import AccuracyTable, build_accuracy_table
-from medjudge.report.runs import mcq_results
+from medjudge.report.mcq import AccuracyTable
+from medjudge.report.mcq_store import accuracy_table_from_store
 from medjudge.scoring.agreement_report import AgreementReport, agreement_report
 from medjudge.scoring.corrected import VIEWS, View, corrected_usability
 from medjudge.scoring.physician import (
@@ -181,9 +181,8 @@ def _run_section(
     n_resamples: int,
 ) -> _RunSection:
     section = _RunSection(run=run, judged=judged)
-    results = mcq_results(store, run.run_id)
-    if results:
-        table = build_accuracy_table(results, seed=seed, n_resamples=n_resamples)
+    table = accuracy_table_from_store(store, run.run_id, seed=seed, n_resamples=n_resamples)
+    if table is not None:
         section.mcq = table
         levels = list(table.levels)
         section.mcq_plot = Markup(plots.accuracy_bars(

@@ -26,6 +26,7 @@ from medjudge.records import (
 )
 from medjudge.store.lease_queries import LeaseQueries
 from medjudge.store.migrations import MIGRATIONS
+from medjudge.store.stream_queries import StreamQueries
 from medjudge.store.tally_queries import TallyQueries
 from medjudge.store.transaction import Transaction
 
@@ -36,7 +37,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Store(LeaseQueries, TallyQueries):
+class Store(LeaseQueries, TallyQueries, StreamQueries):
     """A medjudge SQLite store. Open it with `Store(path)`; use it as a context manager."""
 
     def __init__(self, path: str | Path) -> None:

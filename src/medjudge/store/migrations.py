@@ -147,4 +147,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX grading_passes_by_run ON grading_passes (run_id, judge);
     """,
+    # 8: scoring and reports at scale. The strict letter's correctness is stored beside the
+    # lenient one (NULL for scores stored before: the next `score` fills it), so totals are
+    # one SUM; reports read verdicts by run and rubric version from one covering index,
+    # never the JSON records (MCQ scores are read by run and item through their unique key).
+    """
+    ALTER TABLE mcq_scores ADD COLUMN strict_correct INTEGER;
+    CREATE INDEX verdicts_for_reports ON verdicts
+        (run_id, rubric_id, rubric_version, item_id, sample, judge, judge_run, status,
+         final_score, capped);
+    """,
 )
