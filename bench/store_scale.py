@@ -17,8 +17,9 @@ item- and sample-specific words, and 1 in 40 answers failed. Verdict stores: N v
 LLMEval-Med-like open answers (five categories) × 2 judges, 1 in 23 unscored, some capped.
 
 Each command runs as `python -m medjudge …` in its own process (this worktree's `src` first);
-its CPU time and peak RSS come from `os.wait4` (exact), and the process tree's peak RSS is
-also sampled with `bench/proctree.py`. The load average is recorded with every number: the
+its CPU time and peak RSS come from `os.wait4` (exact; stores are built in another child so
+this process stays small, since a forked child's peak counts its parent's pages), and the
+process tree's peak RSS is also sampled every 0.1 s with `bench/proctree.py`. The load average is recorded with every number: the
 machine is shared, so CPU time and peak RSS are the robust numbers, wall time is not.
 Results go to bench/results/store_scale-<label>-<date>.json and, between markers, to
 bench/README.md.
@@ -373,9 +374,21 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+def build_in_child(kind: str, path: Path, size: int) -> dict:
+    """Build a store in a child process, so that this process stays small: a child forked
+    from a large parent would count the parent's pages in its peak RSS."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--build", kind, str(size), str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"building the {kind} store failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout)
+
+
 def bench_mcq(work: Path, answers: int, check: bool) -> dict:
     store = work / f"mcq-{answers}.sqlite"
-    built = build_mcq_store(store, answers)
+    built = build_in_child("mcq", store, answers)
     print(f"mcq {answers}: built in {built['build_s']} s ({built['store_mb']} MB)", file=sys.stderr)
     score = run_command(["score", "--store", str(store)])
     report = run_command(["report", "--store", str(store)])
@@ -394,7 +407,7 @@ def bench_mcq(work: Path, answers: int, check: bool) -> dict:
 
 def bench_verdicts(work: Path, verdicts: int, check: bool) -> dict:
     store = work / f"verdicts-{verdicts}.sqlite"
-    built = build_verdict_store(store, verdicts)
+    built = build_in_child("verdicts", store, verdicts)
     print(f"verdicts {verdicts}: built in {built['build_s']} s ({built['store_mb']} MB)",
           file=sys.stderr)
     report = run_command(["report", "--store", str(store)])
@@ -512,6 +525,12 @@ def write_readme(readme: Path, label: str, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--build"]:  # the child `build_in_child` starts
+        kind, size, path = argv[1], int(argv[2]), Path(argv[3])
+        builder = build_mcq_store if kind == "mcq" else build_verdict_store
+        print(json.dumps(builder(path, size)))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mcq", type=int, nargs="*", default=[10_000, 100_000, 1_000_000],
                         help="sizes of the MCQ stores, in answers")
@@ -532,8 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = {
             "bench": "store_scale", "label": args.label,
             "date": stamp.isoformat(timespec="seconds"),
-            "command": " ".join([".venv/bin/python", "bench/store_scale.py",
-                                 *(sys.argv[1:] if argv is None else argv)]),
+            "command": " ".join([".venv/bin/python", "bench/store_scale.py", *argv]),
             "targets": TARGETS, "machine": machine(), "mcq": [], "verdicts": [],
         }
         for n in args.mcq:
