@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from medjudge.store.transaction import Transaction
 
 __all__ = [
+    "ItemGroupRow",
     "McqAnswerRow",
     "McqScoreRow",
     "McqTotals",
@@ -106,6 +107,17 @@ class VerdictScoreRow(NamedTuple):
     judge_run: int
     status: str
     final_score: int | None
+    rubric_id: str
+    rubric_version: str
+
+
+class ItemGroupRow(NamedTuple):
+    """Distinct fields of a dataset's open items, and the first position they occur at."""
+
+    language: str | None
+    level: str | None
+    category: str | None
+    first_position: int
 
 
 class VerdictTotals(NamedTuple):
@@ -224,12 +236,15 @@ class StreamQueries:
         ).fetchall()
         return [RubricCount(*tuple(row)) for row in rows]
 
-    def verdict_judges(self, run_id: str, versions: Sequence[RubricVersion]) -> list[str]:
-        """Judges with verdicts of these rubric versions, in the order first stored."""
+    def verdict_judges(self, run_id: str, versions: Sequence[RubricVersion], *,
+                       judge_run: int | None = None) -> list[str]:
+        """Judges with verdicts of these rubric versions (of one judge run), in the order
+        first stored."""
         where, params = _chosen(versions)
         rows = self._db.execute(
             f"SELECT judge FROM verdicts WHERE run_id = ? AND {where}"
-            " GROUP BY judge ORDER BY MIN(rowid)", (run_id, *params),
+            " AND (? IS NULL OR judge_run = ?) GROUP BY judge ORDER BY MIN(rowid)",
+            (run_id, *params, judge_run, judge_run),
         ).fetchall()
         return [str(row[0]) for row in rows]
 
@@ -256,6 +271,16 @@ class StreamQueries:
             f" AND status = 'scored' AND {where}", (run_id, *params),
         ).fetchone()
         return VerdictTotals(int(row[0]), int(row[1]), int(row[2]), int(silent[0]))
+
+    def open_item_groups(self, dataset: str) -> list[ItemGroupRow]:
+        """The distinct (language, level, category) of the dataset's open items."""
+        rows = self._db.execute(
+            "SELECT json_extract(record, '$.language'), json_extract(record, '$.level'),"
+            " json_extract(record, '$.category'), MIN(position) FROM items"
+            " WHERE dataset_sha256 = ? AND json_extract(record, '$.kind') = 'open'"
+            " GROUP BY 1, 2, 3", (dataset,),
+        ).fetchall()
+        return [ItemGroupRow(*tuple(row)) for row in rows]
 
     def question_rows(
         self, run_id: str, dataset: str, versions: Sequence[RubricVersion]
@@ -288,7 +313,8 @@ class StreamQueries:
         (of one judge, of one judge run), by item id, sample, judge and judge run."""
         where, params = _chosen(versions)
         return self._stream(
-            "SELECT item_id, sample, judge, judge_run, status, final_score FROM verdicts"
+            "SELECT item_id, sample, judge, judge_run, status, final_score, rubric_id,"
+            " rubric_version FROM verdicts"
             f" WHERE run_id = ? AND {where} AND (? IS NULL OR judge = ?)"
             " AND (? IS NULL OR judge_run = ?) ORDER BY item_id, sample, judge, judge_run",
             (run_id, *params, judge, judge, judge_run, judge_run),
