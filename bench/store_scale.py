@@ -386,7 +386,7 @@ def build_in_child(kind: str, path: Path, size: int) -> dict:
     return json.loads(done.stdout)
 
 
-def bench_mcq(work: Path, answers: int, check: bool) -> dict:
+def bench_mcq(work: Path, answers: int, check: bool, label: str) -> dict:
     store = work / f"mcq-{answers}.sqlite"
     built = build_in_child("mcq", store, answers)
     print(f"mcq {answers}: built in {built['build_s']} s ({built['store_mb']} MB)", file=sys.stderr)
@@ -400,12 +400,12 @@ def bench_mcq(work: Path, answers: int, check: bool) -> dict:
         out = work / f"mcq-{answers}.json"
         run_command(["report", "--store", str(store), "--format", "json"], stdout=out)
         result["report_json_sha256"] = _sha(out)
-        shutil.copy(out, work.parent / f"store-scale-mcq-{answers}.json")
+        shutil.copy(out, work.parent / f"store-scale-{label}-mcq-{answers}.json")
     store.unlink()
     return result
 
 
-def bench_verdicts(work: Path, verdicts: int, check: bool) -> dict:
+def bench_verdicts(work: Path, verdicts: int, check: bool, label: str) -> dict:
     store = work / f"verdicts-{verdicts}.sqlite"
     built = build_in_child("verdicts", store, verdicts)
     print(f"verdicts {verdicts}: built in {built['build_s']} s ({built['store_mb']} MB)",
@@ -418,7 +418,7 @@ def bench_verdicts(work: Path, verdicts: int, check: bool) -> dict:
         out = work / f"verdicts-{verdicts}.json"
         run_command(["report", "--store", str(store), "--format", "json"], stdout=out)
         result["report_json_sha256"] = _sha(out)
-        shutil.copy(out, work.parent / f"store-scale-verdicts-{verdicts}.json")
+        shutil.copy(out, work.parent / f"store-scale-{label}-verdicts-{verdicts}.json")
     store.unlink()
     return result
 
@@ -555,10 +555,10 @@ def main(argv: list[str] | None = None) -> int:
             "targets": TARGETS, "machine": machine(), "mcq": [], "verdicts": [],
         }
         for n in args.mcq:
-            summary["mcq"].append(bench_mcq(work, n, args.check))
+            summary["mcq"].append(bench_mcq(work, n, args.check, args.label))
             print(json.dumps(summary["mcq"][-1]), file=sys.stderr)
         for n in args.verdicts:
-            summary["verdicts"].append(bench_verdicts(work, n, args.check))
+            summary["verdicts"].append(bench_verdicts(work, n, args.check, args.label))
             print(json.dumps(summary["verdicts"][-1]), file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)
