@@ -12,8 +12,9 @@ scores are never all in memory (they are in the store, and `medjudge export`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, cast
 
 from medjudge.errors import StoreError
 from medjudge.records import Item, Run, Verdict
@@ -45,6 +46,7 @@ def chosen_versions(
     return choose_rubric_versions(present, pick, where=f"run {run.run_id}")
 
 
+@lru_cache(maxsize=4096)
 def item_group(language: str | None, level: str | None, category: str | None) -> str:
     """`usability.group_of` of an item with these fields."""
     return group_of(Item.model_construct(language=language, level=level, category=category))
@@ -67,7 +69,7 @@ def judged_report_from_store(
     runs_of = store.judge_run_counts(run.run_id, versions)
     stability = tuple(
         JudgeStability(judge=j, stability=run_stability(judge_run_scores(
-            _verdicts(run.run_id, store.verdict_score_rows(run.run_id, versions, judge=j)),
+            _verdicts(store.verdict_score_rows(run.run_id, versions, judge=j)),
             judge=j)))
         for j in judges
         if runs_of.get(j, 0) > 1
@@ -75,7 +77,7 @@ def judged_report_from_store(
     agreement = ()
     if len(judges) > 1:
         ratings = judge_ratings(
-            _verdicts(run.run_id, store.verdict_score_rows(run.run_id, versions, judge_run=0))
+            _verdicts(store.verdict_score_rows(run.run_id, versions, judge_run=0))
         )
         # in the order the judges' first verdicts were stored, as `judge_ratings` over the
         # verdicts in stored order gives them
@@ -98,14 +100,11 @@ def judged_report_from_store(
     )
 
 
-def _verdicts(run_id: str, rows: Iterable[VerdictScoreRow]) -> Iterator[Verdict]:
-    """Each row as a Verdict holding only the fields agreement reads (never all at once)."""
-    for r in rows:
-        yield Verdict.model_construct(
-            run_id=run_id, item_id=r.item_id, sample=r.sample, judge=r.judge,
-            judge_run=r.judge_run, status=r.status, final_score=r.final_score,
-            rubric_id=r.rubric_id, rubric_version=r.rubric_version,
-        )
+def _verdicts(rows: Iterable[VerdictScoreRow]) -> Iterable[Verdict]:
+    """The rows, for `judge_ratings` / `judge_run_scores`: each has every Verdict field they
+    read (key, judge, judge run, status, final score, rubric), and a Verdict record each
+    would cost more than the counting (they are streamed, never all in memory)."""
+    return cast("Iterable[Verdict]", rows)
 
 
 def _usability(

@@ -46,7 +46,9 @@ class UsabilityTally:
         self.n_unscored_verdicts += n_verdicts - n_scored
         if n_scored:
             self.n_scored += 1
-            self.n_usable += Fraction(score_sum, n_scored) >= Fraction(self.threshold)
+            # mean >= threshold, exactly: sum / scored >= num / den
+            num, den = self.threshold.as_integer_ratio()
+            self.n_usable += score_sum * den >= num * n_scored
             self.means[(score_sum, n_scored)] += 1
         elif not n_verdicts:
             if answer_failed:

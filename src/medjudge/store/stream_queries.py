@@ -101,6 +101,7 @@ class QuestionRow(NamedTuple):
 
 
 class VerdictScoreRow(NamedTuple):
+    run_id: str
     item_id: str
     sample: int
     judge: str
@@ -313,7 +314,7 @@ class StreamQueries:
         (of one judge, of one judge run), by item id, sample, judge and judge run."""
         where, params = _chosen(versions)
         return self._stream(
-            "SELECT item_id, sample, judge, judge_run, status, final_score, rubric_id,"
+            "SELECT run_id, item_id, sample, judge, judge_run, status, final_score, rubric_id,"
             " rubric_version FROM verdicts"
             f" WHERE run_id = ? AND {where} AND (? IS NULL OR judge = ?)"
             " AND (? IS NULL OR judge_run = ?) ORDER BY item_id, sample, judge, judge_run",
