@@ -3,8 +3,9 @@
 
 The same report as `report.judged.build_judged_report` over the run's items, verdicts and
 answers, without reading them as records: rubric versions are chosen from counts per version;
-usability comes from one row per question (its verdicts counted and summed in SQL, its item's
-group from the item's fields) into per-category counts (`scoring.usability_counts`); judge
+usability from the questions grouped in SQL by their item's fields and their verdicts' counts
+and sums (a few hundred rows for 100,000 verdicts) into per-category counts
+(`scoring.usability_counts`); judge
 stability and agreement read each verdict's key and score only, streamed. The verdicts' JSON
 is read only for the safety risk they state. `usability.questions` is left empty: per-question
 scores are never all in memory (they are in the store, and `medjudge export`).
@@ -119,21 +120,22 @@ def _usability(
         groups[group] = min(groups.get(group, row.first_position), row.first_position)
         by_level |= row.level is not None
     tallies: dict[str, UsabilityTally] = {}
-    for q in store.question_rows(run_id, dataset, versions):
+    for q in store.question_groups(run_id, dataset, versions):
         if q.kind != "open":
             if not q.n_verdicts:
-                continue  # an answer to an MCQ item: not judged, not counted
+                continue  # answers to MCQ items: not judged, not counted
             raise StoreError(
-                f"run {run_id}: a verdict or answer names item {q.item_id!r}, which is not "
-                "among the run's items, so it has no category; grade or import the run "
+                f"run {run_id}: a verdict or answer names item {q.some_item_id!r}, which is "
+                "not among the run's items, so it has no category; grade or import the run "
                 "against the benchmark it was answered on (library: pass the run's items)"
             )
         group = item_group(q.language, q.level, q.category)
         tally = tallies.get(group)
         if tally is None:
             tally = tallies[group] = UsabilityTally()
-        tally.add_question(n_verdicts=q.n_verdicts, n_scored=q.n_scored, score_sum=q.score_sum,
-                           answer_failed=q.answer_status not in (None, "ok"))
+        tally.add_questions(n_verdicts=q.n_verdicts, n_scored=q.n_scored,
+                            score_sum=q.score_sum, answer_failed=bool(q.answer_failed),
+                            questions=q.questions)
     ordered = sorted(tallies, key=lambda g: groups.get(g, len(groups)))
     overall = UsabilityTally()
     for group in ordered:

@@ -36,25 +36,25 @@ class UsabilityTally:
     #: (sum of final scores, scored verdicts) -> questions, for the scored questions.
     means: Counter[tuple[int, int]] = field(default_factory=Counter)
 
-    def add_question(self, *, n_verdicts: int, n_scored: int, score_sum: int,
-                     answer_failed: bool) -> None:
-        """One question: its verdicts (`n_scored` of `n_verdicts` scored, final scores adding
-        up to `score_sum`), and whether its answer failed (counted only when never judged,
-        as `usability.question_scores` does)."""
-        self.n_questions += 1
-        self.n_verdicts += n_verdicts
-        self.n_unscored_verdicts += n_verdicts - n_scored
+    def add_questions(self, *, n_verdicts: int, n_scored: int, score_sum: int,
+                      answer_failed: bool, questions: int = 1) -> None:
+        """`questions` questions alike: each with `n_verdicts` verdicts, `n_scored` of them
+        scored with final scores adding up to `score_sum`, and whether its answer failed
+        (counted only when never judged, as `usability.question_scores` does)."""
+        self.n_questions += questions
+        self.n_verdicts += n_verdicts * questions
+        self.n_unscored_verdicts += (n_verdicts - n_scored) * questions
         if n_scored:
-            self.n_scored += 1
+            self.n_scored += questions
             # mean >= threshold, exactly: sum / scored >= num / den
             num, den = self.threshold.as_integer_ratio()
-            self.n_usable += score_sum * den >= num * n_scored
-            self.means[(score_sum, n_scored)] += 1
+            self.n_usable += questions * (score_sum * den >= num * n_scored)
+            self.means[(score_sum, n_scored)] += questions
         elif not n_verdicts:
             if answer_failed:
-                self.n_answer_failed += 1
+                self.n_answer_failed += questions
             else:
-                self.n_not_judged += 1
+                self.n_not_judged += questions
 
     def merge(self, other: UsabilityTally) -> None:
         for name in ("n_questions", "n_scored", "n_usable", "n_answer_failed", "n_not_judged",

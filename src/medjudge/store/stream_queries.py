@@ -25,7 +25,7 @@ __all__ = [
     "McqAnswerRow",
     "McqScoreRow",
     "McqTotals",
-    "QuestionRow",
+    "QuestionGroupRow",
     "RubricCount",
     "StreamQueries",
     "VerdictScoreRow",
@@ -83,21 +83,23 @@ class RubricCount(NamedTuple):
     verdicts: int
 
 
-class QuestionRow(NamedTuple):
-    """One answer a judged report counts: its answer's status (None: no answer stored), its
-    verdicts of the chosen rubric versions, and its item's fields (None: not a run item)."""
+class QuestionGroupRow(NamedTuple):
+    """Answers a judged report counts, grouped by what the report needs of them: their
+    item's fields (None: not an item of the run), their verdicts of the chosen rubric
+    versions (how many, how many scored, the sum of the scored ones' final scores), and
+    whether the answer failed (None: no answer stored)."""
 
-    item_id: str
-    sample: int
-    answer_status: str | None
-    n_verdicts: int
-    n_scored: int
-    #: Sum of the final scores of its scored verdicts (0 when none).
-    score_sum: int
     kind: str | None
     language: str | None
     level: str | None
     category: str | None
+    n_verdicts: int
+    n_scored: int
+    score_sum: int
+    answer_failed: int | None
+    questions: int
+    #: One of the answers' item ids, for error messages.
+    some_item_id: str
 
 
 class VerdictScoreRow(NamedTuple):
@@ -283,41 +285,42 @@ class StreamQueries:
         ).fetchall()
         return [ItemGroupRow(*tuple(row)) for row in rows]
 
-    def question_rows(
+    def question_groups(
         self, run_id: str, dataset: str, versions: Sequence[RubricVersion]
-    ) -> Iterator[QuestionRow]:
+    ) -> list[QuestionGroupRow]:
         """Every answer of the run and every answer a verdict of these versions names, with
-        its verdict counts and its item's fields, by item id then sample."""
+        its verdicts counted and summed, grouped by its item's fields and those counts."""
         where, params = _chosen(versions)
-        return self._stream(
+        rows = self._db.execute(
             "WITH v AS (SELECT item_id, sample, COUNT(*) AS n, SUM(status = 'scored') AS m,"
             " COALESCE(SUM(final_score), 0) AS s FROM verdicts"
             f" WHERE run_id = ? AND {where} GROUP BY item_id, sample),"
-            " q AS (SELECT item_id, sample, MAX(status) AS status, SUM(n) AS n, SUM(m) AS m,"
-            " SUM(s) AS s FROM (SELECT item_id, sample, status, 0 AS n, 0 AS m, 0 AS s"
-            " FROM answers WHERE run_id = ? UNION ALL"
+            " q AS (SELECT item_id, sample, MAX(failed) AS failed, SUM(n) AS n, SUM(m) AS m,"
+            " SUM(s) AS s FROM (SELECT item_id, sample, status != 'ok' AS failed, 0 AS n,"
+            " 0 AS m, 0 AS s FROM answers WHERE run_id = ? UNION ALL"
             " SELECT item_id, sample, NULL, n, m, s FROM v) GROUP BY item_id, sample)"
-            " SELECT q.item_id, q.sample, q.status, q.n, q.m, q.s,"
-            " json_extract(i.record, '$.kind'), json_extract(i.record, '$.language'),"
-            " json_extract(i.record, '$.level'), json_extract(i.record, '$.category')"
+            " SELECT json_extract(i.record, '$.kind'), json_extract(i.record, '$.language'),"
+            " json_extract(i.record, '$.level'), json_extract(i.record, '$.category'),"
+            " q.n, q.m, q.s, q.failed, COUNT(*), MIN(q.item_id)"
             " FROM q LEFT JOIN items i ON i.dataset_sha256 = ? AND i.item_id = q.item_id"
-            " ORDER BY q.item_id, q.sample",
+            " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
             (run_id, *params, run_id, dataset),
-            QuestionRow._make,
-        )
+        ).fetchall()
+        return [QuestionGroupRow(*tuple(row)) for row in rows]
 
     def verdict_score_rows(
         self, run_id: str, versions: Sequence[RubricVersion], *, judge: str | None = None,
         judge_run: int | None = None,
     ) -> Iterator[VerdictScoreRow]:
         """Key, judge, judge run, status and final score of each verdict of these versions
-        (of one judge, of one judge run), by item id, sample, judge and judge run."""
+        (of one judge, of one judge run), in no particular order (read from the covering
+        index `verdicts_for_reports`, without sorting)."""
         where, params = _chosen(versions)
         return self._stream(
             "SELECT run_id, item_id, sample, judge, judge_run, status, final_score, rubric_id,"
             " rubric_version FROM verdicts"
             f" WHERE run_id = ? AND {where} AND (? IS NULL OR judge = ?)"
-            " AND (? IS NULL OR judge_run = ?) ORDER BY item_id, sample, judge, judge_run",
+            " AND (? IS NULL OR judge_run = ?)",
             (run_id, *params, judge, judge, judge_run, judge_run),
             VerdictScoreRow._make,
         )
