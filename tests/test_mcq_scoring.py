@@ -5,6 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from medjudge import mcq_scoring
 from medjudge.mcq_scoring import score_mcq_run
 from medjudge.records import Answer, Item, McqScore, Run, SamplingConfig
 from medjudge.scoring.mcq import score_answer, strict_correct
@@ -84,3 +87,70 @@ def test_old_rows_without_strict_columns_read_as_none(tmp_path: Path) -> None:
         (score,) = store.mcq_scores(RUN)
     assert (score.choice, score.strict_choice, score.strict_rule) == ("C", None, None)
     assert strict_correct(_item("q1"), score) is None
+
+
+# -- pages, resuming, rescoring what may have changed -------------------------------------------
+
+
+def _scored_rows(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT COUNT(*) FROM mcq_scores").fetchone()[0]
+
+
+def test_an_interrupted_score_keeps_its_pages_and_a_rerun_scores_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _store(tmp_path / "s.sqlite")
+    calls = {"pages": 0}
+    original = Store.save_mcq_score_page
+
+    def crash_on_second_page(self: Store, *args: object, **kwargs: object) -> None:
+        calls["pages"] += 1
+        if calls["pages"] == 2:
+            raise KeyboardInterrupt  # as Ctrl-C in the middle of a run
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "save_mcq_score_page", crash_on_second_page)
+    with Store(path) as store, pytest.raises(KeyboardInterrupt):
+        score_mcq_run(store, RUN, page_size=3)
+    assert _scored_rows(path) == 3  # the first page of three, nothing of the second
+    monkeypatch.setattr(Store, "save_mcq_score_page", original)
+    extracted: list[str] = []
+    real = mcq_scoring.score_answer
+
+    def counting(item: Item, answer: Answer) -> McqScore:
+        extracted.append(answer.item_id)
+        return real(item, answer)
+
+    monkeypatch.setattr(mcq_scoring, "score_answer", counting)
+    with Store(path) as store:
+        summary = score_mcq_run(store, RUN, page_size=3)
+    assert extracted == ["q4"]  # only the answer the interrupted run had not written
+    assert (summary.scored, summary.correct, summary.strict_correct) == (4, 3, 1)
+    with Store(path) as store:
+        again = score_mcq_run(store, RUN)
+    assert extracted == ["q4"] and again == summary  # nothing left to extract
+
+
+def test_a_retried_answer_is_scored_again(tmp_path: Path) -> None:
+    path = _store(tmp_path / "s.sqlite")
+    with Store(path) as store:
+        store.save_answers([Answer(run_id=RUN, item_id="q5", status="failed", error="HTTP 503")])
+        store.add_items("a" * 64, [_item("q5")])
+        first = score_mcq_run(store, RUN)
+        assert (first.scored, first.failed_answers, first.unanswered) == (5, 1, 2)
+        # the answering stage retries the failed answer, which now succeeds
+        store.save_answers([Answer(run_id=RUN, item_id="q5", status="ok", text="Answer: C")])
+        second = score_mcq_run(store, RUN)
+        q5 = next(s for s in store.mcq_scores(RUN) if s.item_id == "q5")
+    assert (second.scored, second.correct, second.failed_answers) == (5, 4, 0)
+    assert (q5.choice, q5.rule) == ("C", "answer-marker")
+
+
+def test_strict_correctness_is_stored_beside_the_letter(tmp_path: Path) -> None:
+    path = _store(tmp_path / "s.sqlite")
+    with Store(path) as store:
+        score_mcq_run(store, RUN)
+    with sqlite3.connect(path) as db:
+        stored = dict(db.execute("SELECT item_id, strict_correct FROM mcq_scores"))
+    assert stored == {"q1": 1, "q2": 0, "q3": 0, "q4": 0}  # strict letters C, None, B, None

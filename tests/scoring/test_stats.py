@@ -9,7 +9,13 @@ import statistics
 import pytest
 from pydantic import ValidationError
 
-from medjudge.scoring.stats import Interval, bootstrap_ci, percentile_interval, resample_counts
+from medjudge.scoring.stats import (
+    Interval,
+    bootstrap_ci,
+    mean_ci,
+    percentile_interval,
+    resample_counts,
+)
 
 
 def _accuracies(correct: int, n: int) -> list[float]:
@@ -150,3 +156,88 @@ def test_resample_counts_draw_every_item_as_often_as_it_weighs() -> None:
     assert draws[:, 0].var() == pytest.approx(0.75, abs=0.06)
     assert (resample_counts([1, 3], n_resamples=50, seed=3)
             == resample_counts([1, 3], n_resamples=50, seed=3)).all()
+
+
+# -- the mean from counts (what reports aggregated in SQL give) ---------------------------------
+
+
+def test_mean_ci_from_counts_is_the_ci_over_the_values() -> None:
+    values = [1.0] * 37 + [0.0] * 63
+    assert mean_ci({1.0: 37, 0.0: 63}, seed=4) == bootstrap_ci(values, seed=4)
+    scores = [1.0] * 3 + [2.5] * 5 + [4.0] * 9 + [5.0] * 2
+    assert mean_ci({4.0: 9, 1.0: 3, 5.0: 2, 2.5: 5}, seed=9, n_resamples=300) == bootstrap_ci(
+        scores, seed=9, n_resamples=300
+    )
+
+
+def test_mean_ci_edge_cases() -> None:
+    assert mean_ci({}) is None and mean_ci({1.0: 0, 0.0: 0}) is None
+    assert mean_ci({1.0: 12, 0.0: 0}) == Interval(low=1.0, high=1.0)
+    with pytest.raises(ValueError, match="counts >= 0"):
+        mean_ci({1.0: -1})
+    with pytest.raises(ValueError, match="finite"):
+        mean_ci({math.nan: 3})
+
+
+def _row_resampling_ci(values: list[float], n_resamples: int, seed: int) -> tuple[float, float]:
+    """The textbook bootstrap, written independently: draw n row indices per resample."""
+    import numpy as np
+
+    data = np.asarray(values)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    means = data[rng.integers(0, len(data), size=(n_resamples, len(data)))].mean(axis=1)
+    low, high = np.quantile(means, [0.025, 0.975])
+    return float(low), float(high)
+
+
+def _tolerance(values: list[float], n_resamples: int) -> float:
+    """How far two independent 2.5 % (or 97.5 %) bootstrap quantiles of the mean may fall
+    apart: 4 standard errors of their difference, plus one step of the lattice the resample
+    means live on (1/n). A quantile estimated from B draws has standard error
+    sqrt(q(1 - q) / B) / f(x_q), with f the density of the resampled mean, nearly
+    normal with sd = sd(values) / sqrt(n): f(x_q) = phi(1.96) / sd."""
+    n = len(values)
+    sd_mean = statistics.pstdev(values) / math.sqrt(n)
+    density = math.exp(-(1.96**2) / 2) / math.sqrt(2 * math.pi) / sd_mean
+    se_quantile = math.sqrt(0.025 * 0.975 / n_resamples) / density
+    return 4 * math.sqrt(2) * se_quantile + 1 / n
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        {1.0: 120, 0.0: 280},  # 120 of 400 correct: the draw is binomial(400, 0.3)
+        {1.0: 10, 2.0: 20, 3.0: 40, 4.0: 80, 5.0: 50},  # 1-5 scores: multinomial over 5
+    ],
+)
+def test_count_bootstrap_matches_row_resampling_within_monte_carlo_error(counts) -> None:
+    values = [v for v, c in counts.items() for _ in range(c)]
+    b = 4000
+    from_counts = mean_ci(counts, n_resamples=b, seed=1)
+    low, high = _row_resampling_ci(values, b, seed=2026)
+    tolerance = _tolerance(values, b)
+    assert from_counts is not None
+    assert abs(from_counts.low - low) <= tolerance
+    assert abs(from_counts.high - high) <= tolerance
+
+
+def test_the_bootstrap_lives_in_one_module() -> None:
+    """Every resample medjudge draws comes from scoring/stats.py: no other module makes a
+    random generator or draws from one."""
+    import re
+    from pathlib import Path
+
+    import medjudge
+
+    src = Path(medjudge.__file__).parent
+    drawing = re.compile(
+        r"default_rng|np\.random|numpy\.random|\.multinomial\(|\.binomial\(|\.integers\("
+        r"|^\s*import random|^\s*from random import",
+        re.MULTILINE,
+    )
+    found = sorted(
+        str(path.relative_to(src))
+        for path in src.rglob("*.py")
+        if drawing.search(path.read_text(encoding="utf-8"))
+    )
+    assert found == ["scoring/stats.py"]

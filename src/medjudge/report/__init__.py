@@ -13,6 +13,7 @@ from medjudge.report.mcq import (
     level_name,
 )
 from medjudge.report.mcq_render import render_rich, to_csv, to_json, to_markdown
+from medjudge.report.mcq_store import accuracy_table_from_store
 from medjudge.report.runs import mcq_results
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "AccuracyTable",
     "McqResult",
     "VoteStats",
+    "accuracy_table_from_store",
     "build_accuracy_table",
     "level_name",
     "mcq_results",

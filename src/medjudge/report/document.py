@@ -22,9 +22,9 @@ from medjudge.report.judged import (
     judged_to_markdown,
     render_judged,
 )
-from medjudge.report.mcq import AccuracyTable, build_accuracy_table
+from medjudge.report.mcq import AccuracyTable
 from medjudge.report.mcq_render import render_rich, to_csv, to_json, to_markdown
-from medjudge.report.runs import mcq_results
+from medjudge.report.mcq_store import accuracy_table_from_store
 from medjudge.report.spend import (
     SpendReport,
     build_spend_report,
@@ -124,9 +124,9 @@ def build_report(
     the one `pick` chooses). Bootstrap CIs use `seed`."""
     runs = [store.run(run_id) for run_id in run_ids] if run_ids else store.runs()
     mcq = tuple(
-        McqSection(run=run, table=build_accuracy_table(results, seed=seed))
+        McqSection(run=run, table=table)
         for run in runs
-        if (results := mcq_results(store, run.run_id))
+        if (table := accuracy_table_from_store(store, run.run_id, seed=seed)) is not None
     )
     judged = judged_reports(store, [run.run_id for run in runs], seed=seed, pick=pick)
     spend = build_spend_report(store, [run.run_id for run in runs])

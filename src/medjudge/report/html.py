@@ -28,12 +28,13 @@ from medjudge import __version__
 from medjudge.errors import StoreError
 from medjudge.interchange.audit_export import AuditRecords, audit_records
 from medjudge.interchange.files import atomic_writer
-from medjudge.records import AnswerKey, Audit, Run, Verdict
+from medjudge.records import AnswerKey, Audit, Run
 from medjudge.report import plots
 from medjudge.report.agreement import fmt_num, fmt_pct
 from medjudge.report.judged import JudgedReport, judged_reports
-from medjudge.report.mcq import AccuracyTable, build_accuracy_table
-from medjudge.report.runs import mcq_results
+from medjudge.report.judged_store import item_group
+from medjudge.report.mcq import AccuracyTable
+from medjudge.report.mcq_store import accuracy_table_from_store
 from medjudge.report.spend import build_spend_report
 from medjudge.scoring.agreement_report import AgreementReport, agreement_report
 from medjudge.scoring.corrected import VIEWS, View, corrected_usability
@@ -141,8 +142,10 @@ def build_html_report(
         for run in runs
     ]
     sections = [s for s in sections if s.mcq is not None or s.judged is not None]
-    records = audit_records(store, [r.run_id for r in runs], pick=pick)
-    audit = _audit_section(records, figures, seed=seed, n_resamples=n_resamples)
+    audit = None
+    if store.audit_count([r.run_id for r in runs]):  # else no audit section: skip reading
+        records = audit_records(store, [r.run_id for r in runs], pick=pick)
+        audit = _audit_section(records, figures, seed=seed, n_resamples=n_resamples)
     if not sections and audit is None:
         raise StoreError(
             f"{store.path}: nothing to report yet; run `medjudge score` for MCQs or "
@@ -183,9 +186,8 @@ def _run_section(
     n_resamples: int,
 ) -> _RunSection:
     section = _RunSection(run=run, judged=judged)
-    results = mcq_results(store, run.run_id)
-    if results:
-        table = build_accuracy_table(results, seed=seed, n_resamples=n_resamples)
+    table = accuracy_table_from_store(store, run.run_id, seed=seed, n_resamples=n_resamples)
+    if table is not None:
         section.mcq = table
         levels = list(table.levels)
         section.mcq_plot = Markup(plots.accuracy_bars(
@@ -196,35 +198,41 @@ def _run_section(
             title="MCQ accuracy by level, per language (95% CI)", prefix=figures.prefix(),
         ))
     if judged is not None:
-        _judged_parts(section, judged, store.verdicts(run.run_id), figures)
+        _judged_parts(store, section, judged, figures)
     return section
 
 
 def _judged_parts(
-    section: _RunSection, judged: JudgedReport, verdicts: list[Verdict], figures: _Figures
+    store: Store, section: _RunSection, judged: JudgedReport, figures: _Figures
 ) -> None:
+    """Score distribution and verdict counts per group, counted in SQL over the verdicts of
+    the rubric versions the report used (`judged_store`): never the verdicts themselves."""
     usability = judged.usability
-    used = {(c.rubric_id, c.version) for c in judged.rubrics}
-    verdicts = [v for v in verdicts if (v.rubric_id, v.rubric_version) in used]
-    group_of = {(q.run_id, q.item_id, q.sample): q.category for q in usability.questions}
+    run_id = judged.run.run_id
+    versions = [(c.rubric_id, c.version) for c in judged.rubrics]
+    dataset = store.run_dataset(run_id) or ""
     groups = [s.category for s in usability.categories]
     distribution = {g: [0] * 5 for g in groups}
     counts = {g: [0, 0, 0, 0] for g in groups}
+    for language, level, category, status, score, capped, n in store.group_score_counts(
+        run_id, dataset, versions
+    ):
+        tally = counts.get(item_group(language, level, category))
+        if tally is None:
+            continue
+        tally[0] += n
+        if status == "unscored":
+            tally[1] += n
+            continue
+        tally[2] += capped * n
+        if score is not None:
+            distribution[item_group(language, level, category)][score - 1] += n
+    for language, level, category, n in store.group_silent_counts(run_id, dataset, versions):
+        if (tally := counts.get(item_group(language, level, category))) is not None:
+            tally[3] += n
     reasons: Counter[str] = Counter()
-    for v in verdicts:
-        group = group_of.get((v.run_id, v.item_id, v.sample))
-        if group is None:
-            continue
-        tally = counts[group]
-        tally[0] += 1
-        if v.status == "unscored":
-            tally[1] += 1
-            reasons[v.unscored_reason or "no reason recorded"] += 1
-            continue
-        tally[2] += v.capped
-        tally[3] += v.output is None
-        if v.final_score is not None:
-            distribution[group][v.final_score - 1] += 1
+    for reason, n in store.unscored_reasons(run_id, versions):
+        reasons[reason or "no reason recorded"] += n
     section.distribution = distribution
     section.verdict_counts = {g: (c[0], c[1], c[2], c[3]) for g, c in counts.items()}
     section.unscored_reasons = reasons.most_common()

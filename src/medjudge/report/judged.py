@@ -117,18 +117,16 @@ def judged_reports(
 ) -> list[JudgedReport]:
     """One JudgedReport per answer run that has verdicts, each over one version of every
     rubric id (the latest, or the one `pick` chooses). ConfigError when `pick` names a
-    version or a rubric id the runs do not have."""
-    reports = []
+    version or a rubric id the runs do not have. Built from the store's aggregates
+    (`report.judged_store`): the same numbers as `build_judged_report`, with
+    `usability.questions` left empty."""
+    from medjudge.report.judged_store import judged_report_from_store
+
     runs = [store.run(r) for r in run_ids] if run_ids else store.runs()
-    for run in runs:
-        verdicts = store.verdicts(run.run_id)
-        if not verdicts:
-            continue
-        items = store.run_items(run.run_id)
-        answers = store.answers(run.run_id)
-        reports.append(
-            build_judged_report(run, items, verdicts, answers, seed=seed, pick=pick)
-        )
+    reports = [
+        report for run in runs
+        if (report := judged_report_from_store(store, run, seed=seed, pick=pick)) is not None
+    ]
     if pick is not None:
         check_pick_used(pick, (choice for r in reports for choice in r.rubrics))
     return reports

@@ -18,21 +18,29 @@ Counting rules, so every number can be checked by hand:
 - items with no level count in "Total" only; when some items of the table have a level and
   others do not, a "No level" column holds the latter, so the level columns add up to Total.
 
+Every cell is a function of counts (`_Tally`: items, correct, ..., and how many items had k
+of N samples right), the CIs too (`stats.mean_ci`, the same bootstrap as over the items'
+values), so `report.mcq_store.accuracy_table_from_store` streams a run's scores from the store one item at a
+time and keeps only counts: memory does not grow with the run. `build_accuracy_table` tabulates
+`McqResult`s in memory through the same counts.
+
 The renderers (`render_rich`, `to_json`, `to_csv`, `to_markdown`) live in `report.mcq_render`
 and only format a table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import partial
 from typing import get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from medjudge.records import LEVEL_NAMES, Item, Language, McqScore
-from medjudge.scoring.stats import Interval, bootstrap_ci
+from medjudge.scoring.stats import Interval, mean_ci
 
 __all__ = [
     "ALL_LANGUAGES",
@@ -41,10 +49,13 @@ __all__ = [
     "TOTAL",
     "AccuracyCell",
     "AccuracyTable",
+    "AccuracyTallies",
+    "ItemOutcome",
     "McqResult",
     "VoteStats",
     "build_accuracy_table",
     "level_name",
+    "vote_of",
 ]
 
 #: Row label of the pooled languages, present when the table has more than one language.
@@ -195,8 +206,8 @@ class AccuracyTable(_Model):
 # --------------------------------------------------------------------------- building
 
 
-@dataclass(frozen=True)
-class _Outcome:
+@dataclass(frozen=True, slots=True)
+class ItemOutcome:
     """What the table needs to know about one item."""
 
     language: str
@@ -210,7 +221,95 @@ class _Outcome:
     samples: int
     vote_correct: bool
     vote_answered: bool
-    sample_accuracy: float
+    #: Correct samples of the item (sample accuracy = sample_correct / samples).
+    sample_correct: int
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Counts over the items of one language × level (or of several, merged): everything a
+    cell holds is a function of these, the CIs included (`stats.mean_ci`)."""
+
+    n: int = 0
+    correct: int = 0
+    strict_scored: int = 0
+    strict_correct: int = 0
+    unanswered: int = 0
+    failed: int = 0
+    failed_samples: int = 0
+    samples: int = 0
+    vote_correct: int = 0
+    vote_unanswered: int = 0
+    #: (correct samples, samples) -> items: the per-item sample accuracies, as counts.
+    sample_accuracy: Counter[tuple[int, int]] = field(default_factory=Counter)
+
+    def add(self, o: ItemOutcome) -> None:
+        self.n += 1
+        self.correct += o.correct
+        if o.strict_correct is not None:
+            self.strict_scored += 1
+            self.strict_correct += o.strict_correct
+        self.unanswered += not o.answered
+        self.failed += o.failed
+        self.failed_samples += o.failed_samples
+        self.samples = max(self.samples, o.samples)
+        self.vote_correct += o.vote_correct
+        self.vote_unanswered += not o.vote_answered
+        self.sample_accuracy[(o.sample_correct, o.samples)] += 1
+
+    def merge(self, other: _Tally) -> None:
+        for name in ("n", "correct", "strict_scored", "strict_correct", "unanswered", "failed",
+                     "failed_samples", "vote_correct", "vote_unanswered"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.samples = max(self.samples, other.samples)
+        self.sample_accuracy.update(other.sample_accuracy)
+
+
+class AccuracyTallies:
+    """One `_Tally` per (language, level) seen, filled one item at a time; then the table."""
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[str, str | None], _Tally] = {}
+        self.benchmarks: set[str] = set()
+        self.run_ids: set[str] = set()
+
+    def add(self, outcome: ItemOutcome, *, benchmark: str, run_id: str) -> None:
+        key = (outcome.language, outcome.level)
+        tally = self.groups.get(key)
+        if tally is None:
+            tally = self.groups[key] = _Tally()
+        tally.add(outcome)
+        self.benchmarks.add(benchmark)
+        self.run_ids.add(run_id)
+
+    def table(self, *, seed: int, confidence: float, n_resamples: int) -> AccuracyTable:
+        languages = _languages({language for language, _ in self.groups})
+        levels = _levels({level for _, level in self.groups})
+        samples = max((t.samples for t in self.groups.values()), default=0)
+        ci = partial(mean_ci, seed=seed, confidence=confidence, n_resamples=n_resamples)
+        cells = tuple(
+            _cell(language, level, self._select(language, level), samples, ci)
+            for language in languages
+            for level in levels
+        )
+        return AccuracyTable(
+            benchmarks=tuple(sorted(self.benchmarks)),
+            run_ids=tuple(sorted(self.run_ids)),
+            languages=languages,
+            levels=levels,
+            samples=samples,
+            confidence=confidence,
+            n_resamples=n_resamples,
+            seed=seed,
+            cells=cells,
+        )
+
+    def _select(self, language: str, level: str) -> _Tally:
+        merged = _Tally()
+        for (lang, lev), tally in self.groups.items():
+            if language in (ALL_LANGUAGES, lang) and (level == TOTAL or (lev or NO_LEVEL) == level):
+                merged.merge(tally)
+        return merged
 
 
 def build_accuracy_table(
@@ -225,27 +324,11 @@ def build_accuracy_table(
     Raises ValueError when one item (same run, benchmark and id) appears twice.
     """
     _check_unique(results)
-    outcomes = [_outcome(r) for r in results]
-    languages = _languages(outcomes)
-    levels = _levels(outcomes)
-    samples = max((o.samples for o in outcomes), default=0)
-    ci = partial(bootstrap_ci, seed=seed, confidence=confidence, n_resamples=n_resamples)
-    cells = tuple(
-        _cell(language, level, _select(outcomes, language, level), samples, ci)
-        for language in languages
-        for level in levels
-    )
-    return AccuracyTable(
-        benchmarks=tuple(sorted({r.item.benchmark for r in results})),
-        run_ids=tuple(sorted({r.scores[0].run_id for r in results})),
-        languages=languages,
-        levels=levels,
-        samples=samples,
-        confidence=confidence,
-        n_resamples=n_resamples,
-        seed=seed,
-        cells=cells,
-    )
+    tallies = AccuracyTallies()
+    for result in results:
+        tallies.add(_outcome(result), benchmark=result.item.benchmark,
+                    run_id=result.scores[0].run_id)
+    return tallies.table(seed=seed, confidence=confidence, n_resamples=n_resamples)
 
 
 def _check_unique(results: Sequence[McqResult]) -> None:
@@ -260,13 +343,13 @@ def _check_unique(results: Sequence[McqResult]) -> None:
         seen.add(key)
 
 
-def _outcome(result: McqResult) -> _Outcome:
+def _outcome(result: McqResult) -> ItemOutcome:
     from medjudge.scoring.mcq import strict_correct  # the scorer owns what counts as correct
 
     first = result.scores[0]
     failed = result.failed_samples
-    vote_correct, vote_answered = _vote(result)
-    return _Outcome(
+    vote_correct, vote_answered = vote_of([(s.choice, s.correct) for s in result.scores])
+    return ItemOutcome(
         language=result.item.language,
         level=level_name(result.item.level),
         correct=first.correct,
@@ -277,97 +360,90 @@ def _outcome(result: McqResult) -> _Outcome:
         samples=len(result.scores),
         vote_correct=vote_correct,
         vote_answered=vote_answered,
-        sample_accuracy=sum(s.correct for s in result.scores) / len(result.scores),
+        sample_correct=sum(s.correct for s in result.scores),
     )
 
 
-def _vote(result: McqResult) -> tuple[bool, bool]:
-    """(correct, answered) of the majority vote over the item's samples."""
-    if len(result.scores) == 1:
-        first = result.scores[0]
-        return first.correct, first.choice is not None
+def vote_of(samples: Sequence[tuple[str | None, bool]]) -> tuple[bool, bool]:
+    """(correct, answered) of the majority vote over an item's (choice, correct) samples."""
+    if len(samples) == 1:
+        choice, correct = samples[0]
+        return correct, choice is not None
     from medjudge.scoring.mcq import majority_vote  # the scorer owns the voting rule
 
-    voted = majority_vote([s.choice for s in result.scores])
+    voted = majority_vote([choice for choice, _ in samples])
     if voted is None:
         return False, False
     # The scorer decides what counts as correct; a voted letter is as correct as its samples.
-    return any(s.correct for s in result.scores if s.choice == voted), True
+    return any(correct for choice, correct in samples if choice == voted), True
 
 
-def _languages(outcomes: Sequence[_Outcome]) -> tuple[str, ...]:
-    present = {o.language for o in outcomes}
+def _languages(present: set[str]) -> tuple[str, ...]:
     rows = [language for language in get_args(Language) if language in present]
     rows += sorted(present - set(rows))
     return (*rows, ALL_LANGUAGES) if len(rows) > 1 else tuple(rows)
 
 
-def _levels(outcomes: Sequence[_Outcome]) -> tuple[str, ...]:
-    present = {o.level for o in outcomes if o.level is not None}
+def _levels(present_levels: set[str | None]) -> tuple[str, ...]:
+    present = {level for level in present_levels if level is not None}
     known = [name for name in LEVEL_NAMES.values() if name in present]
     columns = known + sorted(present - set(known))
-    if columns and any(o.level is None for o in outcomes):
+    if columns and None in present_levels:
         columns.append(NO_LEVEL)
     return (*columns, TOTAL)
 
 
-def _select(outcomes: Sequence[_Outcome], language: str, level: str) -> list[_Outcome]:
-    return [
-        o
-        for o in outcomes
-        if language in (ALL_LANGUAGES, o.language)
-        and (level == TOTAL or (o.level or NO_LEVEL) == level)
-    ]
+def _flags(ones: int, n: int) -> dict[float, int]:
+    """k of n as the counts of 0/1 values."""
+    return {1.0: ones, 0.0: n - ones}
 
 
 def _cell(
     language: str,
     level: str,
-    outcomes: Sequence[_Outcome],
+    t: _Tally,
     samples: int,
-    ci: Callable[[Sequence[float]], Interval | None],
+    ci: Callable[[Mapping[float, int]], Interval | None],
 ) -> AccuracyCell:
-    n = len(outcomes)
-    correct = sum(o.correct for o in outcomes)
-    unanswered = sum(not o.answered for o in outcomes)
-    strict = [float(o.strict_correct) for o in outcomes if o.strict_correct is not None]
+    n = t.n
     return AccuracyCell(
         language=language,
         level=level,
         n=n,
-        correct=correct,
-        accuracy=correct / n if n else None,
-        ci=ci([float(o.correct) for o in outcomes]),
-        strict_scored=len(strict),
-        strict_correct=int(sum(strict)),
-        strict_accuracy=sum(strict) / len(strict) if strict else None,
-        strict_ci=ci(strict),
-        unanswered=unanswered,
-        unanswered_rate=unanswered / n if n else None,
-        failed=sum(o.failed for o in outcomes),
-        failed_samples=sum(o.failed_samples for o in outcomes),
-        vote=_vote_stats(outcomes, ci) if n and samples > 1 else None,
+        correct=t.correct,
+        accuracy=t.correct / n if n else None,
+        ci=ci(_flags(t.correct, n)),
+        strict_scored=t.strict_scored,
+        strict_correct=t.strict_correct,
+        strict_accuracy=t.strict_correct / t.strict_scored if t.strict_scored else None,
+        strict_ci=ci(_flags(t.strict_correct, t.strict_scored)),
+        unanswered=t.unanswered,
+        unanswered_rate=t.unanswered / n if n else None,
+        failed=t.failed,
+        failed_samples=t.failed_samples,
+        vote=_vote_stats(t, ci) if n and samples > 1 else None,
     )
 
 
-def _vote_stats(
-    outcomes: Sequence[_Outcome], ci: Callable[[Sequence[float]], Interval | None]
-) -> VoteStats:
-    n = len(outcomes)
-    correct = sum(o.vote_correct for o in outcomes)
-    unanswered = sum(not o.vote_answered for o in outcomes)
-    per_item = [o.sample_accuracy for o in outcomes]
-    vote_ci = ci([float(o.vote_correct) for o in outcomes])
-    mean_ci = ci(per_item)
-    if vote_ci is None or mean_ci is None:
+def _vote_stats(t: _Tally, ci: Callable[[Mapping[float, int]], Interval | None]) -> VoteStats:
+    n = t.n
+    per_item: Counter[float] = Counter()
+    exact = Fraction(0)
+    for (k, m), items in t.sample_accuracy.items():
+        per_item[k / m] += items
+        exact += Fraction(k, m) * items
+    vote_ci = ci(_flags(t.vote_correct, n))
+    mean_ci_ = ci(per_item)
+    if vote_ci is None or mean_ci_ is None:
         raise ValueError("vote statistics need at least one item")
     return VoteStats(
-        samples=max(o.samples for o in outcomes),
-        correct=correct,
-        accuracy=correct / n,
+        samples=t.samples,
+        correct=t.vote_correct,
+        accuracy=t.vote_correct / n,
         ci=vote_ci,
-        unanswered=unanswered,
-        unanswered_rate=unanswered / n,
-        mean_sample_accuracy=sum(per_item) / n,
-        mean_sample_ci=mean_ci,
+        unanswered=t.vote_unanswered,
+        unanswered_rate=t.vote_unanswered / n,
+        # The exact mean of the items' sample accuracies, rounded once.
+        mean_sample_accuracy=float(exact / n),
+        mean_sample_ci=mean_ci_,
     )

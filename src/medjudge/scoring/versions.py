@@ -14,7 +14,7 @@ The report lists the versions it used and how many verdicts of other versions it
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +25,7 @@ __all__ = [
     "RubricVersionChoice",
     "VersionPick",
     "check_pick_used",
+    "choose_rubric_versions",
     "parse_version_choice",
     "select_rubric_versions",
     "version_key",
@@ -120,13 +121,24 @@ def select_rubric_versions(
     ConfigError when `pick` names a version the verdicts do not have (`where` names the run
     in the message). A rubric id that `pick.by_id` names but no verdict uses is ignored here:
     the caller knows whether any run has it (`check_pick_used`)."""
-    pick = pick or VersionPick()
     verdicts = list(verdicts)
     present: dict[str, dict[str, int]] = {}
     for v in verdicts:
         counts = present.setdefault(v.rubric_id, {})
         counts[v.rubric_version] = counts.get(v.rubric_version, 0) + 1
-    chosen: dict[str, str] = {}
+    choices = choose_rubric_versions(present, pick, where=where)
+    chosen = {c.rubric_id: c.version for c in choices}
+    used = [v for v in verdicts if chosen[v.rubric_id] == v.rubric_version]
+    return used, choices
+
+
+def choose_rubric_versions(
+    present: Mapping[str, Mapping[str, int]], pick: VersionPick | None = None, *,
+    where: str = "the store",
+) -> tuple[RubricVersionChoice, ...]:
+    """`select_rubric_versions` from counts: rubric id -> version -> verdicts (rubric ids
+    in the order first seen), as a store aggregates them."""
+    pick = pick or VersionPick()
     choices = []
     for rubric_id, counts in present.items():
         wanted = pick.by_id.get(rubric_id, pick.every)
@@ -138,15 +150,13 @@ def select_rubric_versions(
                 f"--rubric-version {rubric_id}=VERSION"
             )
         version = wanted if wanted is not None else ordered[0]
-        chosen[rubric_id] = version
         others = tuple(v for v in ordered if v != version)
         choices.append(RubricVersionChoice(
             rubric_id=rubric_id, version=version,
             how="latest" if wanted is None else "chosen", n_verdicts=counts[version],
             left_out=others, n_left_out=sum(counts[v] for v in others),
         ))
-    used = [v for v in verdicts if chosen[v.rubric_id] == v.rubric_version]
-    return used, tuple(choices)
+    return tuple(choices)
 
 
 def check_pick_used(pick: VersionPick, choices: Iterable[RubricVersionChoice]) -> None:

@@ -30,6 +30,7 @@ from medjudge.store.lease_queries import LeaseQueries
 from medjudge.store.migrations import MIGRATIONS
 from medjudge.store.spend_queries import SpendQueries
 from medjudge.store.spend_rows import SpendEntry
+from medjudge.store.stream_queries import StreamQueries
 from medjudge.store.tally_queries import TallyQueries
 from medjudge.store.transaction import Transaction
 
@@ -40,7 +41,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Store(LeaseQueries, TallyQueries, BatchQueries, SpendQueries):
+class Store(LeaseQueries, TallyQueries, BatchQueries, SpendQueries, StreamQueries):
     """A medjudge SQLite store. Open it with `Store(path)`; use it as a context manager."""
 
     def __init__(self, path: str | Path) -> None:

@@ -268,4 +268,14 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE run_prices_v8;
     DROP TABLE list_prices_v8;
     """,
+    # 11: scoring and reports at scale. The strict letter's correctness is stored beside the
+    # lenient one (NULL for scores stored before: the next `score` fills it), so totals are
+    # one SUM; reports read verdicts by run and rubric version from one covering index,
+    # never the JSON records (MCQ scores are read by run and item through their unique key).
+    """
+    ALTER TABLE mcq_scores ADD COLUMN strict_correct INTEGER;
+    CREATE INDEX verdicts_for_reports ON verdicts
+        (run_id, rubric_id, rubric_version, item_id, sample, judge, judge_run, status,
+         final_score, capped);
+    """,
 )
