@@ -240,4 +240,6 @@ def test_the_bootstrap_lives_in_one_module() -> None:
         for path in src.rglob("*.py")
         if drawing.search(path.read_text(encoding="utf-8"))
     )
-    assert found == ["scoring/stats.py"]
+    # The API clients' retry back-off draws its jitter (models/retry.py): a wait, not a
+    # statistic, and nothing a report prints depends on it.
+    assert found == ["models/retry.py", "scoring/stats.py"]
