@@ -23,9 +23,11 @@ from medjudge.models.batch import (
     Submission,
     batch_provider,
 )
-from medjudge.models.pricing import batch_price, cost_usd, price_for
+from medjudge.models.pricing import Price, batch_price, cost_usd, price_for
 from medjudge.records import Answer, ChatRequest, Completion, Run
+from medjudge.spend import spend_entry
 from medjudge.store import Store
+from medjudge.store.spend_rows import SpendEntry
 
 __all__ = ["STAGE", "answer_in_batches", "answer_key"]
 
@@ -44,15 +46,19 @@ async def answer_in_batches(
     store: Store,
     request_for: Callable[[Any, int], ChatRequest | Answer],
     to_answer: Callable[[Any, int, ChatRequest, Completion], Answer],
-    record: Callable[[list[Answer]], None],
+    record: Callable[[list[Answer], list[SpendEntry | None]], None],
     poll_interval_s: float,
     timeout_s: float,
     max_attempts: int,
     progress: object | None = None,
+    list_price: Price | None = None,
 ) -> None:
-    """Answer every missing turn of `chains` (objects with `turns`, `sample`, `answers`)."""
+    """Answer every missing turn of `chains` (objects with `turns`, `sample`, `answers`).
+    Every request that came back goes into the spend ledger with its answer, at the batch
+    price of `list_price` (default: the model's list price)."""
     provider = batch_provider(client.name, client, timeout_s=timeout_s, max_attempts=max_attempts)
-    price = batch_price(client.name, price_for(client.name))
+    list_price = price_for(client.name) if list_price is None else list_price
+    price = batch_price(client.name, list_price)
     session = BatchSession(
         store=store,
         provider=provider,
@@ -63,6 +69,15 @@ async def answer_in_batches(
         cost=lambda out: cost_usd(price, out.prompt_tokens, out.completion_tokens),
         counter=BatchCounter(progress=progress),
     )
+
+    def entry_for(chain: Any, index: int, row: Any) -> SpendEntry | None:
+        """The ledger entry of one batch request that came back (its custom id is unique)."""
+        return spend_entry(
+            request_key=f"batch:{row.custom_id}", run_id=run.run_id, stage="answer",
+            model=run.model, item_id=chain.turns[index].item_id, sample=chain.sample,
+            completion=row.completion, price=list_price, batch=True, attempt=row.attempt,
+        )
+
     try:
         await session.recover()
         depth = max((len(c.turns) for c in chains), default=0)
@@ -72,12 +87,14 @@ async def answer_in_batches(
                 for c in chains
                 if index < len(c.turns) and index not in c.answers
             }
-            await _wave(session, store, wave, index, request_for, to_answer, record)
+            await _wave(session, store, wave, index, request_for, to_answer, record, entry_for)
     finally:
         await provider.aclose()
 
 
-async def _wave(session, store, wave, index, request_for, to_answer, record) -> None:
+async def _wave(
+    session, store, wave, index, request_for, to_answer, record, entry_for
+) -> None:
     while wave:
         history: dict[str, list] = {}
         for row in store.open_batch_requests(model=session.provider.name, stage=STAGE):
@@ -85,6 +102,7 @@ async def _wave(session, store, wave, index, request_for, to_answer, record) -> 
                 history.setdefault(row.job_key, []).append(row)
         submit: list[Submission] = []
         answers: dict[str, Answer] = {}
+        spend: list[SpendEntry | None] = []
         for key, chain in wave.items():
             rows = history.get(key, [])
             if rows and rows[-1].status == "pending":
@@ -96,12 +114,13 @@ async def _wave(session, store, wave, index, request_for, to_answer, record) -> 
                 last = rows[-1]
                 out = last.completion or Completion(error=last.reason or "batch entry failed")
                 answers[key] = to_answer(chain, index, request, out)
+                spend += [entry_for(chain, index, row) for row in rows if row.completion]
             else:
                 submit.append(Submission(key, 0, request))
         if answers:
             for key, answer in answers.items():
                 wave.pop(key).answers[index] = answer
-            record(list(answers.values()))
+            record(list(answers.values()), spend)
             store.close_batch_requests(answers)
         for chunk in session.chunks(submit):
             await session.submit(chunk, reserved_usd=0.0)

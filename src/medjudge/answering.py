@@ -129,7 +129,7 @@ def answer_items(
         progress.start(todo)
     if todo:
         if batch is not None and batch.batch:
-            _answer_in_batches(chains, client, run, store, tally, batch)
+            _answer_in_batches(chains, client, run, store, tally, batch, price)
         elif isinstance(client, AsyncModelClient):
             asyncio.run(_answer_in_chains(chains, client, run, tally, spend))
         else:
@@ -276,7 +276,7 @@ def _within_budget(
 
 def _answer_in_batches(
     chains: list[_Chain], client: ModelClient, run: Run, store: Store, tally: _Tally,
-    config: AnswerConfig,
+    config: AnswerConfig, list_price: Price | None,
 ) -> None:
     from medjudge.answer_batches import answer_in_batches
 
@@ -287,7 +287,7 @@ def _answer_in_batches(
             run, chain.turns[index], chain.sample, request, out),
         record=tally.record, poll_interval_s=config.poll_interval_s,
         timeout_s=config.timeout_s, max_attempts=config.max_attempts,
-        progress=tally.progress,
+        progress=tally.progress, list_price=list_price,
     ))
 
 

@@ -172,3 +172,17 @@ def test_the_cli_refuses_batch_for_a_model_without_a_batch_api(tmp_path: Path):
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "offline batches already" in result.output
     assert not store.exists()
+
+
+def test_batch_answers_are_in_the_spend_ledger_at_the_batch_price(tmp_path: Path):
+    store = tmp_path / "s.sqlite"
+    with FakeBatches(Script(reply=echo)) as server:
+        summary = answer(server, store)
+        answer(server, store)  # a rerun asks nothing and counts nothing twice
+    with Store(store) as db:
+        entries = [e for e in db.spend_entries(summary.run_id) if e.stage == "answer"]
+    # gpt-4o-mini lists at $0.15 / $0.60 per M; a batch costs half: $0.075 / $0.30. Each
+    # reply reports 400 prompt + 100 completion tokens: (30 + 30) / 1e6 = $0.00006.
+    assert len(entries) == sum(turns_by_depth()) and all(e.batch for e in entries)
+    assert {(e.input_per_mtok, e.output_per_mtok) for e in entries} == {(0.075, 0.30)}
+    assert sum(e.cost_usd for e in entries) == pytest.approx(len(entries) * 0.00006)
