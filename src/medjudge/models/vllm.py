@@ -24,6 +24,9 @@ vLLM then seeds the global RNGs and binds the OpenMP threads of the calling proc
 Environment defaults, each set only when the variable is unset:
 - `VLLM_CACHE_ROOT=<medjudge cache>/vllm`, so vLLM does not write under the home folder;
 - `VLLM_NO_USAGE_STATS=1`: no usage report to vLLM's server (set it to 0 to allow it);
+- `VLLM_CPU_NUM_OF_RESERVED_CPU=0` on a machine with 4 usable CPUs or fewer: vLLM's CPU
+  backend would keep one core for its scheduler, and its worker would compute on the rest
+  (one thread of two); measured 30 % faster end to end on 2 cores (bench/README.md);
 - `HF_HUB_OFFLINE=1`, for the embedded model and local folders only (an HF id needs the Hub).
   huggingface_hub reads it once, at import: without it, vLLM's config lookups wait on network
   timeouts (12 s of a start measured here). It stays set for the rest of the process, so a
@@ -69,6 +72,9 @@ KNOWN_ANSWER_PROBE = ChatRequest(
     sampling=SamplingConfig(temperature=0.0, top_p=1.0, max_tokens=24, seed=0),
 )
 _PROBE_ANSWER = "paris"
+#: On this many usable CPUs or fewer, vLLM's CPU worker gets them all (none kept back for
+#: its scheduler): see `_set_env_defaults`.
+_FEW_CPUS = 4
 
 
 class VllmClient:
@@ -97,9 +103,11 @@ class VllmClient:
             know (a base model, a model with an unusual chat format).
 
     Each request's sampling (temperature, top_p, max_tokens) and seed (`request.seed`,
-    else `request.sampling.seed`) are honoured per request. A request vLLM rejects (prompt
-    longer than `max_model_len`, a schema xgrammar cannot compile, ...) comes back as a
-    Completion with `error`; the others in the batch still run.
+    else `request.sampling.seed`) are honoured per request. A prompt of `max_model_len`
+    tokens or more is counted before the batch runs and comes back alone as a Completion with
+    `error` ("prompt is N tokens, over max_model_len M; raise --max-model-len"). Any other
+    request vLLM rejects (a schema xgrammar cannot compile, ...) fails the whole call; the
+    batch is then rerun one request at a time, so that only the bad one fails.
 
     `latency_s` is the request's share of its batch's wall time, split in proportion to the
     tokens each request generated, so the shares add up to the batch's wall time. vLLM's
@@ -283,6 +291,11 @@ class VllmClient:
         conversations = [
             [{"role": m.role, "content": m.content} for m in requests[i].messages] for i in batch
         ]
+        batch, conversations, params = self._without_overlong(
+            llm, batch, conversations, params, results
+        )
+        if not batch:
+            return [results[i] for i in range(len(requests))]
 
         started = time.perf_counter()
         try:
@@ -302,6 +315,35 @@ class VllmClient:
             for index, output, weight in zip(batch, outputs, weights, strict=True):
                 results[index] = _completion(requests[index], output, elapsed * weight / total)
         return [results[i] for i in range(len(requests))]
+
+    def _without_overlong(
+        self,
+        llm: LLM,
+        batch: list[int],
+        conversations: list[list[dict[str, str]]],
+        params: list[SamplingParams],
+        results: dict[int, Completion],
+    ) -> tuple[list[int], list[list[dict[str, str]]], list[SamplingParams]]:
+        """Fail, alone, each request whose prompt leaves no room for a reply; return the rest.
+
+        vLLM refuses a whole `chat` call for one such prompt, and finding it by running the
+        batch one request at a time costs most of the batching's gain. The prompt is counted
+        as vLLM counts it: the engine's tokenizer over the chat-templated conversation.
+        """
+        limit = _engine_max_model_len(llm, self.max_model_len)
+        tokenizer = llm.get_tokenizer()
+        kept: tuple[list[int], list[list[dict[str, str]]], list[SamplingParams]] = ([], [], [])
+        for index, conversation, param in zip(batch, conversations, params, strict=True):
+            tokens = _prompt_tokens(tokenizer, conversation)
+            if tokens is not None and tokens >= limit:
+                results[index] = Completion(
+                    error=_overlong_error(tokens, limit), prompt_tokens=tokens
+                )
+                continue
+            kept[0].append(index)
+            kept[1].append(conversation)
+            kept[2].append(param)
+        return kept
 
     def _generate_singly(
         self,
@@ -333,6 +375,34 @@ def _chat(
         raise
     except Exception as error:
         raise ModelError(f"vLLM failed while generating: {error}") from error
+
+
+def _engine_max_model_len(llm: LLM, asked: int) -> int:
+    """The engine's context length (what it validates prompts against); `asked` if unknown."""
+    length = getattr(getattr(llm, "model_config", None), "max_model_len", None)
+    return length if isinstance(length, int) and length > 0 else asked
+
+
+def _prompt_tokens(tokenizer: object, conversation: list[dict[str, str]]) -> int | None:
+    """Tokens of the chat-templated prompt, or None when this tokenizer cannot say (vLLM then
+    checks the length itself)."""
+    try:
+        rendered = tokenizer.apply_chat_template(  # type: ignore[attr-defined]
+            conversation, add_generation_prompt=True, tokenize=True
+        )
+    except (*_request_errors(), TypeError, KeyError):  # vLLM reports a bad template itself
+        return None
+    ids = rendered.get("input_ids") if hasattr(rendered, "get") else rendered
+    return len(ids) if isinstance(ids, list) else None
+
+
+def _overlong_error(tokens: int, limit: int) -> str:
+    if tokens > limit:
+        return f"prompt is {tokens} tokens, over max_model_len {limit}; raise --max-model-len"
+    return (
+        f"prompt is {tokens} tokens, max_model_len {limit} leaves no room for a reply; "
+        "raise --max-model-len"
+    )
 
 
 def _sampling_params(request: ChatRequest, structured_outputs_params: type) -> SamplingParams:
@@ -410,6 +480,13 @@ def _set_env_defaults(*, offline: bool) -> None:
     """Set medjudge's defaults for vLLM, never overriding a value the user set."""
     os.environ.setdefault("VLLM_CACHE_ROOT", str(cache_dir() / "vllm"))
     os.environ.setdefault("VLLM_NO_USAGE_STATS", "1")
+    affinity = getattr(os, "sched_getaffinity", None)
+    usable = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    if usable <= _FEW_CPUS:
+        # vLLM's CPU backend keeps one core for its scheduler process, which on 2 cores
+        # leaves its worker one thread: 168 LLMEval-Med turns took 166 s so, 115 s with
+        # none reserved (bench/README.md). Ignored on a GPU.
+        os.environ.setdefault("VLLM_CPU_NUM_OF_RESERVED_CPU", "0")
     if not offline or "HF_HUB_OFFLINE" in os.environ:
         return
     os.environ["HF_HUB_OFFLINE"] = "1"
