@@ -268,6 +268,10 @@ def compare(hf: dict[str, dict], ours: dict[str, dict]) -> dict:
     both = [i for i in hf if hf[i].get("status") == "ok" and ours.get(i, {}).get("status") == "ok"]
     same = [i for i in both if hf[i]["text"] == ours[i]["text"]]
     same_stripped = [i for i in both if hf[i]["text"].strip() == ours[i]["text"].strip()]
+    # HF's decode of a reply cut mid-character ends in U+FFFD; vLLM holds such bytes back.
+    same_but_cut = [
+        i for i in both if hf[i]["text"].replace("\ufffd", "") == ours[i]["text"].replace("\ufffd", "")
+    ]
     same_prompt = [i for i in both if hf[i]["prompt_tokens"] == ours[i]["prompt_tokens"]]
     # A disagreement on turn 1 is the engines'; on later turns it may follow from an earlier one.
     differing = [i for i in both if hf[i]["text"].strip() != ours[i]["text"].strip()]
@@ -275,6 +279,7 @@ def compare(hf: dict[str, dict], ours: dict[str, dict]) -> dict:
         "answered_by_both": len(both),
         "identical_text": len(same),
         "identical_after_strip": len(same_stripped),
+        "identical_but_for_a_cut_character": len(same_but_cut),
         "same_prompt_tokens": len(same_prompt),
         "hf_only_ok": sorted(
             i for i in hf if hf[i].get("status") == "ok" and ours.get(i, {}).get("status") != "ok"
