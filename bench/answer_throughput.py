@@ -19,9 +19,12 @@ once, warmed up, and shared by every mode, with one SamplingConfig (temperature 
           extrapolated to the whole set.
 
 --overlong: LLMEval-Med holds prompts longer than --max-model-len (4096, the library default).
-vLLM rejects such a request, and VllmClient then reruns the whole batch it was in one request
-at a time. "keep" measures that as users get it; "drop" leaves out every conversation that
-has a turn which may not fit, so the modes compare the engine's batching on what it can run.
+VllmClient counts each prompt's tokens before a batch and fails such a request alone (older
+versions reran the whole batch one request at a time). "keep" measures that as users get it;
+"drop" leaves out every conversation that has a turn which may not fit.
+
+The comparison with Hugging Face transformers one turn at a time, and `medjudge answer` end to
+end, is bench/answer_vs_hf.py.
 
 The JSON summary is printed and written to bench/results/answer_throughput-<date>.json.
 """

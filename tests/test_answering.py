@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from support.fake_openai import FakeOpenAI, Reply
 
 from medjudge.answering import answer_items, build_messages, item_prompt, plan_run, run_id_for
@@ -82,6 +83,18 @@ def test_waves_batch_every_conversation_turn_by_turn(tmp_path: Path):
         summary = answer_items(items, engine, run=run, store=store)
     assert [len(batch) for batch in engine.batches] == [2, 1, 1]
     assert summary.ok == 4 and summary.failed == 0
+
+
+def test_a_wave_asks_the_conversations_that_go_on_last(tmp_path: Path):
+    # vLLM keeps the most recently used prompt prefixes: asked last in wave 1, conversation
+    # a's first turn is still cached when wave 2 sends it again as history.
+    items = [*SINGLE, *CONVERSATION, turn("c", 1, "Name a bone.")]
+    run = run_for(items)
+    engine = RecordingEngine()
+    with open_store(tmp_path, items, run) as store:
+        answer_items(items, engine, run=run, store=store)
+    first_wave = [request.messages[-1].content for request in engine.batches[0]]
+    assert first_wave == ["What is ASA class III?", "Name a bone.", "我头痛三天了"]
 
 
 def test_turn_three_carries_both_earlier_questions_and_the_models_own_answers(tmp_path: Path):
@@ -231,3 +244,38 @@ def test_a_blank_completion_from_a_batch_engine_is_failed(tmp_path: Path):
         summary = answer_items(SINGLE, Blank(), run=run, store=store)
         (answer,) = store.answers(run.run_id)
     assert summary.failed == 1 and answer.status == "failed" and "empty reply" in answer.error
+
+
+@pytest.mark.engine
+def test_an_overlong_turn_is_stored_failed_with_its_length_and_the_other_turns_are_answered(
+    vllm_client, tmp_path: Path
+):
+    from transformers import AutoTokenizer
+
+    long_question = "头痛" * 6000  # more tokens than the session engine's max_model_len of 8192
+    items = [
+        turn("a", 1, "What is a fever?"), turn("a", 2, "And a cough?"),
+        turn("b", 1, long_question), turn("b", 2, "为什么？"),
+        turn("c", 1, "Name a bone."),
+    ]  # fmt: skip
+    tokenizer = AutoTokenizer.from_pretrained(vllm_client.model_path)
+    length = len(
+        tokenizer.apply_chat_template(
+            [{"role": "user", "content": long_question}],
+            add_generation_prompt=True, tokenize=True, return_dict=True,
+        )["input_ids"]
+    )  # fmt: skip
+    run = plan_run(
+        model="vllm/smollm2-135m-instruct", benchmark="t", benchmark_path="t.jsonl",
+        benchmark_sha256="x", items=items, sampling=SamplingConfig(max_tokens=8), samples=1,
+    )  # fmt: skip
+    with open_store(tmp_path, items, run) as store:
+        summary = answer_items(items, vllm_client, run=run, store=store)
+        stored = {a.item_id: a for a in store.answers(run.run_id)}
+
+    assert (summary.ok, summary.failed) == (3, 2)
+    assert all(stored[i].status == "ok" and stored[i].text for i in ("a-1", "a-2", "c-1"))
+    reason = f"prompt is {length} tokens, over max_model_len 8192; raise --max-model-len"
+    assert stored["b-1"].status == "failed" and stored["b-1"].error == reason
+    assert stored["b-1"].prompt_tokens == length
+    assert stored["b-2"].error == f"not asked: earlier turn 1 failed ({reason})"

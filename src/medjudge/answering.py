@@ -234,6 +234,9 @@ def _answer_in_waves(
     for index in range(depth):
         wave = [c for c in chains
                 if index < len(c.turns) and index not in c.answers and id(c) not in held]
+        # Conversations that go on last: an engine caching prompt prefixes (vLLM) then still
+        # holds their prompts when the next wave asks them again as history.
+        wave.sort(key=lambda chain: index + 1 < len(chain.turns))
         for start in range(0, len(wave), chunk_size):
             chunk = wave[start : start + chunk_size]
             planned = [(chain, _request(run, chain, index)) for chain in chunk]

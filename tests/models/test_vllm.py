@@ -71,6 +71,22 @@ def test_local_folder_and_hf_id_are_accepted_without_starting(tmp_path: Path):
     assert VllmClient("HuggingFaceTB/SmolLM2-135M-Instruct").model_path is None
 
 
+@pytest.mark.parametrize(("cpus", "reserved"), [(2, "0"), (4, "0"), (8, None)])
+def test_on_few_cpus_the_vllm_worker_gets_every_core_unless_the_user_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch, cpus: int, reserved: str | None
+):
+    from medjudge.models import vllm as module
+
+    monkeypatch.setattr(module.os, "sched_getaffinity", lambda pid: set(range(cpus)))
+    monkeypatch.delenv("VLLM_CPU_NUM_OF_RESERVED_CPU", raising=False)
+    module._set_env_defaults(offline=True)
+    assert module.os.environ.get("VLLM_CPU_NUM_OF_RESERVED_CPU") == reserved
+
+    monkeypatch.setenv("VLLM_CPU_NUM_OF_RESERVED_CPU", "1")  # the user's choice wins
+    module._set_env_defaults(offline=True)
+    assert module.os.environ["VLLM_CPU_NUM_OF_RESERVED_CPU"] == "1"
+
+
 # -- with the engine -------------------------------------------------------------------
 
 
@@ -107,6 +123,11 @@ class _GarbageEngine:
 
     def shutdown(self) -> None:
         self.shut_down = True
+
+    def get_tokenizer(self):  # the prompt's length is counted before the batch runs
+        from types import SimpleNamespace
+
+        return SimpleNamespace(apply_chat_template=lambda conversation, **kwargs: [1, 2, 3])
 
     def chat(self, conversations, params, use_tqdm=False):
         from types import SimpleNamespace
@@ -212,15 +233,66 @@ def test_seeds_make_samples_differ_reproducibly(vllm_client):
 
 
 @engine
-def test_request_vllm_rejects_fails_alone(vllm_client):
-    too_long = ask("word " * 10000)  # longer than the session client's max_model_len of 8192
+def test_an_overlong_prompt_fails_alone_with_its_length_and_the_batch_still_runs_batched(
+    vllm_client, caplog: pytest.LogCaptureFixture
+):
+    from transformers import AutoTokenizer
 
-    completions = vllm_client.generate([ask("What is the capital of France?"), too_long])
+    too_long = ask("word " * 10000)  # longer than the session client's max_model_len of 8192
+    tokenizer = AutoTokenizer.from_pretrained(vllm_client.model_path)
+    rendered = tokenizer.apply_chat_template(
+        [{"role": "user", "content": too_long.messages[0].content}],
+        add_generation_prompt=True,
+        tokenize=True,
+        return_dict=True,
+    )
+    length = len(rendered["input_ids"])
+    assert length > 8192
+
+    with caplog.at_level("WARNING", logger="medjudge.models.vllm"):
+        completions = vllm_client.generate(
+            [ask("What is the capital of France?"), too_long, ask("Name a fruit.", max_tokens=4)]
+        )
 
     assert completions[0].ok and "Paris" in completions[0].text
-    assert completions[1].text is None
-    assert "rejected by vLLM" in completions[1].error
-    assert "maximum context length" in completions[1].error
+    assert completions[2].ok and completions[2].completion_tokens == 4
+    assert completions[1].text is None and completions[1].prompt_tokens == length
+    assert completions[1].error == (
+        f"prompt is {length} tokens, over max_model_len 8192; raise --max-model-len"
+    )
+    # Counted before the batch ran: vLLM never refused the batch, so nothing was rerun singly.
+    assert not [r for r in caplog.records if "one at a time" in r.getMessage()]
+
+
+@engine
+def test_a_prompt_exactly_max_model_len_long_leaves_no_room_and_fails_alone(vllm_client):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(vllm_client.model_path)
+
+    def length(text: str) -> int:
+        return len(
+            tokenizer.apply_chat_template(
+                [{"role": "user", "content": text}],
+                add_generation_prompt=True,
+                tokenize=True,
+                return_dict=True,
+            )["input_ids"]
+        )
+
+    # " word" is one token here: grow the prompt to exactly 8192 tokens.
+    text = "word" + " word" * (8192 - length("word"))
+    assert length(text) == 8192
+    shorter = text.rsplit(" word", 1)[0]  # 8191 tokens: room for one reply token
+
+    exact, fits = vllm_client.generate([ask(text), ask(shorter, max_tokens=4)])
+
+    assert exact.error == (
+        "prompt is 8192 tokens, max_model_len 8192 leaves no room for a reply; "
+        "raise --max-model-len"
+    )
+    assert fits.ok and fits.prompt_tokens == 8191
+    assert fits.completion_tokens == 1 and fits.finish_reason == "length"
 
 
 def test_dtype_and_probe_options_reach_the_vllm_client():

@@ -24,6 +24,9 @@ vLLM then seeds the global RNGs and binds the OpenMP threads of the calling proc
 Environment defaults, each set only when the variable is unset:
 - `VLLM_CACHE_ROOT=<medjudge cache>/vllm`, so vLLM does not write under the home folder;
 - `VLLM_NO_USAGE_STATS=1`: no usage report to vLLM's server (set it to 0 to allow it);
+- `VLLM_CPU_NUM_OF_RESERVED_CPU=0` on a machine with 4 usable CPUs or fewer: vLLM's CPU
+  backend would keep one core for its scheduler, and its worker would compute on the rest
+  (one thread of two); measured 30 % faster end to end on 2 cores (bench/README.md);
 - `HF_HUB_OFFLINE=1`, for the embedded model and local folders only (an HF id needs the Hub).
   huggingface_hub reads it once, at import: without it, vLLM's config lookups wait on network
   timeouts (12 s of a start measured here). It stays set for the rest of the process, so a
@@ -47,6 +50,7 @@ from typing import TYPE_CHECKING, Self
 from medjudge.errors import ConfigError, MissingDependency, ModelError
 from medjudge.models.embedded import EMBEDDED_MODEL_NAME, cache_dir, embedded_model_dir
 from medjudge.models.engine_options import EngineOptions, check_engine_options, engine_kwargs
+from medjudge.models.vllm_lengths import without_overlong
 from medjudge.records import ChatRequest, Completion, Message, SamplingConfig
 
 if TYPE_CHECKING:
@@ -70,6 +74,9 @@ KNOWN_ANSWER_PROBE = ChatRequest(
     sampling=SamplingConfig(temperature=0.0, top_p=1.0, max_tokens=24, seed=0),
 )
 _PROBE_ANSWER = "paris"
+#: On this many usable CPUs or fewer, vLLM's CPU worker gets them all (none kept back for
+#: its scheduler): see `_set_env_defaults`.
+_FEW_CPUS = 4
 
 
 class VllmClient:
@@ -98,9 +105,11 @@ class VllmClient:
             know (a base model, a model with an unusual chat format).
 
     Each request's sampling (temperature, top_p, max_tokens) and seed (`request.seed`,
-    else `request.sampling.seed`) are honoured per request. A request vLLM rejects (prompt
-    longer than `max_model_len`, a schema xgrammar cannot compile, ...) comes back as a
-    Completion with `error`; the others in the batch still run.
+    else `request.sampling.seed`) are honoured per request. A prompt of `max_model_len`
+    tokens or more is counted before the batch runs and comes back alone as a Completion with
+    `error` ("prompt is N tokens, over max_model_len M; raise --max-model-len"). Any other
+    request vLLM rejects (a schema xgrammar cannot compile, ...) fails the whole call; the
+    batch is then rerun one request at a time, so that only the bad one fails.
 
     `latency_s` is the request's share of its batch's wall time, split in proportion to the
     tokens each request generated, so the shares add up to the batch's wall time. vLLM's
@@ -303,6 +312,11 @@ class VllmClient:
             [{"role": m.role, "content": m.content} for m in requests[i].messages] for i in batch
         ]
         results: dict[int, Completion] = {}
+        batch, conversations, params = without_overlong(
+            llm, self.max_model_len, batch, conversations, params, results, _request_errors()
+        )
+        if not batch:
+            return results
         started = time.perf_counter()
         try:
             outputs = _chat(llm, conversations, params, kwargs)
@@ -436,6 +450,13 @@ def _set_env_defaults(*, offline: bool) -> None:
     """Set medjudge's defaults for vLLM, never overriding a value the user set."""
     os.environ.setdefault("VLLM_CACHE_ROOT", str(cache_dir() / "vllm"))
     os.environ.setdefault("VLLM_NO_USAGE_STATS", "1")
+    affinity = getattr(os, "sched_getaffinity", None)
+    usable = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    if usable <= _FEW_CPUS:
+        # vLLM's CPU backend keeps one core for its scheduler process, which on 2 cores
+        # leaves its worker one thread: 168 LLMEval-Med turns took 166 s so, 115 s with
+        # none reserved (bench/README.md). Ignored on a GPU.
+        os.environ.setdefault("VLLM_CPU_NUM_OF_RESERVED_CPU", "0")
     if not offline or "HF_HUB_OFFLINE" in os.environ:
         return
     os.environ["HF_HUB_OFFLINE"] = "1"
