@@ -131,16 +131,17 @@ def test_a_batch_engine_sends_only_what_fits_and_keeps_conversations_whole(tmp_p
         db.add_items("d", bench.items)
         db.add_run(run, "d")
         # Worst case $0.001 a turn, and a whole wave is in flight at once: $0.0015 fits one
-        # turn per wave (spent 3 × 10 / 1e6 = $0.00003 a reply): MK-1's three turns in
-        # three waves; the other five conversations wait, unasked.
+        # turn of wave 1 (spent 3 × 10 / 1e6 = $0.00003). A wave asks the conversations that
+        # go on last (for the prefix cache), so that turn is a single-turn item's; MK-1's
+        # turn 1 does not fit, so its turns 2 and 3 stay unasked with it: 1 asked, 7 left.
         summary = answer_items(
             bench.items, engine, run=run, store=db, price=price, max_cost_usd=0.0015
         )
-        assert (summary.ok, summary.failed, summary.not_sent_budget) == (3, 0, 5)
-        assert db.count_answers(run.run_id) == {"ok": 3, "failed": 0}
-        assert summary.cost_usd == pytest.approx(3 * 0.00003)
+        assert (summary.ok, summary.failed, summary.not_sent_budget) == (1, 0, 7)
+        assert db.count_answers(run.run_id) == {"ok": 1, "failed": 0}
+        assert summary.cost_usd == pytest.approx(0.00003)
         more = answer_items(bench.items, engine, run=run, store=db, price=price)
-    assert (more.ok, more.already_done) == (5, 3) and len(engine.requests) == 8
+    assert (more.ok, more.already_done) == (7, 1) and len(engine.requests) == 8
 
 
 def test_a_budget_needs_a_price_and_bad_prices_exit_2(tmp_path: Path, monkeypatch):

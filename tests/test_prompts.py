@@ -295,6 +295,14 @@ class _RecordingLLM:
     def __init__(self) -> None:
         self.calls: list[tuple[list, dict | None]] = []
 
+    def get_tokenizer(self):
+        from types import SimpleNamespace
+
+        def cannot_count(*args, **kwargs):
+            raise TypeError("no chat template here")  # vLLM then checks lengths itself
+
+        return SimpleNamespace(apply_chat_template=cannot_count)
+
     def chat(self, conversations, params, use_tqdm=False, chat_template_kwargs=None):
         from types import SimpleNamespace
 
