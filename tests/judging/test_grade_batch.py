@@ -13,13 +13,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from support.answered_store import answered_first_conversation
 from support.fake_batches import FakeBatches, Script
 
-from medjudge.answering import answer_items, plan_run
-from medjudge.benchmarks import load
 from medjudge.errors import ConfigError
 from medjudge.judging.grade import GradeConfig, grade
-from medjudge.records import Completion, SamplingConfig
+from medjudge.records import Completion
 from medjudge.store import Store
 
 SECRET = "sk-live-DO-NOT-LEAK-0123456789"
@@ -44,23 +43,7 @@ class CannedEngine:
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
     """The LLMEval-Med sample's first conversation (3 turns) answered and stored."""
-    bench = load("sample:llmeval-med")
-    items = [i for i in bench.items if i.conversation_id == "MK-1"]
-    run = plan_run(
-        model="m",
-        benchmark=bench.name,
-        benchmark_path=bench.path,
-        benchmark_sha256=bench.sha256,
-        items=items,
-        sampling=SamplingConfig(),
-        samples=1,
-    )
-    path = tmp_path / "s.sqlite"
-    with Store(path) as store:
-        store.add_items("d", items)
-        store.add_run(run, "d")
-        answer_items(items, CannedEngine(), run=run, store=store)
-    return path
+    return answered_first_conversation(tmp_path / "s.sqlite", "m", CannedEngine())
 
 
 @pytest.fixture(autouse=True)

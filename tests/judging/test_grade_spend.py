@@ -8,17 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.answered_store import answered_first_conversation
 from support.fake_clients import FixedModel
 from support.fake_openai import FakeOpenAI, Reply
 from support.judge_replies import FittingVerdict
 from typer.testing import CliRunner
 
-from medjudge.answering import answer_items, plan_run
-from medjudge.benchmarks import load
 from medjudge.cli.main import app
 from medjudge.judging.grade import GradeConfig, grade
 from medjudge.models.pricing import ModelPrice, Price
-from medjudge.records import ChatRequest, Completion, SamplingConfig
+from medjudge.records import ChatRequest, Completion
 from medjudge.store import Store
 
 runner = CliRunner()
@@ -37,23 +36,7 @@ def api_key(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     """LLMEval-Med's first conversation (3 open turns) answered by a local engine (free)."""
-    bench = load("sample:llmeval-med")
-    items = [i for i in bench.items if i.conversation_id == "MK-1"]
-    run = plan_run(
-        model="vllm/local",
-        benchmark=bench.name,
-        benchmark_path=bench.path,
-        benchmark_sha256=bench.sha256,
-        items=items,
-        sampling=SamplingConfig(),
-        samples=1,
-    )
-    path = tmp_path / "s.sqlite"
-    with Store(path) as db:
-        db.add_items("d", items)
-        db.add_run(run, "d")
-        answer_items(items, FixedModel("Take amlodipine."), run=run, store=db)
-    return path
+    return answered_first_conversation(tmp_path / "s.sqlite", "vllm/local", FixedModel("Take amlodipine."))
 
 
 def judged(db_path: Path) -> list:
