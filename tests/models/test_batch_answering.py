@@ -186,3 +186,170 @@ def test_batch_answers_are_in_the_spend_ledger_at_the_batch_price(tmp_path: Path
     assert len(entries) == sum(turns_by_depth()) and all(e.batch for e in entries)
     assert {(e.input_per_mtok, e.output_per_mtok) for e in entries} == {(0.075, 0.30)}
     assert sum(e.cost_usd for e in entries) == pytest.approx(len(entries) * 0.00006)
+
+
+# -- the budget (--max-cost) ----------------------------------------------------------------
+#: With no input price and $2 per M output tokens, a batch request costs half: $1 per M
+#: output tokens. A turn may write `max_tokens` = 1000 tokens, so its worst case is exactly
+#: $0.001 whatever its prompt; the fake bills 1000 completion tokens (`FULL`) or 100 (`TENTH`).
+PRICED = {
+    "openai/gpt-4o-mini": "openai",
+    "anthropic/claude-haiku-4-5": "anthropic",
+}
+FULL, TENTH = 1000, 100
+
+
+def two_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from medjudge.models.batch import BatchLimits
+    from medjudge.models.batch.anthropic import AnthropicBatchProvider
+    from medjudge.models.batch.openai import OpenAIBatchProvider
+
+    small = BatchLimits(max_requests=2, max_bytes=10**9)
+    monkeypatch.setattr(OpenAIBatchProvider, "limits", small)
+    monkeypatch.setattr(AnthropicBatchProvider, "limits", small)
+
+
+def budgeted(server: FakeBatches, store: Path, model: str, max_cost_usd: float, **overrides):
+    from medjudge.models.pricing import ModelPrice, Price
+    from medjudge.records import SamplingConfig
+
+    return answer(
+        server, store, model=model, max_cost_usd=max_cost_usd,
+        prices=(ModelPrice(model=model, price=Price(input_per_mtok=0, output_per_mtok=2.0)),),
+        sampling=SamplingConfig(max_tokens=1000), **overrides,
+    )
+
+
+@pytest.mark.parametrize("model", sorted(PRICED))
+def test_a_budget_that_fits_two_batches_submits_two_then_a_rerun_nothing_then_more_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: str
+):
+    two_per_batch(monkeypatch)
+    store = tmp_path / "s.sqlite"
+    total = sum(turns_by_depth())  # 8 turns: 6 first turns, one conversation of 3
+    with FakeBatches(Script(reply=echo, completion_tokens=FULL)) as server:
+        # $0.0045 holds two batches of two turns ($0.004) but not a third ($0.006).
+        first = budgeted(server, store, model, 0.0045)
+        sent_first = [len(b.lines) for b in server.created()]
+        again = budgeted(server, store, model, 0.0045)
+        sent_again = len(server.created())
+        raised = budgeted(server, store, model, 0.01)
+        rest = [len(b.lines) for b in server.created()[sent_again:]]
+        custom_ids = server.custom_ids()
+    assert sent_first == [2, 2]
+    assert (first.ok, first.not_sent_budget) == (4, total - 4)
+    assert first.cost_usd == pytest.approx(0.004)
+    # The same budget again: the ledger says $0.004 is spent, so no turn fits any more.
+    assert sent_again == 2 and again.asked == 0 and again.not_sent_budget == total - 4
+    assert again.cost_before_usd == pytest.approx(0.004)
+    # A higher budget asks the other four turns, each once.
+    assert sum(rest) == total - 4 and raised.ok == total - 4 and raised.not_sent_budget == 0
+    assert len(set(custom_ids)) == len(custom_ids) == total
+    with Store(store) as db:
+        answers = db.answers(first.run_id)
+        entries = [e for e in db.spend_entries(first.run_id) if e.stage == "answer"]
+        rows = db.batches()
+    assert len(answers) == total and all(a.status == "ok" for a in answers)
+    assert len(entries) == total and sum(e.cost_usd for e in entries) == pytest.approx(0.008)
+    assert [r.reserved_usd for r in rows[:2]] == [pytest.approx(0.002)] * 2
+    assert {r.provider for r in rows} == {PRICED[model]}
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def start(self, total: int) -> None:
+        self.calls.append(("start", total))
+
+    def advance(self, count: int) -> None:
+        self.calls.append(("advance", count))
+
+    def spend(self, usd: float) -> None:
+        self.calls.append(("spend", round(usd, 6)))
+
+    def batches(self, submitted: int, ended: int) -> None:
+        self.calls.append(("batches", submitted, ended))
+
+
+def test_a_batch_that_does_not_fit_beside_those_in_flight_waits_for_them_to_settle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from medjudge.models.pricing import ModelPrice, Price
+    from medjudge.records import SamplingConfig
+
+    two_per_batch(monkeypatch)
+    progress = Recorder()
+    model = "openai/gpt-4o-mini"
+    with FakeBatches(Script(reply=echo, completion_tokens=TENTH)) as server:
+        config = AnswerConfig(
+            benchmark="sample:llmeval-med", store=tmp_path / "s.sqlite", model=model,
+            base_url=server.base_url, batch=True, poll_interval_s=0.001, max_cost_usd=0.0045,
+            prices=(ModelPrice(model=model, price=Price(input_per_mtok=0, output_per_mtok=2.0)),),
+            sampling=SamplingConfig(max_tokens=1000),
+        )
+        summary = answer_benchmark(config, progress=progress)
+        sizes = [len(b.lines) for b in server.created()]
+    total = sum(turns_by_depth())
+    # Two batches ($0.002 each at worst) are in flight; the third waits until both settled
+    # at what they really cost (4 × 100 tokens at $1/M = $0.0004), then fits.
+    batches = [c[1:] for c in progress.calls if c[0] == "batches"]
+    assert batches[:4] == [(1, 0), (2, 0), (2, 2), (3, 2)]
+    assert sizes == [2, 2, 2, 1, 1]
+    assert (summary.ok, summary.not_sent_budget) == (total, 0)
+    assert summary.cost_usd == pytest.approx(total * 0.0001)
+    spends = [c[1] for c in progress.calls if c[0] == "spend"]
+    # The spend shown grows as each batch settles: two turns × $0.0001 each.
+    assert spends[:2] == [pytest.approx(0.0002), pytest.approx(0.0004)]
+    assert spends[-1] == pytest.approx(total * 0.0001)
+
+
+def test_a_rerun_after_a_kill_holds_the_live_batches_reservations_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from medjudge.models.batch.session import BatchSession
+
+    real = BatchSession.wait
+
+    async def killed(self, rows):
+        raise KeyboardInterrupt
+
+    two_per_batch(monkeypatch)
+    store = tmp_path / "s.sqlite"
+    model = "openai/gpt-4o-mini"
+    with FakeBatches(Script(reply=echo, completion_tokens=FULL, polls_to_end=2)) as server:
+        monkeypatch.setattr(BatchSession, "wait", killed)
+        with pytest.raises(KeyboardInterrupt):
+            budgeted(server, store, model, 0.0045)  # dies with two batches submitted
+        assert [len(b.lines) for b in server.created()] == [2, 2]
+        monkeypatch.setattr(BatchSession, "wait", real)
+        # The ledger is still empty: only the live batches' stored reservations ($0.004)
+        # keep a third batch from being sent beside them.
+        summary = budgeted(server, store, model, 0.0045)
+        assert [len(b.lines) for b in server.created()] == [2, 2]
+    total = sum(turns_by_depth())
+    assert (summary.ok, summary.not_sent_budget) == (4, total - 4)
+    assert summary.cost_usd == pytest.approx(0.004)
+
+
+def test_the_cli_says_what_the_budget_left_unasked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from typer.testing import CliRunner
+
+    from medjudge.cli.main import app
+
+    two_per_batch(monkeypatch)
+    model = "openai/gpt-4o-mini"
+    with FakeBatches(Script(reply=echo, completion_tokens=FULL)) as server:
+        result = CliRunner().invoke(app, [
+            "answer", "sample:llmeval-med", "--model", model, "--base-url", server.base_url,
+            "--batch", "--poll-interval", "0.001", "--max-tokens", "1000",
+            "--price", f"{model}=0,2", "--max-cost", "0.0045",
+            "--store", str(tmp_path / "s.sqlite"),
+        ])
+        assert len(server.created()) == 2
+    text = " ".join(result.output.split())  # rich wraps lines at the terminal width
+    assert result.exit_code == 3 and "Traceback" not in text
+    assert "4 answered, 0 failed" in text and "spent $0.0040" in text
+    assert "stopped at the budget: 4 turns were not asked" in text

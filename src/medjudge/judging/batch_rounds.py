@@ -28,8 +28,8 @@ from medjudge.models.batch import (
 from medjudge.models.pricing import cost_usd
 from medjudge.records import Completion, Verdict
 from medjudge.store import Store
-from medjudge.store.spend_rows import SpendEntry
 from medjudge.store.batch_queries import BatchRequestRow, BatchRow
+from medjudge.store.spend_rows import SpendEntry
 
 __all__ = ["STAGE", "check_batch_judges", "grade_in_batches", "job_key", "reopened_keys"]
 
@@ -169,7 +169,7 @@ class _JudgeBatches:
         budget = self.runner.budget
         for row in self._live():
             self.held[row.batch_row] = row.reserved_usd
-            budget.reserved += row.reserved_usd
+            budget.hold_chunk(row.reserved_usd)
         stored = {
             (v.run_id, v.item_id, v.sample, v.judge, v.judge_run, v.rubric_id, v.rubric_version)
             for v in self.runner.store.verdicts()
@@ -180,7 +180,7 @@ class _JudgeBatches:
                 continue  # its unscored verdict already counts what was spent
             for row in rows:
                 if row.completion is not None:
-                    budget.before += self.session.cost(row.completion) or 0.0
+                    budget.spent_earlier(self.session.cost(row.completion) or 0.0)
 
     # -- deciding --------------------------------------------------------------------------
     def _settle_jobs(self) -> list[Submission]:
@@ -217,18 +217,17 @@ class _JudgeBatches:
         sent = 0
         for chunk in self.session.chunks(subs):
             estimates = [self.runner.estimate(self.jobs[s.job_key]) for s in chunk]
-            fits = _fitting(budget, estimates)
+            fits = budget.reserve_chunk(estimates)
             if fits == 0:
-                if budget.reserved < 1e-9:
+                if not budget.in_flight:
                     self._refuse(chunk)
                 continue
             chunk = chunk[:fits]
             reserved = sum(estimates[:fits])
-            budget.reserved += reserved
             try:
                 row = await self.session.submit(chunk, reserved_usd=reserved)
             except BaseException:
-                budget.reserved -= reserved
+                budget.cancel_chunk(reserved)
                 raise
             self.held[row.batch_row] = reserved
             self.resubmit.difference_update(s.job_key for s in chunk)
@@ -268,11 +267,8 @@ class _JudgeBatches:
         return entries
 
     async def _settle_budget(self, row: BatchRow) -> None:
-        reserved = self.held.pop(row.batch_row, None)
-        if reserved is not None:
-            await self.runner.budget.settle(reserved, row.spent_usd or 0.0)
-        elif row.spent_usd:
-            self.runner.budget.spent += row.spent_usd
+        reserved = self.held.pop(row.batch_row, 0.0)
+        await self.runner.budget.settle_chunk(reserved, row.spent_usd or 0.0)
 
 
 def job_key_of(verdict: Verdict) -> str:
@@ -289,19 +285,6 @@ def job_key_of(verdict: Verdict) -> str:
         ],
         ensure_ascii=False,
     )
-
-
-def _fitting(budget, estimates: Sequence[float]) -> int:
-    """How many of `estimates`, in order, fit beside what is spent and reserved."""
-    if budget.limit is None:
-        return len(estimates)
-    room = budget.limit - budget.before - budget.spent - budget.reserved
-    total = 0.0
-    for n, estimate in enumerate(estimates):
-        total += estimate
-        if total > room:
-            return n
-    return len(estimates)
 
 
 @dataclass

@@ -1,6 +1,11 @@
 """The budget: spend against `max_cost_usd`, reserved per request in flight, for grading and
 answering alike; and the worst case one request can cost.
 
+Provider batches (`grade --batch`, `answer --batch`) reserve a whole chunk of requests at
+once: `reserve_chunk` holds as many of a chunk's worst cases as fit, `hold_chunk` takes back
+the reservation of a batch an earlier process submitted, `cancel_chunk` frees one that was
+never sent, and `settle_chunk` replaces a reservation by what the batch really cost.
+
 What was spent before (by earlier runs of the same command) comes from the store's spend
 ledger (`Store.spent_usd`), so a limit holds across reruns.
 """
@@ -20,6 +25,8 @@ __all__ = ["Budget", "worst_case_cost", "worst_case_prompt_tokens"]
 #: what OpenAI documents for its chat models (3-4 per message, 3 per reply).
 _PER_MESSAGE = 8
 _PER_REQUEST = 16
+#: Below this, a reservation is rounding left over from settled ones, not a request in flight.
+_EPSILON = 1e-9
 
 
 def worst_case_prompt_tokens(messages: Sequence[Message]) -> int:
@@ -84,3 +91,45 @@ class Budget:
         if self.settled is not None:
             async with self.settled:
                 self.settled.notify_all()
+
+    # -- chunks of requests (provider batches) ---------------------------------------------
+    @property
+    def in_flight(self) -> bool:
+        """Some reservation is held (a request or a batch has not settled yet)."""
+        return self.reserved > _EPSILON
+
+    def reserve_chunk(self, estimates: Sequence[float]) -> int:
+        """Hold the worst cases of the first requests of a chunk, in order, as many as fit
+        beside what was spent and what is in flight; returns how many (every one without a
+        limit). 0: none fits now; it may once what is in flight settles (`in_flight`), or
+        never (not `in_flight`)."""
+        fits = len(estimates)
+        if self.limit is not None:
+            room = self.limit - self.before - self.spent - self.reserved
+            total = 0.0
+            for n, estimate in enumerate(estimates):
+                total += estimate
+                if total > room:
+                    fits = n
+                    break
+        self.reserved += sum(estimates[:fits])
+        return fits
+
+    def hold_chunk(self, reserved: float) -> None:
+        """A batch an earlier process submitted, still running: its reservation (as stored
+        with the batch) is held again."""
+        self.reserved += reserved
+
+    def cancel_chunk(self, reserved: float) -> None:
+        """A chunk reserved but never submitted: nothing was spent."""
+        self.reserved -= reserved
+
+    def spent_earlier(self, usd: float) -> None:
+        """Count what an earlier process spent that the ledger does not hold yet (replies
+        it fetched but turned into no answer or verdict)."""
+        self.before += usd
+
+    async def settle_chunk(self, reserved: float, actual: float) -> None:
+        """A batch that held `reserved` (0: one this process holds nothing for) ended
+        costing `actual`: the reservation is replaced by the actual cost."""
+        await self.settle(reserved, actual)
