@@ -145,24 +145,17 @@ class _BatchBudget:
     async def submit(self, session: BatchSession, subs: list[Submission], wave: dict) -> int:
         """Submit `subs` in chunks, each chunk's worst case reserved first; returns how
         many were sent. A chunk that cannot fit even with nothing in flight is refused."""
-        sent = 0
-        for chunk in session.chunks(subs):
-            estimates = [self.estimate(s.request) for s in chunk]
-            fits = self.budget.reserve_chunk(estimates)
-            if fits == 0:
-                if not self.budget.in_flight:
-                    self._refuse(chunk, wave)
-                continue
-            chunk = chunk[:fits]
-            reserved = sum(estimates[:fits])
-            try:
-                row = await session.submit(chunk, reserved_usd=reserved)
-            except BaseException:
-                self.budget.cancel_chunk(reserved)
-                raise
+
+        async def submit(chunk: Sequence[Submission], reserved: float) -> None:
+            row = await session.submit(chunk, reserved_usd=reserved)
             self.held[row.batch_row] = reserved
-            sent += len(chunk)
-        return sent
+
+        return await self.budget.submit_chunks(
+            session.chunks(subs),
+            lambda s: self.estimate(s.request),
+            submit,
+            lambda chunk: self._refuse(chunk, wave),
+        )
 
     def _refuse(self, chunk: Sequence[Submission], wave: dict) -> None:
         for sub in chunk:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from support.answered_store import answered_first_conversation
 from support.fake_batches import FakeBatches, Script
+from support.progress_recorder import Recorder
 
 from medjudge.errors import ConfigError
 from medjudge.judging.grade import GradeConfig, grade
@@ -442,23 +443,6 @@ def test_a_budget_that_fits_no_request_sends_nothing(store_path: Path):
         assert server.created() == [] and server.seen == []
     assert summary.not_sent_budget == 3 and not summary.complete
     assert stored_batches(store_path) == [] and verdicts(store_path) == []
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.calls: list[tuple] = []
-
-    def start(self, total: int) -> None:
-        self.calls.append(("start", total))
-
-    def advance(self, count: int) -> None:
-        self.calls.append(("advance", count))
-
-    def spend(self, usd: float) -> None:
-        self.calls.append(("spend", round(usd, 6)))
-
-    def batches(self, submitted: int, ended: int) -> None:
-        self.calls.append(("batches", submitted, ended))
 
 
 def test_progress_shows_batches_submitted_and_ended_requests_and_spend(store_path: Path):

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from support.fake_batches import FakeBatches, Script
+from support.progress_recorder import Recorder
 
 from medjudge.answering import AnswerConfig, answer_benchmark
 from medjudge.benchmarks import load
 from medjudge.errors import ConfigError
+from medjudge.models.batch.session import BatchSession
 from medjudge.store import Store
 
 
@@ -26,7 +28,10 @@ def echo(body: dict) -> str:
     return f"answer to: {body['messages'][-1]['content'][:24]}"
 
 
-def answer(server: FakeBatches, store: Path, model: str = "openai/gpt-4o-mini", **overrides):
+def answer(
+    server: FakeBatches, store: Path, model: str = "openai/gpt-4o-mini", progress=None,
+    **overrides,
+):
     url = server.root if model.startswith("anthropic/") else server.base_url
     config = AnswerConfig(
         benchmark="sample:llmeval-med",
@@ -37,7 +42,12 @@ def answer(server: FakeBatches, store: Path, model: str = "openai/gpt-4o-mini", 
         poll_interval_s=0.001,
         **overrides,
     )
-    return answer_benchmark(config)
+    return answer_benchmark(config, progress=progress)
+
+
+async def killed_while_polling(self, rows):
+    """`BatchSession.wait` of a process killed while it polls (batches already submitted)."""
+    raise KeyboardInterrupt
 
 
 def turns_by_depth() -> list[int]:
@@ -90,16 +100,10 @@ def test_an_expired_turn_fails_its_conversation_and_a_rerun_asks_only_that(tmp_p
 def test_a_rerun_after_a_kill_while_polling_submits_nothing_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from medjudge.models.batch.session import BatchSession
-
     real = BatchSession.wait
-
-    async def killed(self, rows):
-        raise KeyboardInterrupt
-
     store = tmp_path / "s.sqlite"
     with FakeBatches(Script(reply=echo, polls_to_end=2)) as server:
-        monkeypatch.setattr(BatchSession, "wait", killed)
+        monkeypatch.setattr(BatchSession, "wait", killed_while_polling)
         with pytest.raises(KeyboardInterrupt):
             answer(server, store)
         monkeypatch.setattr(BatchSession, "wait", real)
@@ -255,40 +259,15 @@ def test_a_budget_that_fits_two_batches_submits_two_then_a_rerun_nothing_then_mo
     assert {r.provider for r in rows} == {PRICED[model]}
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.calls: list[tuple] = []
-
-    def start(self, total: int) -> None:
-        self.calls.append(("start", total))
-
-    def advance(self, count: int) -> None:
-        self.calls.append(("advance", count))
-
-    def spend(self, usd: float) -> None:
-        self.calls.append(("spend", round(usd, 6)))
-
-    def batches(self, submitted: int, ended: int) -> None:
-        self.calls.append(("batches", submitted, ended))
-
-
 def test_a_batch_that_does_not_fit_beside_those_in_flight_waits_for_them_to_settle(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from medjudge.models.pricing import ModelPrice, Price
-    from medjudge.records import SamplingConfig
-
     two_per_batch(monkeypatch)
     progress = Recorder()
-    model = "openai/gpt-4o-mini"
     with FakeBatches(Script(reply=echo, completion_tokens=TENTH)) as server:
-        config = AnswerConfig(
-            benchmark="sample:llmeval-med", store=tmp_path / "s.sqlite", model=model,
-            base_url=server.base_url, batch=True, poll_interval_s=0.001, max_cost_usd=0.0045,
-            prices=(ModelPrice(model=model, price=Price(input_per_mtok=0, output_per_mtok=2.0)),),
-            sampling=SamplingConfig(max_tokens=1000),
+        summary = budgeted(
+            server, tmp_path / "s.sqlite", "openai/gpt-4o-mini", 0.0045, progress=progress
         )
-        summary = answer_benchmark(config, progress=progress)
         sizes = [len(b.lines) for b in server.created()]
     total = sum(turns_by_depth())
     # Two batches ($0.002 each at worst) are in flight; the third waits until both settled
@@ -307,18 +286,12 @@ def test_a_batch_that_does_not_fit_beside_those_in_flight_waits_for_them_to_sett
 def test_a_rerun_after_a_kill_holds_the_live_batches_reservations_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from medjudge.models.batch.session import BatchSession
-
     real = BatchSession.wait
-
-    async def killed(self, rows):
-        raise KeyboardInterrupt
-
     two_per_batch(monkeypatch)
     store = tmp_path / "s.sqlite"
     model = "openai/gpt-4o-mini"
     with FakeBatches(Script(reply=echo, completion_tokens=FULL, polls_to_end=2)) as server:
-        monkeypatch.setattr(BatchSession, "wait", killed)
+        monkeypatch.setattr(BatchSession, "wait", killed_while_polling)
         with pytest.raises(KeyboardInterrupt):
             budgeted(server, store, model, 0.0045)  # dies with two batches submitted
         assert [len(b.lines) for b in server.created()] == [2, 2]

@@ -213,26 +213,17 @@ class _JudgeBatches:
         """Submit `subs` in chunks, each chunk's worst case reserved first; returns how
         many were sent. What does not fit beside the batches in flight waits for them to
         settle (at what they really cost); what cannot fit even then is refused."""
-        budget = self.runner.budget
-        sent = 0
-        for chunk in self.session.chunks(subs):
-            estimates = [self.runner.estimate(self.jobs[s.job_key]) for s in chunk]
-            fits = budget.reserve_chunk(estimates)
-            if fits == 0:
-                if not budget.in_flight:
-                    self._refuse(chunk)
-                continue
-            chunk = chunk[:fits]
-            reserved = sum(estimates[:fits])
-            try:
-                row = await self.session.submit(chunk, reserved_usd=reserved)
-            except BaseException:
-                budget.cancel_chunk(reserved)
-                raise
+        async def submit(chunk: Sequence[Submission], reserved: float) -> None:
+            row = await self.session.submit(chunk, reserved_usd=reserved)
             self.held[row.batch_row] = reserved
             self.resubmit.difference_update(s.job_key for s in chunk)
-            sent += len(chunk)
-        return sent
+
+        return await self.runner.budget.submit_chunks(
+            self.session.chunks(subs),
+            lambda s: self.runner.estimate(self.jobs[s.job_key]),
+            submit,
+            self._refuse,
+        )
 
     def _refuse(self, subs: Sequence[Submission]) -> None:
         """Requests the budget can never fit: a fresh job is left for a rerun with more

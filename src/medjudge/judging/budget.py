@@ -2,9 +2,10 @@
 answering alike; and the worst case one request can cost.
 
 Provider batches (`grade --batch`, `answer --batch`) reserve a whole chunk of requests at
-once: `reserve_chunk` holds as many of a chunk's worst cases as fit, `hold_chunk` takes back
-the reservation of a batch an earlier process submitted, `cancel_chunk` frees one that was
-never sent, and `settle_chunk` replaces a reservation by what the batch really cost.
+once: `reserve_chunk` holds as many of a chunk's worst cases as fit (`submit_chunks` sends
+chunks that way), `hold_chunk` takes back the reservation of a batch an earlier process
+submitted, `cancel_chunk` frees one that was never sent, and `settle_chunk` replaces a
+reservation by what the batch really cost.
 
 What was spent before (by earlier runs of the same command) comes from the store's spend
 ledger (`Store.spent_usd`), so a limit holds across reruns.
@@ -13,8 +14,9 @@ ledger (`Store.spent_usd`), so a limit holds across reruns.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from medjudge.models.pricing import Price, cost_usd
 from medjudge.records import Message
@@ -27,6 +29,8 @@ _PER_MESSAGE = 8
 _PER_REQUEST = 16
 #: Below this, a reservation is rounding left over from settled ones, not a request in flight.
 _EPSILON = 1e-9
+
+T = TypeVar("T")
 
 
 def worst_case_prompt_tokens(messages: Sequence[Message]) -> int:
@@ -128,6 +132,35 @@ class Budget:
         """Count what an earlier process spent that the ledger does not hold yet (replies
         it fetched but turned into no answer or verdict)."""
         self.before += usd
+
+    async def submit_chunks(
+        self,
+        chunks: Sequence[Sequence[T]],
+        estimate: Callable[[T], float],
+        submit: Callable[[Sequence[T], float], Awaitable[None]],
+        refuse: Callable[[Sequence[T]], None],
+    ) -> int:
+        """Send each chunk's first requests that fit, their worst cases reserved first:
+        `submit(requests, reserved)` (on failure the reservation is freed). A chunk none of
+        whose requests fits is left to wait while something is in flight, and is
+        `refuse`d when nothing is (it can never fit). Returns how many requests were sent;
+        the rest of a chunk cut short waits for the caller's next round."""
+        sent = 0
+        for chunk in chunks:
+            estimates = [estimate(request) for request in chunk]
+            fits = self.reserve_chunk(estimates)
+            if fits == 0:
+                if not self.in_flight:
+                    refuse(chunk)
+                continue
+            reserved = sum(estimates[:fits])
+            try:
+                await submit(chunk[:fits], reserved)
+            except BaseException:
+                self.cancel_chunk(reserved)
+                raise
+            sent += fits
+        return sent
 
     async def settle_chunk(self, reserved: float, actual: float) -> None:
         """A batch that held `reserved` (0: one this process holds nothing for) ended
