@@ -530,3 +530,25 @@ def test_batch_requests_are_in_the_spend_ledger_at_the_batch_price(store_path: P
     assert len(grading) == 3 and all(e.batch for e in grading)
     assert {(e.input_per_mtok, e.output_per_mtok) for e in grading} == {(1.25, 5.0)}
     assert sum(e.cost_usd for e in grading) == pytest.approx(3 * 0.001)
+
+
+@pytest.mark.parametrize(("judge", "provider"), [("gpt-4o", "openai"),
+                                                 ("claude-haiku-4-5", "anthropic")])
+def test_the_grading_pass_records_that_it_went_through_the_batch_api(
+    store_path: Path, judge: str, provider: str
+):
+    from typer.testing import CliRunner
+
+    from medjudge.cli.main import app
+
+    with FakeBatches(Script()) as server:
+        batch_grade(server, store_path, judge=judge)
+    with Store(store_path) as store:
+        (grading,) = store.grading_passes()
+    assert (grading.settings["mode"], grading.settings["batch_provider"]) == ("batch", provider)
+    shown = CliRunner().invoke(
+        app, ["runs", "show", grading.run_id, "--store", str(store_path)],
+        env={"COLUMNS": "400"},
+    )
+    assert shown.exit_code == 0, shown.output
+    assert f"│ batch API ({provider}) │" in shown.output

@@ -179,6 +179,10 @@ def test_the_cli_refuses_batch_for_a_model_without_a_batch_api(tmp_path: Path):
 
 
 def test_batch_answers_are_in_the_spend_ledger_at_the_batch_price(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from medjudge.cli.main import app
+
     store = tmp_path / "s.sqlite"
     with FakeBatches(Script(reply=echo)) as server:
         summary = answer(server, store)
@@ -190,6 +194,12 @@ def test_batch_answers_are_in_the_spend_ledger_at_the_batch_price(tmp_path: Path
     assert len(entries) == sum(turns_by_depth()) and all(e.batch for e in entries)
     assert {(e.input_per_mtok, e.output_per_mtok) for e in entries} == {(0.075, 0.30)}
     assert sum(e.cost_usd for e in entries) == pytest.approx(len(entries) * 0.00006)
+    # `runs show` says how the run was answered.
+    shown = CliRunner().invoke(app, ["runs", "show", summary.run_id, "--store", str(store)],
+                               env={"COLUMNS": "400"})
+    assert shown.exit_code == 0, shown.output
+    total = sum(turns_by_depth())
+    assert f"{total} of {total} billed requests through the openai batch API" in shown.output
 
 
 # -- the budget (--max-cost) ----------------------------------------------------------------

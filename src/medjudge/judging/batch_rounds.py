@@ -22,8 +22,8 @@ from medjudge.models.batch import (
     BatchCounter,
     BatchSession,
     Submission,
+    batch_api_of,
     batch_provider,
-    check_batchable,
 )
 from medjudge.models.pricing import cost_usd
 from medjudge.records import Completion, Verdict
@@ -53,12 +53,14 @@ def job_key(job: GradeJob) -> str:
     )
 
 
-def check_batch_judges(clients: dict[str, ModelClient]) -> None:
+def check_batch_judges(clients: dict[str, ModelClient]) -> dict[str, str]:
     """Before the store is read: every judge but local vLLM ones (which batch offline
-    anyway) must have a batch API."""
-    for judge, client in clients.items():
-        if not judge.startswith("vllm/"):
-            check_batchable(judge, client)
+    anyway) must have a batch API. Returns each such judge's batch API provider."""
+    return {
+        judge: batch_api_of(judge, client)
+        for judge, client in clients.items()
+        if not judge.startswith("vllm/")
+    }
 
 
 def reopened_keys(store: Store, judges: Sequence[str]) -> set[tuple]:
