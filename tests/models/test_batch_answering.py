@@ -336,3 +336,31 @@ def test_the_cli_says_what_the_budget_left_unasked(
     assert result.exit_code == 3 and "Traceback" not in text
     assert "4 answered, 0 failed" in text and "spent $0.0040" in text
     assert "stopped at the budget: 4 turns were not asked" in text
+
+
+def test_replies_fetched_before_a_kill_but_not_yet_answers_count_as_spent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    real = BatchSession.wait
+
+    async def fetched_then_killed(self, rows):
+        await real(self, rows)  # both batches ended and their replies are stored
+        raise KeyboardInterrupt  # ... but no answer (nor ledger entry) is
+
+    two_per_batch(monkeypatch)
+    store = tmp_path / "s.sqlite"
+    model = "openai/gpt-4o-mini"
+    with FakeBatches(Script(reply=echo, completion_tokens=FULL)) as server:
+        monkeypatch.setattr(BatchSession, "wait", fetched_then_killed)
+        with pytest.raises(KeyboardInterrupt):
+            budgeted(server, store, model, 0.0045)
+        monkeypatch.setattr(BatchSession, "wait", real)
+        # The ledger is empty, but the four replies fetched cost $0.004: no third batch.
+        summary = budgeted(server, store, model, 0.0045)
+        assert [len(b.lines) for b in server.created()] == [2, 2]
+    total = sum(turns_by_depth())
+    assert (summary.ok, summary.not_sent_budget) == (4, total - 4)
+    assert summary.cost_before_usd == pytest.approx(0.004)
+    with Store(store) as db:
+        entries = [e for e in db.spend_entries(summary.run_id) if e.stage == "answer"]
+    assert len(entries) == 4 and sum(e.cost_usd for e in entries) == pytest.approx(0.004)
