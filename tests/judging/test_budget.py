@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from medjudge.judging.budget import Budget
 
 
@@ -46,3 +48,33 @@ def test_without_a_limit_every_request_fits():
     assert budget.reserve_chunk([1e6, 1e6]) == 2
     asyncio.run(budget.settle_chunk(0.0, 0.5))  # a batch nothing was held for
     assert budget.spent == 0.5
+
+
+def test_submit_chunks_sends_what_fits_and_refuses_only_what_never_can():
+    budget = Budget(1.0)
+    sent: list[tuple[list[str], float]] = []
+    refused: list[list[str]] = []
+
+    async def submit(chunk, reserved):
+        sent.append((list(chunk), reserved))
+
+    chunks = [["a", "b"], ["c", "d"]]
+    cost = {"a": 0.5, "b": 0.25, "c": 0.5, "d": 0.125}.__getitem__
+    # a and b ($0.75) go; c does not fit beside them, and they are in flight: it waits.
+    assert asyncio.run(budget.submit_chunks(chunks, cost, submit, refused.append)) == 2
+    assert sent == [(["a", "b"], 0.75)] and refused == []
+    asyncio.run(budget.settle_chunk(0.75, 0.75))  # they really cost their worst case
+    # Nothing is in flight now and c ($0.5) can never fit in the $0.25 left: refused.
+    assert asyncio.run(budget.submit_chunks([["c", "d"]], cost, submit, refused.append)) == 0
+    assert refused == [["c", "d"]] and len(sent) == 1
+
+
+def test_a_chunk_whose_submission_fails_holds_nothing():
+    budget = Budget(1.0)
+
+    async def fails(chunk, reserved):
+        raise ConnectionError("the provider is down")
+
+    with pytest.raises(ConnectionError):
+        asyncio.run(budget.submit_chunks([[0.5]], float, fails, lambda chunk: None))
+    assert not budget.in_flight and budget.spent == 0.0
