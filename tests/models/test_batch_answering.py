@@ -293,28 +293,6 @@ def test_a_batch_that_does_not_fit_beside_those_in_flight_waits_for_them_to_sett
     assert spends[-1] == pytest.approx(total * 0.0001)
 
 
-def test_a_rerun_after_a_kill_holds_the_live_batches_reservations_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    real = BatchSession.wait
-    two_per_batch(monkeypatch)
-    store = tmp_path / "s.sqlite"
-    model = "openai/gpt-4o-mini"
-    with FakeBatches(Script(reply=echo, completion_tokens=FULL, polls_to_end=2)) as server:
-        monkeypatch.setattr(BatchSession, "wait", killed_while_polling)
-        with pytest.raises(KeyboardInterrupt):
-            budgeted(server, store, model, 0.0045)  # dies with two batches submitted
-        assert [len(b.lines) for b in server.created()] == [2, 2]
-        monkeypatch.setattr(BatchSession, "wait", real)
-        # The ledger is still empty: only the live batches' stored reservations ($0.004)
-        # keep a third batch from being sent beside them.
-        summary = budgeted(server, store, model, 0.0045)
-        assert [len(b.lines) for b in server.created()] == [2, 2]
-    total = sum(turns_by_depth())
-    assert (summary.ok, summary.not_sent_budget) == (4, total - 4)
-    assert summary.cost_usd == pytest.approx(0.004)
-
-
 def test_the_cli_says_what_the_budget_left_unasked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -338,29 +316,44 @@ def test_the_cli_says_what_the_budget_left_unasked(
     assert "stopped at the budget: 4 turns were not asked" in text
 
 
-def test_replies_fetched_before_a_kill_but_not_yet_answers_count_as_spent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def fetched_then_killed(self, rows):
+    """`BatchSession.wait` of a process killed after the batches ended and their replies
+    were stored, before any answer (or ledger entry) was."""
+    await REAL_WAIT(self, rows)
+    raise KeyboardInterrupt
+
+
+REAL_WAIT = BatchSession.wait
+
+
+@pytest.mark.parametrize(
+    ("kill", "polls"),
+    [
+        # The ledger is still empty: only the live batches' stored reservations ($0.004)
+        # keep a third batch from being sent beside them.
+        (killed_while_polling, 2),
+        # The ledger is empty, but the four replies fetched cost $0.004.
+        (fetched_then_killed, 1),
+    ],
+    ids=["live-batches-hold-their-reservations", "fetched-replies-count-as-spent"],
+)
+def test_a_rerun_after_a_kill_keeps_to_the_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kill, polls: int
 ):
-    real = BatchSession.wait
-
-    async def fetched_then_killed(self, rows):
-        await real(self, rows)  # both batches ended and their replies are stored
-        raise KeyboardInterrupt  # ... but no answer (nor ledger entry) is
-
     two_per_batch(monkeypatch)
     store = tmp_path / "s.sqlite"
     model = "openai/gpt-4o-mini"
-    with FakeBatches(Script(reply=echo, completion_tokens=FULL)) as server:
-        monkeypatch.setattr(BatchSession, "wait", fetched_then_killed)
+    with FakeBatches(Script(reply=echo, completion_tokens=FULL, polls_to_end=polls)) as server:
+        monkeypatch.setattr(BatchSession, "wait", kill)
         with pytest.raises(KeyboardInterrupt):
-            budgeted(server, store, model, 0.0045)
-        monkeypatch.setattr(BatchSession, "wait", real)
-        # The ledger is empty, but the four replies fetched cost $0.004: no third batch.
-        summary = budgeted(server, store, model, 0.0045)
+            budgeted(server, store, model, 0.0045)  # dies with two batches submitted
         assert [len(b.lines) for b in server.created()] == [2, 2]
+        monkeypatch.setattr(BatchSession, "wait", REAL_WAIT)
+        summary = budgeted(server, store, model, 0.0045)
+        assert [len(b.lines) for b in server.created()] == [2, 2]  # no third batch
     total = sum(turns_by_depth())
     assert (summary.ok, summary.not_sent_budget) == (4, total - 4)
-    assert summary.cost_before_usd == pytest.approx(0.004)
+    assert summary.cost_usd + summary.cost_before_usd == pytest.approx(0.004)
     with Store(store) as db:
         entries = [e for e in db.spend_entries(summary.run_id) if e.stage == "answer"]
     assert len(entries) == 4 and sum(e.cost_usd for e in entries) == pytest.approx(0.004)
