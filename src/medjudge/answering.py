@@ -129,7 +129,7 @@ def answer_items(
         progress.start(todo)
     if todo:
         if batch is not None and batch.batch:
-            _answer_in_batches(chains, client, run, store, tally, batch, price)
+            _answer_in_batches(chains, client, run, store, tally, batch, spend)
         elif isinstance(client, AsyncModelClient):
             asyncio.run(_answer_in_chains(chains, client, run, tally, spend))
         else:
@@ -279,7 +279,7 @@ def _within_budget(
 
 def _answer_in_batches(
     chains: list[_Chain], client: ModelClient, run: Run, store: Store, tally: _Tally,
-    config: AnswerConfig, list_price: Price | None,
+    config: AnswerConfig, spend: AnswerSpend,
 ) -> None:
     from medjudge.answer_batches import answer_in_batches
 
@@ -290,7 +290,7 @@ def _answer_in_batches(
             run, chain.turns[index], chain.sample, request, out),
         record=tally.record, poll_interval_s=config.poll_interval_s,
         timeout_s=config.timeout_s, max_attempts=config.max_attempts,
-        progress=tally.progress, list_price=list_price,
+        progress=tally.progress, list_price=spend.price, budget=spend.budget,
     ))
 
 

@@ -113,10 +113,32 @@ def test_runs_show_gives_the_exact_settings_and_grading_passes(store):
             settings["reasks"], settings["runs"]) == ("json", 0.0, 1024, 2, 1)
     assert {r["id"] for r in settings["rubrics"]} == {r["rubric_id"] for r in shown["rubrics"]}
     assert settings["medjudge_version"] == mj.__version__
+    # Graded one request at a time, not through a provider's batch API.
+    assert (settings["mode"], settings["batch_provider"]) == ("online", None)
     table = runner.invoke(app, ["runs", "show", open_run.run_id, "--store", str(path)],
                           env={"COLUMNS": "400"})
     assert table.exit_code == 0 and "Grading passes" in table.output
     assert "judge.example:8443" in table.output
+    assert "│ online │" in table.output
+
+
+def test_a_pass_recorded_before_its_mode_was_kept_says_so(store):
+    path, _, open_run = store
+    older = {"judge": JUDGE, "base_url": None, "output": "json", "temperature": 0.0,
+             "max_tokens": 1024, "reasks": 2, "runs": 1, "rubrics": [],
+             "medjudge_version": "0.1.0"}
+    with mj.Store(path) as db:
+        db.add_grading_pass(open_run.run_id, JUDGE, json.dumps(older), "2025-01-01T00:00:00Z")
+    table = runner.invoke(app, ["runs", "show", open_run.run_id, "--store", str(path)],
+                          env={"COLUMNS": "400"})
+    assert table.exit_code == 0, table.output
+    sent = {}  # started → how the pass sent its requests, from each pass's first line
+    for line in table.output.splitlines():
+        cells = [c.strip() for c in line.split("│")]  # "", pass, started, judge, sent, ...
+        if len(cells) > 4 and cells[1].isdigit():
+            sent[cells[2]] = cells[4]
+    assert sent["2025-01-01T00:00:00Z"] == "not recorded"
+    assert sorted(sent.values()) == ["not recorded", "online"]
 
 
 def test_a_rerun_with_nothing_to_grade_records_no_pass(store):

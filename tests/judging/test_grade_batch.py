@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from support.answered_store import answered_first_conversation
 from support.fake_batches import FakeBatches, Script
+from support.progress_recorder import Recorder
 
 from medjudge.errors import ConfigError
 from medjudge.judging.grade import GradeConfig, grade
@@ -444,23 +445,6 @@ def test_a_budget_that_fits_no_request_sends_nothing(store_path: Path):
     assert stored_batches(store_path) == [] and verdicts(store_path) == []
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.calls: list[tuple] = []
-
-    def start(self, total: int) -> None:
-        self.calls.append(("start", total))
-
-    def advance(self, count: int) -> None:
-        self.calls.append(("advance", count))
-
-    def spend(self, usd: float) -> None:
-        self.calls.append(("spend", round(usd, 6)))
-
-    def batches(self, submitted: int, ended: int) -> None:
-        self.calls.append(("batches", submitted, ended))
-
-
 def test_progress_shows_batches_submitted_and_ended_requests_and_spend(store_path: Path):
     progress = Recorder()
     script = Script(
@@ -546,3 +530,25 @@ def test_batch_requests_are_in_the_spend_ledger_at_the_batch_price(store_path: P
     assert len(grading) == 3 and all(e.batch for e in grading)
     assert {(e.input_per_mtok, e.output_per_mtok) for e in grading} == {(1.25, 5.0)}
     assert sum(e.cost_usd for e in grading) == pytest.approx(3 * 0.001)
+
+
+@pytest.mark.parametrize(("judge", "provider"), [("gpt-4o", "openai"),
+                                                 ("claude-haiku-4-5", "anthropic")])
+def test_the_grading_pass_records_that_it_went_through_the_batch_api(
+    store_path: Path, judge: str, provider: str
+):
+    from typer.testing import CliRunner
+
+    from medjudge.cli.main import app
+
+    with FakeBatches(Script()) as server:
+        batch_grade(server, store_path, judge=judge)
+    with Store(store_path) as store:
+        (grading,) = store.grading_passes()
+    assert (grading.settings["mode"], grading.settings["batch_provider"]) == ("batch", provider)
+    shown = CliRunner().invoke(
+        app, ["runs", "show", grading.run_id, "--store", str(store_path)],
+        env={"COLUMNS": "400"},
+    )
+    assert shown.exit_code == 0, shown.output
+    assert f"│ batch API ({provider}) │" in shown.output

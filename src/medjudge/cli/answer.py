@@ -31,8 +31,8 @@ from medjudge.cli.engine_flags import (
     TensorParallel,
     engine_options,
 )
-from medjudge.prompts import TEMPLATES, make_prompt, parse_chat_template_kwargs, read_system_prompt
 from medjudge.cli.price_flags import MaxCost, PriceFileOption, PriceOption
+from medjudge.prompts import TEMPLATES, make_prompt, parse_chat_template_kwargs, read_system_prompt
 from medjudge.records import SamplingConfig
 
 __all__ = ["answer"]
@@ -167,7 +167,7 @@ def answer(
         max_cost_usd=max_cost,
         prices=prices,
     )
-    with BatchAwareProgress("answering") as progress:
+    with BatchAwareProgress("answering", show_spend=batch) as progress:
         summary = answer_benchmark(config, progress=progress)
     before = f" (+${summary.cost_before_usd:.4f} earlier)" if summary.cost_before_usd else ""
     console.print(

@@ -22,14 +22,14 @@ from medjudge.models.batch import (
     BatchCounter,
     BatchSession,
     Submission,
+    batch_api_of,
     batch_provider,
-    check_batchable,
 )
 from medjudge.models.pricing import cost_usd
 from medjudge.records import Completion, Verdict
 from medjudge.store import Store
-from medjudge.store.spend_rows import SpendEntry
 from medjudge.store.batch_queries import BatchRequestRow, BatchRow
+from medjudge.store.spend_rows import SpendEntry
 
 __all__ = ["STAGE", "check_batch_judges", "grade_in_batches", "job_key", "reopened_keys"]
 
@@ -53,12 +53,14 @@ def job_key(job: GradeJob) -> str:
     )
 
 
-def check_batch_judges(clients: dict[str, ModelClient]) -> None:
+def check_batch_judges(clients: dict[str, ModelClient]) -> dict[str, str]:
     """Before the store is read: every judge but local vLLM ones (which batch offline
-    anyway) must have a batch API."""
-    for judge, client in clients.items():
-        if not judge.startswith("vllm/"):
-            check_batchable(judge, client)
+    anyway) must have a batch API. Returns each such judge's batch API provider."""
+    return {
+        judge: batch_api_of(judge, client)
+        for judge, client in clients.items()
+        if not judge.startswith("vllm/")
+    }
 
 
 def reopened_keys(store: Store, judges: Sequence[str]) -> set[tuple]:
@@ -169,7 +171,7 @@ class _JudgeBatches:
         budget = self.runner.budget
         for row in self._live():
             self.held[row.batch_row] = row.reserved_usd
-            budget.reserved += row.reserved_usd
+            budget.hold_chunk(row.reserved_usd)
         stored = {
             (v.run_id, v.item_id, v.sample, v.judge, v.judge_run, v.rubric_id, v.rubric_version)
             for v in self.runner.store.verdicts()
@@ -180,7 +182,7 @@ class _JudgeBatches:
                 continue  # its unscored verdict already counts what was spent
             for row in rows:
                 if row.completion is not None:
-                    budget.before += self.session.cost(row.completion) or 0.0
+                    budget.spent_earlier(self.session.cost(row.completion) or 0.0)
 
     # -- deciding --------------------------------------------------------------------------
     def _settle_jobs(self) -> list[Submission]:
@@ -213,27 +215,17 @@ class _JudgeBatches:
         """Submit `subs` in chunks, each chunk's worst case reserved first; returns how
         many were sent. What does not fit beside the batches in flight waits for them to
         settle (at what they really cost); what cannot fit even then is refused."""
-        budget = self.runner.budget
-        sent = 0
-        for chunk in self.session.chunks(subs):
-            estimates = [self.runner.estimate(self.jobs[s.job_key]) for s in chunk]
-            fits = _fitting(budget, estimates)
-            if fits == 0:
-                if budget.reserved < 1e-9:
-                    self._refuse(chunk)
-                continue
-            chunk = chunk[:fits]
-            reserved = sum(estimates[:fits])
-            budget.reserved += reserved
-            try:
-                row = await self.session.submit(chunk, reserved_usd=reserved)
-            except BaseException:
-                budget.reserved -= reserved
-                raise
+        async def submit(chunk: Sequence[Submission], reserved: float) -> None:
+            row = await self.session.submit(chunk, reserved_usd=reserved)
             self.held[row.batch_row] = reserved
             self.resubmit.difference_update(s.job_key for s in chunk)
-            sent += len(chunk)
-        return sent
+
+        return await self.runner.budget.submit_chunks(
+            self.session.chunks(subs),
+            lambda s: self.runner.estimate(self.jobs[s.job_key]),
+            submit,
+            self._refuse,
+        )
 
     def _refuse(self, subs: Sequence[Submission]) -> None:
         """Requests the budget can never fit: a fresh job is left for a rerun with more
@@ -268,11 +260,8 @@ class _JudgeBatches:
         return entries
 
     async def _settle_budget(self, row: BatchRow) -> None:
-        reserved = self.held.pop(row.batch_row, None)
-        if reserved is not None:
-            await self.runner.budget.settle(reserved, row.spent_usd or 0.0)
-        elif row.spent_usd:
-            self.runner.budget.spent += row.spent_usd
+        reserved = self.held.pop(row.batch_row, 0.0)
+        await self.runner.budget.settle_chunk(reserved, row.spent_usd or 0.0)
 
 
 def job_key_of(verdict: Verdict) -> str:
@@ -289,19 +278,6 @@ def job_key_of(verdict: Verdict) -> str:
         ],
         ensure_ascii=False,
     )
-
-
-def _fitting(budget, estimates: Sequence[float]) -> int:
-    """How many of `estimates`, in order, fit beside what is spent and reserved."""
-    if budget.limit is None:
-        return len(estimates)
-    room = budget.limit - budget.before - budget.spent - budget.reserved
-    total = 0.0
-    for n, estimate in enumerate(estimates):
-        total += estimate
-        if total > room:
-            return n
-    return len(estimates)
 
 
 @dataclass

@@ -1,6 +1,12 @@
 """The budget: spend against `max_cost_usd`, reserved per request in flight, for grading and
 answering alike; and the worst case one request can cost.
 
+Provider batches (`grade --batch`, `answer --batch`) reserve a whole chunk of requests at
+once: `reserve_chunk` holds as many of a chunk's worst cases as fit (`submit_chunks` sends
+chunks that way), `hold_chunk` takes back the reservation of a batch an earlier process
+submitted, `cancel_chunk` frees one that was never sent, and `settle_chunk` replaces a
+reservation by what the batch really cost.
+
 What was spent before (by earlier runs of the same command) comes from the store's spend
 ledger (`Store.spent_usd`), so a limit holds across reruns.
 """
@@ -8,8 +14,9 @@ ledger (`Store.spent_usd`), so a limit holds across reruns.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from medjudge.models.pricing import Price, cost_usd
 from medjudge.records import Message
@@ -20,6 +27,10 @@ __all__ = ["Budget", "worst_case_cost", "worst_case_prompt_tokens"]
 #: what OpenAI documents for its chat models (3-4 per message, 3 per reply).
 _PER_MESSAGE = 8
 _PER_REQUEST = 16
+#: Below this, a reservation is rounding left over from settled ones, not a request in flight.
+_EPSILON = 1e-9
+
+T = TypeVar("T")
 
 
 def worst_case_prompt_tokens(messages: Sequence[Message]) -> int:
@@ -84,3 +95,74 @@ class Budget:
         if self.settled is not None:
             async with self.settled:
                 self.settled.notify_all()
+
+    # -- chunks of requests (provider batches) ---------------------------------------------
+    @property
+    def in_flight(self) -> bool:
+        """Some reservation is held (a request or a batch has not settled yet)."""
+        return self.reserved > _EPSILON
+
+    def reserve_chunk(self, estimates: Sequence[float]) -> int:
+        """Hold the worst cases of the first requests of a chunk, in order, as many as fit
+        beside what was spent and what is in flight; returns how many (every one without a
+        limit). 0: none fits now; it may once what is in flight settles (`in_flight`), or
+        never (not `in_flight`)."""
+        fits = len(estimates)
+        if self.limit is not None:
+            room = self.limit - self.before - self.spent - self.reserved
+            total = 0.0
+            for n, estimate in enumerate(estimates):
+                total += estimate
+                if total > room:
+                    fits = n
+                    break
+        self.reserved += sum(estimates[:fits])
+        return fits
+
+    def hold_chunk(self, reserved: float) -> None:
+        """A batch an earlier process submitted, still running: its reservation (as stored
+        with the batch) is held again."""
+        self.reserved += reserved
+
+    def cancel_chunk(self, reserved: float) -> None:
+        """A chunk reserved but never submitted: nothing was spent."""
+        self.reserved -= reserved
+
+    def spent_earlier(self, usd: float) -> None:
+        """Count what an earlier process spent that the ledger does not hold yet (replies
+        it fetched but turned into no answer or verdict)."""
+        self.before += usd
+
+    async def submit_chunks(
+        self,
+        chunks: Sequence[Sequence[T]],
+        estimate: Callable[[T], float],
+        submit: Callable[[Sequence[T], float], Awaitable[None]],
+        refuse: Callable[[Sequence[T]], None],
+    ) -> int:
+        """Send each chunk's first requests that fit, their worst cases reserved first:
+        `submit(requests, reserved)` (on failure the reservation is freed). A chunk none of
+        whose requests fits is left to wait while something is in flight, and is
+        `refuse`d when nothing is (it can never fit). Returns how many requests were sent;
+        the rest of a chunk cut short waits for the caller's next round."""
+        sent = 0
+        for chunk in chunks:
+            estimates = [estimate(request) for request in chunk]
+            fits = self.reserve_chunk(estimates)
+            if fits == 0:
+                if not self.in_flight:
+                    refuse(chunk)
+                continue
+            reserved = sum(estimates[:fits])
+            try:
+                await submit(chunk[:fits], reserved)
+            except BaseException:
+                self.cancel_chunk(reserved)
+                raise
+            sent += fits
+        return sent
+
+    async def settle_chunk(self, reserved: float, actual: float) -> None:
+        """A batch that held `reserved` (0: one this process holds nothing for) ended
+        costing `actual`: the reservation is replaced by the actual cost."""
+        await self.settle(reserved, actual)

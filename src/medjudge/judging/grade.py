@@ -52,14 +52,14 @@ def grade(
     rubrics = _rubrics(config.rubric)
     made = _make_clients(config, judges, clients or {})
     every = {**made, **{j: c for j, c in (clients or {}).items() if j in judges}}
-    if config.batch:
-        check_batch_judges(every)  # before the store is read
+    # Before the store is read: the judges graded through a batch API, and its provider.
+    batch_apis = check_batch_judges(every) if config.batch else {}
     try:
         run_ids = _answer_runs(config)
         with RunLease(config.store, _lease_name(run_ids, judges), wait=config.wait_for_lease), \
                 Store(config.store) as store:
             return _grade_under_lease(
-                store, config, judges, prices, rubrics, every, progress, run_ids
+                store, config, judges, prices, rubrics, every, progress, run_ids, batch_apis
             )
     finally:
         for client in made.values():
@@ -133,9 +133,11 @@ def _grade_under_lease(
     clients: dict[str, ModelClient],
     progress: GradeProgress | None,
     run_ids: Sequence[str],
+    batch_apis: dict[str, str],
 ) -> GradeSummary:
     jobs, done, failed_answers = _plan(store, config, judges, rubrics)
-    pass_ids = record_passes(store, config, judges, jobs)  # the settings, before any request
+    # The settings, before any request.
+    pass_ids = record_passes(store, config, judges, jobs, batch_apis)
     if progress is not None:
         progress.start(len(jobs))
     # What these judges really spent on these runs before (the ledger), for --max-cost.
@@ -149,7 +151,7 @@ def _grade_under_lease(
     for judge in judges:
         judge_jobs = [job for job in jobs if job.judge == judge]
         if judge_jobs:
-            in_batches = config.batch and not judge.startswith("vllm/")
+            in_batches = judge in batch_apis
             runner = JudgeRunner(config, store, clients[judge], prices[judge], budget, progress,
                                  counts, pass_ids, batch=in_batches)
             if in_batches:

@@ -4,7 +4,7 @@ base URL is kept without its user info, query and fragment, and no key is ever r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -44,6 +44,12 @@ class GradingSettings(BaseModel):
     runs: int
     rubrics: tuple[RubricRef, ...]
     medjudge_version: str
+    #: How the judge's requests are sent: "batch" through its provider's batch API
+    #: (`grade --batch`), "online" each on its own (a local vLLM judge always: it batches
+    #: offline by itself). Passes recorded before this field existed have neither key.
+    mode: Literal["online", "batch"] = "online"
+    #: The batch API's provider ("openai", "anthropic") when `mode` is "batch".
+    batch_provider: str | None = None
 
 
 def public_base_url(url: str | None) -> str | None:
@@ -76,11 +82,17 @@ class PassJob(Protocol):
 
 
 def record_passes(
-    store: Store, config: GradeConfig, judges: Sequence[str], jobs: Sequence[PassJob]
+    store: Store,
+    config: GradeConfig,
+    judges: Sequence[str],
+    jobs: Sequence[PassJob],
+    batch_apis: Mapping[str, str] | None = None,
 ) -> dict[tuple[str, str], int]:
     """One `grading_passes` row per (run, judge) that has verdicts to request, with the
-    rubric versions its requests use. Nothing is recorded for a pass with nothing to do.
-    Returns each (run, judge)'s pass id."""
+    rubric versions its requests use, and for a judge in `batch_apis` (judge → provider)
+    that it grades through that provider's batch API. Nothing is recorded for a pass with
+    nothing to do. Returns each (run, judge)'s pass id."""
+    batch_apis = batch_apis or {}
     entries = (*([config.judge_base_url] if config.judge_base_url else []),
                *config.judge_base_urls)
     base_urls = assign_base_urls(judges, entries)
@@ -102,6 +114,8 @@ def record_passes(
             runs=config.runs,
             rubrics=tuple(sorted(refs, key=lambda r: (r.id, r.version))),
             medjudge_version=__version__,
+            mode="batch" if judge in batch_apis else "online",
+            batch_provider=batch_apis.get(judge),
         )
         pass_ids[(run_id, judge)] = store.add_grading_pass(
             run_id, judge, settings.model_dump_json(), started

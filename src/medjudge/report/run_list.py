@@ -204,6 +204,27 @@ def _cost(o: RunOverview) -> str:
     return f"answers {answered}, judges {judged}"
 
 
+def _sent(settings: dict[str, object]) -> str:
+    """How a grading pass sent its requests (passes recorded before medjudge kept it: not
+    recorded, never guessed)."""
+    mode = settings.get("mode")
+    if mode == "batch":
+        return f"batch API ({settings.get('batch_provider') or '?'})"
+    return str(mode) if mode is not None else "not recorded"
+
+
+def _answered_through(o: RunOverview) -> str | None:
+    """How many of answering's billed requests went through a provider's batch API (the
+    ledger marks each), or None when none did."""
+    answering = [t for t in o.spend if t.stage == "answer"]
+    batched = sum(t.batch for t in answering)
+    if not batched:
+        return None
+    total = sum(t.requests for t in answering)
+    provider = o.run.model.split("/", 1)[0]
+    return f"{batched} of {total} billed requests through the {provider} batch API"
+
+
 def _spend_line(t: SpendTally) -> str:
     batch = f", {t.batch} batch" if t.batch else ""
     return (f"{t.stage} {t.model}: {t.requests} requests{batch}, "
@@ -288,15 +309,16 @@ def render_run_details(details: RunDetails) -> Group:
         ("sampling", run.sampling.model_dump_json()), ("samples", str(run.samples)),
         ("prompt", _prompt(run)), ("medjudge", run.medjudge_version),
         ("answers", f"{o.answered} ok, {o.failed} failed"),
+        *((("answered via", via),) if (via := _answered_through(o)) else ()),
         ("MCQ", f"{o.mcq_correct}/{o.mcq_scored} correct" if o.mcq_scored else "—"),
         ("judges", _judges(o)), ("rubrics", _rubrics(o)), ("cost", _cost(o)),
         *((("spend" if n == 0 else ""), _spend_line(t)) for n, t in enumerate(o.spend)),
     ):
         facts.add_row(Text(name, style="bold"), Text(value))
     passes = Table(title="Grading passes")
-    for column in ("pass", "started", "judge", "settings"):
+    for column in ("pass", "started", "judge", "sent", "settings"):
         passes.add_column(column)
     for p in details.passes:
-        passes.add_row(str(p.pass_id), p.started_at, p.judge,
+        passes.add_row(str(p.pass_id), p.started_at, p.judge, _sent(p.settings),
                        json.dumps(p.settings, ensure_ascii=False, sort_keys=True))
     return Group(facts, passes if details.passes else Text("no grading passes recorded"))

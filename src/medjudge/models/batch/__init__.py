@@ -14,6 +14,7 @@ from medjudge.models.batch.base import (
 )
 from medjudge.models.batch.providers import (
     BATCH_DISCOUNT,
+    batch_api_of,
     batch_provider,
     check_batchable,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "BatchSession",
     "BatchState",
     "Submission",
+    "batch_api_of",
     "batch_provider",
     "check_batchable",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from contextlib import aclosing
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,14 +26,18 @@ from medjudge.models.batch.base import (
     BatchResults,
     BatchState,
 )
-from medjudge.models.batch.sdk_calls import SdkCalls
+from medjudge.models.batch.sdk_provider import (
+    CLOCK_SLACK_S,
+    SdkBatchProvider,
+    read_results,
+    result_line,
+)
 
 __all__ = ["ANTHROPIC_LIMITS", "AnthropicBatchProvider", "batch_params", "read_result_line"]
 
 ANTHROPIC_LIMITS = BatchLimits(max_requests=100_000, max_bytes=256 * 1000 * 1000)
 #: Error types of an `errored` result worth submitting again on a rerun.
 _RETRYABLE_ERRORS = {"api_error", "overloaded_error", "rate_limit_error", "timeout_error"}
-_CLOCK_SLACK_S = 600.0
 
 
 def batch_params(model: str, request: Any) -> dict[str, Any]:
@@ -45,46 +50,15 @@ def batch_params(model: str, request: Any) -> dict[str, Any]:
     return {**params, **extra}
 
 
-class AnthropicBatchProvider:
+class AnthropicBatchProvider(SdkBatchProvider):
     """`BatchProvider` for `anthropic/<model>`, through the Anthropic SDK (same base URL,
     key, timeout and retry rules as the online `AnthropicChatClient`)."""
 
     provider = "anthropic"
     limits = ANTHROPIC_LIMITS
-
-    def __init__(
-        self,
-        model: str,
-        *,
-        name: str | None = None,
-        base_url: str | None = None,
-        timeout_s: float = 120.0,
-        max_attempts: int = 4,
-        retry_base_s: float = 1.0,
-        limits: BatchLimits | None = None,
-    ) -> None:
-        from medjudge.models.anthropic import should_retry
-
-        self.model = model
-        self.name = name or f"anthropic/{model}"
-        self.base_url = base_url
-        if limits is not None:
-            self.limits = limits
-
-        def make(api_key: str) -> Any:
-            import anthropic
-
-            return anthropic.AsyncAnthropic(
-                api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
-            )
-
-        self._calls = SdkCalls(
-            make,
-            api_key_env="ANTHROPIC_API_KEY",
-            should_retry=should_retry,
-            max_attempts=max_attempts,
-            retry_base_s=retry_base_s,
-        )
+    api_key_env = "ANTHROPIC_API_KEY"
+    sdk_client = ("anthropic", "AsyncAnthropic")
+    online_module = "medjudge.models.anthropic"
 
     def _request(self, line: BatchLine) -> dict[str, Any]:
         return {"custom_id": line.custom_id, "params": batch_params(self.model, line.request)}
@@ -116,23 +90,18 @@ class AnthropicBatchProvider:
     ) -> str | None:
         """The one unknown batch made since `created_after` (less clock slack) with
         `requests` requests; None when there is none, or more than one."""
-        page = await self._calls.call(
+        listed = self._calls.pages(
             "listing message batches", lambda sdk: sdk.messages.batches.list(limit=100)
         )
         found: list[str] = []
-        while True:
-            for batch in page.data:
-                created = batch.created_at.timestamp()
-                if created < created_after - _CLOCK_SLACK_S:
-                    return found[0] if len(found) == 1 else None
+        async with aclosing(listed) as batches:
+            async for batch in batches:
+                if batch.created_at.timestamp() < created_after - CLOCK_SLACK_S:
+                    break  # newest first: every later one is older still
                 total = sum(batch.request_counts.model_dump().values())
                 if total == requests and batch.id not in known:
                     found.append(batch.id)
-            if not page.has_next_page():
-                return found[0] if len(found) == 1 else None
-            page = await self._calls.call(
-                "listing message batches", lambda _sdk, p=page: p.get_next_page()
-            )
+        return found[0] if len(found) == 1 else None
 
     async def poll(self, batch_id: str) -> BatchState:
         batch = await self._calls.call(
@@ -160,17 +129,7 @@ class AnthropicBatchProvider:
                 url, cast_to=str, options={"headers": {"Accept": "application/binary"}}
             ),
         )
-        outcomes: list[BatchOutcome] = []
-        malformed = 0
-        for raw in text.splitlines():
-            if not raw.strip():
-                continue
-            outcome = read_result_line(raw, structured=structured)
-            if outcome is None:
-                malformed += 1
-            else:
-                outcomes.append(outcome)
-        return BatchResults(outcomes=tuple(outcomes), malformed=malformed)
+        return read_results([text], lambda raw: read_result_line(raw, structured=structured))
 
     def _same_origin(self, url: str) -> str:
         """The key goes to its provider only: a results URL on another host is refused."""
@@ -183,9 +142,6 @@ class AnthropicBatchProvider:
             )
         return url
 
-    async def aclose(self) -> None:
-        await self._calls.aclose()
-
 
 def read_result_line(raw: str, *, structured: bool) -> BatchOutcome | None:
     """One line of a results file → its outcome; None when it names no custom id."""
@@ -194,13 +150,10 @@ def read_result_line(raw: str, *, structured: bool) -> BatchOutcome | None:
 
     from medjudge.models.anthropic import read_message
 
-    try:
-        line = json.loads(raw)
-    except ValueError:
+    parsed = result_line(raw)
+    if parsed is None:
         return None
-    if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
-        return None
-    custom_id = line["custom_id"]
+    custom_id, line = parsed
     result = line.get("result") if isinstance(line.get("result"), dict) else {}
     kind = result.get("type")
     if kind == "succeeded":

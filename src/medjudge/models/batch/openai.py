@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextlib import aclosing
 from typing import Any
 
 from medjudge.models.batch.base import (
@@ -20,7 +21,12 @@ from medjudge.models.batch.base import (
     BatchResults,
     BatchState,
 )
-from medjudge.models.batch.sdk_calls import SdkCalls
+from medjudge.models.batch.sdk_provider import (
+    CLOCK_SLACK_S,
+    SdkBatchProvider,
+    read_results,
+    result_line,
+)
 from medjudge.models.openai_wire import chat_params, read_chat_completion
 
 __all__ = ["ENDPOINT", "OPENAI_LIMITS", "TAG_KEY", "OpenAIBatchProvider", "read_output_line"]
@@ -32,51 +38,17 @@ TAG_KEY = "medjudge_tag"
 _ENDED = {"completed", "failed", "expired", "cancelled"}
 #: Line error codes worth submitting again on a rerun.
 _RETRYABLE_CODES = {"batch_expired", "batch_cancelled", "server_error", "rate_limit_exceeded"}
-#: How far back (s) before an intent's time a batch list is searched for its orphan.
-_CLOCK_SLACK_S = 600.0
 
 
-class OpenAIBatchProvider:
+class OpenAIBatchProvider(SdkBatchProvider):
     """`BatchProvider` for `openai/<model>`, through the OpenAI SDK (same base URL, key,
     timeout and retry rules as the online `OpenAIChatClient`)."""
 
     provider = "openai"
     limits = OPENAI_LIMITS
-
-    def __init__(
-        self,
-        model: str,
-        *,
-        name: str | None = None,
-        base_url: str | None = None,
-        timeout_s: float = 120.0,
-        max_attempts: int = 4,
-        retry_base_s: float = 1.0,
-        limits: BatchLimits | None = None,
-    ) -> None:
-        from medjudge.models.openai import should_retry
-
-        self.model = model
-        self.name = name or f"openai/{model}"
-        self.base_url = base_url
-        if limits is not None:
-            self.limits = limits
-        self._timeout_s = timeout_s
-
-        def make(api_key: str) -> Any:
-            import openai
-
-            return openai.AsyncOpenAI(
-                api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
-            )
-
-        self._calls = SdkCalls(
-            make,
-            api_key_env="OPENAI_API_KEY",
-            should_retry=should_retry,
-            max_attempts=max_attempts,
-            retry_base_s=retry_base_s,
-        )
+    api_key_env = "OPENAI_API_KEY"
+    sdk_client = ("openai", "AsyncOpenAI")
+    online_module = "medjudge.models.openai"
 
     def encode(self, line: BatchLine) -> bytes:
         body = {
@@ -116,16 +88,14 @@ class OpenAIBatchProvider:
         self, tag: str, *, created_after: float, requests: int, known: frozenset[str]
     ) -> str | None:
         # Newest first: stop at batches made well before the intent was written.
-        page = await self._calls.call("listing batches", lambda sdk: sdk.batches.list(limit=100))
-        while True:
-            for batch in page.data:
-                if created_after and batch.created_at < created_after - _CLOCK_SLACK_S:
+        listed = self._calls.pages("listing batches", lambda sdk: sdk.batches.list(limit=100))
+        async with aclosing(listed) as batches:
+            async for batch in batches:
+                if created_after and batch.created_at < created_after - CLOCK_SLACK_S:
                     return None
                 if (batch.metadata or {}).get(TAG_KEY) == tag and batch.id not in known:
                     return batch.id
-            if not page.has_next_page():
-                return None
-            page = await self._calls.call("listing batches", lambda _sdk, p=page: p.get_next_page())
+        return None
 
     async def poll(self, batch_id: str) -> BatchState:
         batch = await self._calls.call(
@@ -149,38 +119,24 @@ class OpenAIBatchProvider:
         batch = await self._calls.call(
             f"reading batch {state.batch_id}", lambda sdk: sdk.batches.retrieve(state.batch_id)
         )
-        outcomes: list[BatchOutcome] = []
-        malformed = 0
+        texts: list[str] = []
         for file_id in (batch.output_file_id, batch.error_file_id):
             if not file_id:
                 continue
             content = await self._calls.call(
                 f"downloading file {file_id}", lambda sdk, f=file_id: sdk.files.content(f)
             )
-            for raw in content.text.splitlines():
-                if not raw.strip():
-                    continue
-                outcome = read_output_line(raw, status=state.status)
-                if outcome is None:
-                    malformed += 1
-                else:
-                    outcomes.append(outcome)
-        return BatchResults(outcomes=tuple(outcomes), malformed=malformed)
-
-    async def aclose(self) -> None:
-        await self._calls.aclose()
+            texts.append(content.text)
+        return read_results(texts, lambda raw: read_output_line(raw, status=state.status))
 
 
 def read_output_line(raw: str, *, status: str = "completed") -> BatchOutcome | None:
     """One line of a batch's output or error file → its outcome; None when the line cannot
     be mapped to a custom id at all (not JSON, or no custom id)."""
-    try:
-        line = json.loads(raw)
-    except ValueError:
+    parsed = result_line(raw)
+    if parsed is None:
         return None
-    if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
-        return None
-    custom_id = line["custom_id"]
+    custom_id, line = parsed
     response = line.get("response") if isinstance(line.get("response"), dict) else None
     code = response.get("status_code") if response else None
     body = response.get("body") if response else None

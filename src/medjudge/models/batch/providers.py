@@ -11,7 +11,13 @@ from medjudge.models.base import ModelClient
 from medjudge.models.batch.base import BatchProvider
 from medjudge.models.pricing import BATCH_DISCOUNT
 
-__all__ = ["BATCH_DISCOUNT", "BATCH_PREFIXES", "batch_provider", "check_batchable"]
+__all__ = [
+    "BATCH_DISCOUNT",
+    "BATCH_PREFIXES",
+    "batch_api_of",
+    "batch_provider",
+    "check_batchable",
+]
 
 #: Model prefixes whose provider has a batch API medjudge speaks.
 BATCH_PREFIXES = ("openai/", "anthropic/")
@@ -37,17 +43,25 @@ def check_batchable(name: str, client: ModelClient, what: str = "--batch") -> No
     )
 
 
+def batch_api_of(name: str, client: ModelClient) -> str:
+    """The provider whose batch API `name` goes through ("openai", "anthropic");
+    ConfigError as `check_batchable` when it has none."""
+    from medjudge.models.anthropic import AnthropicChatClient
+
+    check_batchable(name, client)
+    return "anthropic" if isinstance(client, AnthropicChatClient) else "openai"
+
+
 def batch_provider(
     name: str, client: ModelClient, *, timeout_s: float, max_attempts: int
 ) -> BatchProvider:
     """The batch API of `name`'s provider, at the same base URL (and with the same key from
     the environment) as its online client."""
-    from medjudge.models.anthropic import AnthropicChatClient
     from medjudge.models.batch.anthropic import AnthropicBatchProvider
     from medjudge.models.batch.openai import OpenAIBatchProvider
 
-    check_batchable(name, client)
-    cls = AnthropicBatchProvider if isinstance(client, AnthropicChatClient) else OpenAIBatchProvider
+    api = batch_api_of(name, client)
+    cls = AnthropicBatchProvider if api == "anthropic" else OpenAIBatchProvider
     return cls(
         client.model,
         name=name,

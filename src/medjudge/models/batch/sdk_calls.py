@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from medjudge.errors import ModelError
@@ -54,6 +54,19 @@ class SdkCalls:
             raise
         except Exception as exc:
             raise ModelError(f"{what} failed: {describe_error(exc, self._api_key)}") from exc
+
+    async def pages(
+        self, what: str, first: Callable[[Any], Awaitable[Any]]
+    ) -> AsyncIterator[Any]:
+        """Every item of a paginated list (newest first, as the providers list batches):
+        `first(sdk)` for the first page, then each next page, every call with retries."""
+        page = await self.call(what, first)
+        while True:
+            for item in page.data:
+                yield item
+            if not page.has_next_page():
+                return
+            page = await self.call(what, lambda _sdk, p=page: p.get_next_page())
 
     async def create_once(
         self,
