@@ -29,7 +29,7 @@ from medjudge.judging.grade import grade as grade_runs
 from medjudge.mcq_scoring import McqRunSummary, score_mcq_run
 from medjudge.models.base import ModelClient
 from medjudge.models.registry import Dtype
-from medjudge.prompts import make_prompt
+from medjudge.answering.prompts import make_prompt
 from medjudge.prices import PricesLike, as_prices
 from medjudge.records import Run, SamplingConfig
 from medjudge.store import Store

@@ -25,7 +25,7 @@ from medjudge.judging.rubric_yaml import line_of, read_yaml
 from medjudge.models import DEFAULT_MODEL, canonical_name
 from medjudge.models.pricing import ModelPrice
 from medjudge.models.registry import Dtype, check_engine
-from medjudge.prompts import TEMPLATES, read_system_prompt
+from medjudge.answering.prompts import TEMPLATES, read_system_prompt
 from medjudge.prices import PriceSpec, price_entries, read_price_file
 from medjudge.records import SamplingConfig
 

@@ -8,6 +8,12 @@ from typing import Annotated, Literal
 import typer
 
 from medjudge.answering import AnswerConfig, answer_benchmark
+from medjudge.answering.prompts import (
+    TEMPLATES,
+    make_prompt,
+    parse_chat_template_kwargs,
+    read_system_prompt,
+)
 from medjudge.cli.batch_flags import BatchAwareProgress, BatchFlag, PollInterval
 from medjudge.cli.common import (
     EXIT_CODES,
@@ -32,7 +38,6 @@ from medjudge.cli.engine_flags import (
     engine_options,
 )
 from medjudge.cli.price_flags import MaxCost, PriceFileOption, PriceOption
-from medjudge.prompts import TEMPLATES, make_prompt, parse_chat_template_kwargs, read_system_prompt
 from medjudge.records import SamplingConfig
 
 __all__ = ["answer"]

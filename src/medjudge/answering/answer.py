@@ -16,10 +16,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from medjudge.answer_spend import AnswerSpend, answer_price
-
 # Re-exported: the run and its messages are planned in `conversation`.
-from medjudge.conversation import (
+from medjudge.answering.conversation import (
     build_messages,
     conversations,
     dataset_fingerprint,
@@ -27,12 +25,13 @@ from medjudge.conversation import (
     plan_run,
     run_id_for,
 )
+from medjudge.answering.prompts import DEFAULT_PROMPT, check_prompt
+from medjudge.answering.spend import AnswerSpend, answer_price
 from medjudge.errors import ConfigError
 from medjudge.models.base import AsyncModelClient, ModelClient
 from medjudge.models.engine_options import EngineOptions
 from medjudge.models.pricing import ModelPrice, Price
 from medjudge.models.registry import Dtype
-from medjudge.prompts import DEFAULT_PROMPT, check_prompt
 from medjudge.records import (
     Answer,
     ChatRequest,
@@ -281,7 +280,7 @@ def _answer_in_batches(
     chains: list[_Chain], client: ModelClient, run: Run, store: Store, tally: _Tally,
     config: AnswerConfig, spend: AnswerSpend,
 ) -> None:
-    from medjudge.answer_batches import answer_in_batches
+    from medjudge.answering.batches import answer_in_batches
 
     asyncio.run(answer_in_batches(
         chains, client, run=run, store=store,

@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 
 from medjudge import __version__
-from medjudge.prompts import DEFAULT_PROMPT, render_system, render_user
+from medjudge.answering.prompts import DEFAULT_PROMPT, render_system, render_user
 from medjudge.records import Item, Message, PromptConfig, Run, SamplingConfig
 from medjudge.store import utc_now
 

@@ -15,11 +15,16 @@ from support.fake_openai import FakeOpenAI, Reply
 
 import medjudge as mj
 from medjudge.answering import build_messages, item_prompt, plan_run
+from medjudge.answering.prompts import (
+    DEFAULT_PROMPT,
+    TEMPLATES,
+    make_prompt,
+    parse_chat_template_kwargs,
+)
 from medjudge.errors import ConfigError
 from medjudge.models.anthropic import AnthropicChatClient
 from medjudge.models.openai import OpenAIChatClient
 from medjudge.models.openai_compatible import OpenAICompatibleClient
-from medjudge.prompts import DEFAULT_PROMPT, TEMPLATES, make_prompt, parse_chat_template_kwargs
 from medjudge.records import ChatRequest, Item, Message, PromptConfig, SamplingConfig
 from medjudge.store import Store
 from medjudge.store.migrations import MIGRATIONS
