@@ -177,8 +177,8 @@ def answer(
 
     `model` as `medjudge answer --model` (default: the embedded model); `client` reuses an
     engine you made (it stays open). `system_prompt` (the text itself), `prompt_template`
-    (a name in `medjudge.prompts.TEMPLATES`) and `chat_template_kwargs` (a dict) as the
-    `--system-prompt`, `--prompt-template`, `--chat-template-kwargs` options. `prices`
+    (a name in `medjudge.answering.prompts.TEMPLATES`) and `chat_template_kwargs` (a dict) as
+    the `--system-prompt`, `--prompt-template`, `--chat-template-kwargs` options. `prices`
     (`{"gpt-4o": (2.50, 10.0)}` in USD per million input, output tokens, or `MODEL=IN,OUT`
     entries) and `price_file` as `--price` and `--price-file`; `max_cost_usd` as
     `--max-cost`; `batch` as `--batch`. Returns the run's handle, with what was answered (and

@@ -131,10 +131,11 @@ class Completion(_Record):
 class PromptConfig(_Record):
     """How a run's items become chat messages.
 
-    `template` names a prompt template (`medjudge.prompts.TEMPLATES`); `system_prompt`, when
-    set, is sent as the first message of every conversation (it replaces a template's own);
+    `template` names a prompt template (`medjudge.answering.prompts.TEMPLATES`);
+    `system_prompt`, when set, is sent as the first message of every conversation (it
+    replaces a template's own);
     `chat_template_kwargs` go to the model's chat template (`{"enable_thinking": false}`).
-    `medjudge.prompts.check_prompt` says whether a config can be used.
+    `medjudge.answering.prompts.check_prompt` says whether a config can be used.
     """
 
     template: str = "default"

@@ -1,4 +1,4 @@
-"""Answering: build each turn's messages from the conversation so far, and schedule the turns.
+"""Answering: schedule the turns, each asked with the conversation so far (`conversation`).
 
 Turn k of a conversation is asked with turns 1..k-1 and the model's *own* earlier answers as
 chat history. Batch engines (vLLM) get waves: every conversation's turn 1 in one batch, then
@@ -16,14 +16,11 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# Re-exported: the run and its messages are planned in `conversation`.
 from medjudge.answering.conversation import (
     build_messages,
     conversations,
     dataset_fingerprint,
-    item_prompt,
     plan_run,
-    run_id_for,
 )
 from medjudge.answering.prompts import DEFAULT_PROMPT, check_prompt
 from medjudge.answering.spend import AnswerSpend, answer_price
@@ -51,12 +48,6 @@ __all__ = [
     "ProgressSink",
     "answer_benchmark",
     "answer_items",
-    "build_messages",
-    "conversations",
-    "dataset_fingerprint",
-    "item_prompt",
-    "plan_run",
-    "run_id_for",
 ]
 
 class ProgressSink(Protocol):
@@ -350,7 +341,7 @@ class AnswerConfig(BaseModel):
     mode: Literal["mcq", "open"] = "mcq"
     samples: int = Field(1, ge=1, le=1000)
     sampling: SamplingConfig = SamplingConfig()
-    #: Prompt template, system prompt and chat template kwargs (`medjudge.prompts`).
+    #: Prompt template, system prompt and chat template kwargs (`medjudge.answering.prompts`).
     prompt: PromptConfig = DEFAULT_PROMPT
     limit: int | None = Field(None, ge=1)
     concurrency: int = Field(8, ge=1, le=1024)

@@ -1,6 +1,6 @@
 """A run and its conversations: which run these settings make (its id), and the messages
 each turn is asked with — the conversation so far, with the model's own earlier answers.
-Pure functions of records; `answering` schedules and stores what they describe."""
+Pure functions of records; `answering.answer` schedules and stores what they describe."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ __all__ = [
 
 def item_prompt(item: Item, template: str = "default") -> str:
     """The user message for one item: the stem, and for MCQs the options and an instruction
-    (worded as `template` says; `medjudge.prompts.TEMPLATES` lists them)."""
+    (worded as `template` says; `medjudge.answering.prompts.TEMPLATES` lists them)."""
     return render_user(item, template)
 
 

@@ -1,7 +1,7 @@
 """Prompt templates: how an item becomes the user message, and the system prompt beside it.
 
-Templates are data: files under `medjudge/prompt_templates/<name>/`, rendered with jinja2
-`StrictUndefined` (a misspelt variable fails instead of printing nothing):
+Templates are data: files under `medjudge/answering/prompt_templates/<name>/`, rendered with
+jinja2 `StrictUndefined` (a misspelt variable fails instead of printing nothing):
 
 - `mcq_<lang>.j2` and `open_<lang>.j2`: the user message for an MCQ / an open item, given
   `question`, `options` (a list of (letter, text)), `letters` and `option_lines` ("A. text"
@@ -53,7 +53,7 @@ class PromptTemplate(BaseModel):
     mcq_system: bool = False
 
 
-#: Every template, by name. Their files live in medjudge/prompt_templates/<name>/.
+#: Every template, by name. Their files live in medjudge/answering/prompt_templates/<name>/.
 TEMPLATES: dict[str, PromptTemplate] = {
     template.name: template
     for template in (
