@@ -112,21 +112,3 @@ def test_a_stored_empty_ok_answer_is_replaced_by_a_retry(tmp_path: Path):
         store.save_answers([answer("ok", text=" \n")])  # what older versions stored
         store.save_answers([answer("ok", text="a real answer")])
         assert [a.text for a in store.answers("r1")] == ["a real answer"]
-
-
-def test_verdict_spend_sums_known_costs_of_these_runs_and_judges(tmp_path: Path):
-    from medjudge.records import Verdict
-
-    def verdict(judge: str, judge_run: int, cost: float | None) -> Verdict:
-        return Verdict(run_id="r1", item_id="q1", sample=0, judge=judge, judge_run=judge_run,
-                       rubric_id="x", rubric_version="1", prompt_hash="h", status="unscored",
-                       unscored_reason="r", cost_usd=cost, attempts=1)
-
-    with Store(tmp_path / "s.sqlite") as store:
-        store.add_items("d", [ITEM])
-        store.add_run(RUN, "d")
-        store.save_answers([answer("ok", text="t")])
-        store.save_verdicts([verdict("openai/gpt-4o", 0, 0.25), verdict("openai/gpt-4o", 1, 0.5),
-                             verdict("openai/gpt-4o", 2, None), verdict("other", 0, 4.0)])
-        assert store.verdict_spend(["r1"], ["openai/gpt-4o"]) == pytest.approx(0.75)
-        assert store.verdict_spend(["r2"], ["openai/gpt-4o"]) == 0.0

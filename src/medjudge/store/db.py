@@ -299,19 +299,6 @@ class Store(LeaseQueries, TallyQueries, BatchQueries, SpendQueries, StreamQuerie
         ).fetchone()
         return int(row[0])
 
-    def verdict_spend(self, run_ids: Sequence[str], judges: Sequence[str]) -> float:
-        """USD the stored verdicts of these answer runs by these judges cost (known costs)."""
-        if not run_ids or not judges:
-            return 0.0
-        runs = ", ".join("?" for _ in run_ids)
-        names = ", ".join("?" for _ in judges)
-        row = self._db.execute(
-            "SELECT COALESCE(SUM(json_extract(record, '$.cost_usd')), 0) FROM verdicts"
-            f" WHERE run_id IN ({runs}) AND judge IN ({names})",
-            (*run_ids, *judges),
-        ).fetchone()
-        return float(row[0])
-
     # -- reviewers and audits -------------------------------------------------------------
     def add_reviewer(self, name: str, token_hash: str) -> Reviewer:
         reviewer = Reviewer(name=name, created_at=utc_now())
