@@ -26,9 +26,8 @@ from medjudge.answering.prompts import DEFAULT_PROMPT, check_prompt
 from medjudge.answering.spend import AnswerSpend, answer_price
 from medjudge.errors import ConfigError
 from medjudge.models.base import AsyncModelClient, ModelClient
-from medjudge.models.engine_options import EngineOptions
-from medjudge.models.pricing import ModelPrice, Price
-from medjudge.models.registry import Dtype
+from medjudge.models.client_settings import ClientSettings
+from medjudge.models.pricing import Price
 from medjudge.records import (
     Answer,
     ChatRequest,
@@ -328,8 +327,9 @@ async def _answer_in_chains(
             await aclose()
 
 
-class AnswerConfig(BaseModel):
-    """Everything `medjudge answer` needs; the CLI builds one and calls `answer_benchmark`."""
+class AnswerConfig(ClientSettings):
+    """Everything `medjudge answer` needs; the CLI builds one and calls `answer_benchmark`.
+    The client, batch and budget fields are `ClientSettings`' (shared with grading)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -344,27 +344,8 @@ class AnswerConfig(BaseModel):
     #: Prompt template, system prompt and chat template kwargs (`medjudge.answering.prompts`).
     prompt: PromptConfig = DEFAULT_PROMPT
     limit: int | None = Field(None, ge=1)
-    concurrency: int = Field(8, ge=1, le=1024)
-    #: Seconds one API request may take, and tries per request (timeouts and 5xx retried).
-    timeout_s: float = Field(120.0, gt=0, le=3600)
-    max_attempts: int = Field(4, ge=1, le=20)
-    max_model_len: int = Field(4096, ge=256)
-    #: vLLM weights dtype (None: float32 for the embedded model on a CPU, else "auto"), and
-    #: whether to check the engine with a known-answer question before answering.
-    dtype: Dtype | None = None
-    probe: bool = True
-    #: vLLM engine options (parallelism, memory, quantization, eager mode, engine args).
-    engine: EngineOptions = EngineOptions()
     #: Another process answering the same run: wait for it (True) or fail at once (False).
     wait_for_lease: bool = False
-    #: openai/ and anthropic/ models through their providers' batch APIs (one wave per
-    #: turn), at batch prices; `poll_interval_s` between polls of a running batch.
-    batch: bool = False
-    poll_interval_s: float = Field(30.0, gt=0, le=3600)
-    #: Total USD for answering this run, across reruns (the spend ledger); None: no limit.
-    max_cost_usd: float | None = Field(None, gt=0)
-    #: The user's prices (`--price`, `--price-file`): they beat the list prices.
-    prices: tuple[ModelPrice, ...] = ()
 
 
 def answer_benchmark(
@@ -379,7 +360,7 @@ def answer_benchmark(
     to share one engine across several benchmarks (it is then left open).
     """
     from medjudge.benchmarks import load
-    from medjudge.models import DEFAULT_MODEL, ClientOptions, canonical_name, create_client
+    from medjudge.models import DEFAULT_MODEL, canonical_name, create_client
 
     check_prompt(config.prompt)
     benchmark = load(config.benchmark, lang=config.lang, mode=config.mode)
@@ -395,16 +376,7 @@ def answer_benchmark(
         samples=config.samples,
         prompt=config.prompt,
     )
-    options = ClientOptions(
-        base_url=config.base_url,
-        concurrency=config.concurrency,
-        timeout_s=config.timeout_s,
-        max_attempts=config.max_attempts,
-        max_model_len=config.max_model_len,
-        dtype=config.dtype,
-        probe=config.probe,
-        engine=config.engine,
-    )
+    options = config.client_options(config.base_url)
     # A budget without a price fails here, before anything is written.
     price = answer_price(model, config.prices, config.max_cost_usd)
     own_client = client is None

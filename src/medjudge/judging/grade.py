@@ -95,7 +95,7 @@ def _make_clients(
 ) -> dict[str, ModelClient]:
     """A client per judge not in `given`, each with its own base URL (a missing key or
     engine fails here, before anything is read or drawn)."""
-    from medjudge.models import ClientOptions, create_client
+    from medjudge.models import create_client
     from medjudge.models.registry import assign_base_urls
 
     entries = (*([config.judge_base_url] if config.judge_base_url else []),
@@ -106,17 +106,7 @@ def _make_clients(
         for judge in judges:
             if judge in given:
                 continue
-            options = ClientOptions(
-                base_url=urls[judge],
-                concurrency=config.concurrency,
-                timeout_s=config.timeout_s,
-                max_attempts=config.max_attempts,
-                dtype=config.dtype,
-                probe=config.probe,
-                max_model_len=config.max_model_len,
-                engine=config.engine,
-            )
-            made[judge] = create_client(judge, options)
+            made[judge] = create_client(judge, config.client_options(urls[judge]))
     except BaseException:
         for client in made.values():
             client.close()

@@ -9,9 +9,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from medjudge.judging.prompt import OutputMode
-from medjudge.models.engine_options import EngineOptions
-from medjudge.models.pricing import ModelPrice
-from medjudge.models.registry import Dtype
+from medjudge.models.client_settings import ClientSettings
 
 __all__ = ["STABILITY_TEMPERATURE", "GradeConfig", "GradeProgress", "GradeSummary", "OutputMode"]
 
@@ -27,8 +25,10 @@ class GradeProgress(Protocol):
     def spend(self, usd: float) -> None: ...
 
 
-class GradeConfig(BaseModel):
-    """Everything `medjudge grade` needs."""
+class GradeConfig(ClientSettings):
+    """Everything `medjudge grade` needs. The client, batch and budget fields are
+    `ClientSettings`' (shared with answering): `max_model_len` is the longest prompt +
+    verdict; `max_cost_usd` bounds this grading (these answer runs, these judges)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -42,14 +42,7 @@ class GradeConfig(BaseModel):
     runs: int = Field(1, ge=1, le=20)
     answer_runs: tuple[str, ...] | None = None
     rubric: Path | None = None
-    concurrency: int = Field(8, ge=1, le=1024)
-    timeout_s: float = Field(120.0, gt=0, le=3600)
-    max_attempts: int = Field(4, ge=1, le=20)
     reasks: int = Field(2, ge=0, le=10)
-    #: Total USD for this grading (these answer runs, these judges), across reruns.
-    max_cost_usd: float | None = Field(None, gt=0)
-    #: The user's prices (`--price`, `--price-file`): they beat the list prices.
-    prices: tuple[ModelPrice, ...] = ()
     #: None: 0 for a single run; with runs > 1, STABILITY_TEMPERATURE (see `_default_temp`).
     temperature: float = Field(0.0, ge=0, le=2)
     max_tokens: int = Field(1024, ge=64, le=32768)
@@ -58,19 +51,8 @@ class GradeConfig(BaseModel):
     #: max_tokens. None: on for vllm/ judges, off for the rest.
     compact_verdicts: bool | None = None
     limit: int | None = Field(None, ge=1)
-    #: vllm/ judges: weights dtype (None: float32 for the embedded model on a CPU, else
-    #: "auto") and the known-answer check after the engine starts.
-    dtype: Dtype | None = None
-    probe: bool = True
-    #: vllm/ judges: the longest prompt + verdict, and the engine options.
-    max_model_len: int = Field(4096, ge=256)
-    engine: EngineOptions = EngineOptions()
     #: Another process grading the same runs with the same judges: wait, or fail at once.
     wait_for_lease: bool = False
-    #: openai/ and anthropic/ judges through their providers' batch APIs, at batch prices.
-    batch: bool = False
-    #: Seconds between polls of a running batch.
-    poll_interval_s: float = Field(30.0, gt=0, le=3600)
 
     @model_validator(mode="before")
     @classmethod
