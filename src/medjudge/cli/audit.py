@@ -82,12 +82,22 @@ def stats(
     ] = "blind",
     run: Annotated[list[str] | None, typer.Option(help="Run id(s); default: every run.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap CIs.")] = 0,
+    rubric_version: Annotated[
+        list[str] | None,
+        typer.Option("--rubric-version", help="Rubric version whose verdicts to compare: "
+                     "RUBRIC_ID=VERSION (repeatable), or VERSION for every rubric. Default: "
+                     "the latest version of each rubric; versions are never mixed."),
+    ] = None,
 ) -> None:
     """Judge vs physician agreement per category with 95% CIs, and physician vs physician."""
     from medjudge.interchange.audit_export import store_agreement
     from medjudge.report.agreement import agreement_to_csv, agreement_to_json, render_agreement
+    from medjudge.scoring.versions import parse_version_choice
 
-    report = store_agreement(store, mode=mode, run_ids=run, seed=seed)
+    if not store.exists():
+        raise StoreError(f"{store}: no such store")
+    pick = parse_version_choice(rubric_version) if rubric_version else None
+    report = store_agreement(store, mode=mode, run_ids=run, seed=seed, pick=pick)
     if format == "json":
         typer.echo(agreement_to_json(report))
     elif format == "csv":

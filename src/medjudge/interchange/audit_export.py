@@ -26,7 +26,7 @@ from medjudge.scoring.agreement_report import (
     agreement_rows,
 )
 from medjudge.scoring.physician import RatingMode, category_map
-from medjudge.scoring.versions import VersionPick, select_rubric_versions
+from medjudge.scoring.versions import VersionPick, check_pick_used, select_rubric_versions
 from medjudge.store import Store
 
 __all__ = [
@@ -63,7 +63,9 @@ def audit_records(
     (default: every run). Verdicts: one version per rubric id and run, the latest unless
     `pick` chooses (`scoring.versions`), so agreement never mixes rubric versions.
 
-    Raises StoreError when two runs' benchmarks give one item id two categories."""
+    Raises StoreError when two runs' benchmarks give one item id two categories, and
+    ConfigError when `pick` names a version or a rubric id the runs' verdicts do not have
+    (the errors `medjudge report --rubric-version` gives)."""
     runs = [store.run(r) for r in run_ids] if run_ids else store.runs()
     items: dict[tuple[str, str], Item] = {}
     for run in runs:
@@ -73,15 +75,19 @@ def audit_records(
         category_map(items.values())
     except ValueError as exc:
         raise StoreError(f"{store.path}: {exc} (pick them with --run)") from exc
+    verdicts, choices = [], []
+    for run in runs:
+        used, chosen = select_rubric_versions(store.verdicts(run.run_id), pick,
+                                              where=f"run {run.run_id}")
+        verdicts.extend(used)
+        choices.extend(chosen)
+    if pick is not None:
+        check_pick_used(pick, choices)
     return AuditRecords(
         run_ids=tuple(r.run_id for r in runs),
         items=tuple(items.values()),
         answers=tuple(a for r in runs for a in store.answers(r.run_id)) if answers else (),
-        verdicts=tuple(
-            v for r in runs
-            for v in select_rubric_versions(store.verdicts(r.run_id), pick,
-                                            where=f"run {r.run_id}")[0]
-        ),
+        verdicts=tuple(verdicts),
         audits=tuple(a for r in runs for a in store.audits(r.run_id)),
     )
 
@@ -93,12 +99,14 @@ def store_agreement(
     run_ids: Sequence[str] | None = None,
     seed: int = 0,
     n_resamples: int = 2000,
+    pick: VersionPick | None = None,
 ) -> AgreementReport:
-    """`agreement_report` over a store's runs (default: every run)."""
+    """`agreement_report` over a store's runs (default: every run), over one version of each
+    rubric id: the latest, or `pick`'s (`--rubric-version`)."""
     if not Path(store_path).exists():
         raise StoreError(f"{store_path}: no such store")
     with Store(store_path) as store:
-        records = audit_records(store, run_ids, answers=False)
+        records = audit_records(store, run_ids, answers=False, pick=pick)
     return agreement_report(records.items, records.verdicts, records.audits, mode=mode,
                             seed=seed, n_resamples=n_resamples)
 
