@@ -8,8 +8,10 @@ import time
 
 from medjudge.judging.jobs import GradeJob
 from medjudge.judging.runner import Checked, JudgeRunner
+from medjudge.judging.verdict_groups import VerdictGroups
 from medjudge.models.base import AsyncModelClient
 from medjudge.records import Completion
+from medjudge.store.writer import StoreWriter
 
 __all__ = ["run_chains"]
 
@@ -20,6 +22,8 @@ async def run_chains(runner: JudgeRunner, jobs: list[GradeJob]) -> None:
     assert isinstance(client, AsyncModelClient)
     limit = asyncio.Semaphore(client.concurrency)
     runner.budget.settled = asyncio.Condition()  # this event loop's
+    writer = StoreWriter(runner.store.path)
+    groups = VerdictGroups(writer, runner.stored)
 
     async def one(job: GradeJob) -> None:
         outs: list[Completion] = []
@@ -36,20 +40,29 @@ async def run_chains(runner: JudgeRunner, jobs: list[GradeJob]) -> None:
             if checked.reason is None or not checked.again:
                 break
             if attempt < runner.config.reasks:  # re-asked: its spend is recorded now
-                runner.record_spend([runner.spend(job, out, attempt)])
+                groups.add_spend([runner.spend(job, out, attempt)])
         # The verdict and the request it came from, in one transaction (a request recorded
         # already, its key the same, is not counted again).
         last = runner.spend(job, outs[-1], len(outs) - 1)
-        runner.record([runner.verdict(job, outs, checked)], spend=[last], defer=True)
+        groups.add([runner.verdict(job, outs, checked)], spend=[last])
 
+    tasks = [asyncio.ensure_future(one(job)) for job in jobs]
     try:
-        await asyncio.gather(*(one(job) for job in jobs))
+        await asyncio.gather(*tasks)
     finally:
-        runner.flush()
-        # Close the client's connections in the loop that opened them (API clients only).
-        aclose = getattr(client, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        # A failure (or an interrupt) stops the requests still in flight; every verdict
+        # replied before it is written, then the writer's thread ends.
+        for task in tasks:
+            task.cancel()
+        try:
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await groups.aclose()
+        finally:
+            writer.close()
+            # Close the client's connections in the loop that opened them (API clients only).
+            aclose = getattr(client, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
 
 async def _ask_within_budget(

@@ -1,0 +1,182 @@
+"""Where a grading's event loop spends its time: one `judge_throughput` level, instrumented.
+
+Runs the same level as `bench/judge_throughput.py` (real `grade()`, the loopback judge process
+over HTTP) with timers wrapped around the steps a reply goes through, and prints:
+
+- every event-loop callback's duration (a callback that runs long keeps every reply that
+  arrived meanwhile waiting): count, total, p50 / p99 / max, and the longest ones;
+- each store write (`save_verdicts`, `record_spend`) on the event loop's thread: count,
+  verdicts per call, ms per call;
+- the first render of each prompt and each `ChatRequest` build;
+- the slot gap: from a request's reply (`complete()` returning) to the next request the freed
+  slot sends (the k-th reply frees the slot the (k+C)-th request takes: a FIFO semaphore).
+
+The wrappers add their own cost (a timer per callback), so read the shares, not the
+throughput. A probe, not a benchmark: it writes no file.
+
+    .venv/bin/python bench/judge_loop_probe.py --concurrency 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import judge_throughput as jt  # noqa: E402  (the bench beside this file)
+
+
+class Timings:
+    def __init__(self) -> None:
+        self.on = False
+        self.callbacks: list[tuple[float, str | None]] = []
+        self.calls: dict[str, list[float]] = defaultdict(list)
+        self.sizes: dict[str, list[int]] = defaultdict(list)
+        self.entered: list[float] = []
+        self.returned: list[float] = []
+        self.loop_thread: int | None = None
+
+
+T = Timings()
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def install() -> None:
+    """Wrap the loop's callbacks and the grading steps with timers (this process only)."""
+    from medjudge.judging import jobs, runner
+    from medjudge.models.api_client import ApiChatClient
+    from medjudge.store.db import Store
+    from medjudge.store.spend_queries import SpendQueries
+
+    handle_run = asyncio.events.Handle._run
+
+    def timed_run(self):
+        if not T.on:
+            return handle_run(self)
+        start = time.perf_counter()
+        try:
+            return handle_run(self)
+        finally:
+            spent = time.perf_counter() - start
+            # Name only the long ones: a repr per callback would cost more than most of them.
+            T.callbacks.append((spent, repr(self._callback)[:90] if spent > 0.002 else None))
+
+    asyncio.events.Handle._run = timed_run
+
+    def timer(owner, name: str, label: str, size=None) -> None:
+        real = getattr(owner, name)
+
+        def wrapped(*args, **kwargs):
+            if not T.on:
+                return real(*args, **kwargs)
+            start = time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                where = "" if threading.get_ident() == T.loop_thread else " (other thread)"
+                T.calls[label + where].append(time.perf_counter() - start)
+                if size is not None:
+                    T.sizes[label + where].append(size(*args, **kwargs))
+
+        setattr(owner, name, wrapped)
+
+    timer(Store, "save_verdicts", "store.save_verdicts", lambda self, v, **k: len(list(v)))
+    timer(SpendQueries, "record_spend", "store.record_spend")
+    timer(jobs, "render_judge_prompt", "render_judge_prompt (first use of a prompt)")
+    timer(runner.JudgeRunner, "request", "JudgeRunner.request")
+    timer(runner.JudgeRunner, "check", "JudgeRunner.check")
+    timer(runner.JudgeRunner, "verdict", "JudgeRunner.verdict")
+    timer(runner.JudgeRunner, "record", "JudgeRunner.record")
+
+    complete = ApiChatClient.complete
+
+    async def timed_complete(self, request):
+        T.loop_thread = threading.get_ident()
+        T.entered.append(time.perf_counter())
+        try:
+            return await complete(self, request)
+        finally:
+            T.returned.append(time.perf_counter())
+
+    ApiChatClient.complete = timed_complete
+
+
+def report(concurrency: int, wall_s: float) -> None:
+    durations = [d for d, _ in T.callbacks]
+    print(f"\nevent-loop callbacks: {len(durations)}, {sum(durations):.3f} s busy of {wall_s:.2f} s"
+          f" wall; p50 {1e3 * _percentile(durations, .5):.3f} ms, p99"
+          f" {1e3 * _percentile(durations, .99):.3f} ms, max {1e3 * max(durations):.2f} ms;"
+          f" > 1 ms: {sum(d > .001 for d in durations)}, > 5 ms: {sum(d > .005 for d in durations)}")
+    for spent, name in sorted(T.callbacks, key=lambda c: -c[0])[:8]:
+        print(f"  {1e3 * spent:7.2f} ms  {name}")
+    print("\nsteps (ms per call: mean / p99 / max, total s):")
+    for label, values in sorted(T.calls.items()):
+        sizes = T.sizes.get(label)
+        extra = f", {statistics.mean(sizes):.1f} verdicts/call" if sizes else ""
+        print(f"  {label}: {len(values)} calls{extra}; {1e3 * statistics.mean(values):.3f} /"
+              f" {1e3 * _percentile(values, .99):.3f} / {1e3 * max(values):.2f} ms,"
+              f" {sum(values):.3f} s")
+    entered, returned = sorted(T.entered), sorted(T.returned)
+    gaps = [entered[k + concurrency] - returned[k] for k in range(len(entered) - concurrency)]
+    if gaps:
+        lost = sum(gaps) / (len(gaps) * 0.2 + sum(gaps))
+        print(f"\nslot gap (reply returned -> the freed slot's next request): {len(gaps)} gaps,"
+              f" mean {1e3 * statistics.mean(gaps):.2f} ms, p50 {1e3 * _percentile(gaps, .5):.2f},"
+              f" p90 {1e3 * _percentile(gaps, .9):.2f}, p99 {1e3 * _percentile(gaps, .99):.2f},"
+              f" max {1e3 * max(gaps):.2f} ms; ≈ {lost:.1%} of slot time at L = 0.2 s")
+        inflight = sum(r - e for e, r in zip(sorted(T.entered), sorted(T.returned), strict=True))
+        print(f"client-side mean in flight: {inflight / (returned[-1] - entered[0]):.1f}"
+              f" of {concurrency}; first request {1e3 * (entered[0] - T.started):.0f} ms after"
+              f" grade() began, last verdict at {returned[-1] - T.started:.2f} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--benchmark", default=str(jt.REAL_DATASET)
+                        if jt.REAL_DATASET.exists() else "sample:llmeval-med")
+    args = parser.parse_args()
+    verdicts = math.ceil(args.seconds * args.concurrency / args.latency)
+    install()
+    with tempfile.TemporaryDirectory(prefix="judge-probe-") as tmp:
+        base = Path(tmp) / "base.sqlite"
+        jt.build_store(base, args.benchmark, verdicts)
+        jt.copy_store(base, Path(tmp) / "warm.sqlite")
+        jt.run_level(Path(tmp) / "warm.sqlite", 4, 8, args.latency)
+        jt._collect()
+        store = Path(tmp) / "level.sqlite"
+        jt.copy_store(base, store)
+        T.entered.clear()
+        T.returned.clear()
+        T.calls.clear()
+        T.sizes.clear()
+        T.on = True
+        T.started = time.perf_counter()
+        level = jt.run_level(store, args.concurrency, verdicts, args.latency)
+        T.on = False
+    print(f"C={args.concurrency} N={verdicts}: {level.share_of_limit:.1%} of C/L"
+          f" ({level.steady_share_of_limit:.1%} excl. planning {level.plan_s:.3f} s),"
+          f" {level.cpu_ms_per_verdict:.2f} ms CPU/verdict, judge in flight"
+          f" {level.server_mean_in_flight}, other load {level.other_load_cores} cores")
+    report(args.concurrency, level.wall_s)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
