@@ -33,7 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import judge_throughput as jt  # noqa: E402  (the bench beside this file)
+import judge_throughput as jt  # the bench beside this file
 
 
 class Timings:

@@ -158,9 +158,8 @@ def test_a_failed_write_stops_the_run_with_a_message_and_nothing_half_written(st
     with sqlite3.connect(store) as db:  # the disk fills up when a group holds a sample 5
         db.execute(FAIL_SAMPLE_5)
     db.close()
-    with FakeOpenAI([Reply(text=Judge())]) as server:
-        with pytest.raises(StoreError) as failed:
-            grade(config(store, server))
+    with FakeOpenAI([Reply(text=Judge())]) as server, pytest.raises(StoreError) as failed:
+        grade(config(store, server))
     message = str(failed.value)
     assert str(store) in message and "database or disk is full" in message
     assert "run the same command again" in message
