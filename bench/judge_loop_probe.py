@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import math
 import statistics
 import sys
@@ -40,8 +41,12 @@ class Timings:
     def __init__(self) -> None:
         self.on = False
         self.callbacks: list[tuple[float, str | None]] = []
+        #: The loop thread's CPU in each callback: wall minus this is time the OS ran others.
+        self.callback_cpu: list[float] = []
+        self.started = 0.0
         self.calls: dict[str, list[float]] = defaultdict(list)
         self.sizes: dict[str, list[int]] = defaultdict(list)
+        self.cpu: dict[str, list[float]] = defaultdict(list)
         self.entered: list[float] = []
         self.returned: list[float] = []
         self.loop_thread: int | None = None
@@ -67,13 +72,14 @@ def install() -> None:
     def timed_run(self):
         if not T.on:
             return handle_run(self)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         try:
             return handle_run(self)
         finally:
             spent = time.perf_counter() - start
             # Name only the long ones: a repr per callback would cost more than most of them.
             T.callbacks.append((spent, repr(self._callback)[:90] if spent > 0.002 else None))
+            T.callback_cpu.append(time.thread_time() - cpu)
 
     asyncio.events.Handle._run = timed_run
 
@@ -83,12 +89,13 @@ def install() -> None:
         def wrapped(*args, **kwargs):
             if not T.on:
                 return real(*args, **kwargs)
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.thread_time()
             try:
                 return real(*args, **kwargs)
             finally:
                 where = "" if threading.get_ident() == T.loop_thread else " (other thread)"
                 T.calls[label + where].append(time.perf_counter() - start)
+                T.cpu[label + where].append(time.thread_time() - cpu)
                 if size is not None:
                     T.sizes[label + where].append(size(*args, **kwargs))
 
@@ -102,6 +109,15 @@ def install() -> None:
     timer(runner.JudgeRunner, "verdict", "JudgeRunner.verdict")
     timer(runner.JudgeRunner, "record", "JudgeRunner.record")
 
+    grading = importlib.import_module("medjudge.judging.grade")  # the module, not grade()
+
+    real_grade = grading.grade
+
+    def timed_grade(*args, **kwargs):
+        T.started = time.perf_counter()
+        return real_grade(*args, **kwargs)
+
+    grading.grade = timed_grade
     complete = ApiChatClient.complete
 
     async def timed_complete(self, request):
@@ -121,15 +137,21 @@ def report(concurrency: int, wall_s: float) -> None:
           f" wall; p50 {1e3 * _percentile(durations, .5):.3f} ms, p99"
           f" {1e3 * _percentile(durations, .99):.3f} ms, max {1e3 * max(durations):.2f} ms;"
           f" > 1 ms: {sum(d > .001 for d in durations)}, > 5 ms: {sum(d > .005 for d in durations)}")
-    for spent, name in sorted(T.callbacks, key=lambda c: -c[0])[:8]:
+    cpu = T.callback_cpu
+    print(f"  their CPU: {sum(cpu):.3f} s; p99 {1e3 * _percentile(cpu, .99):.3f} ms, max"
+          f" {1e3 * max(cpu):.2f} ms; > 1 ms: {sum(c > .001 for c in cpu)}, > 5 ms:"
+          f" {sum(c > .005 for c in cpu)} (wall beyond CPU: the OS ran other processes)")
+    for spent, name in sorted(T.callbacks, key=lambda c: -c[0])[:5]:
         print(f"  {1e3 * spent:7.2f} ms  {name}")
-    print("\nsteps (ms per call: mean / p99 / max, total s):")
+    print("\nsteps (wall ms per call: mean / p99 / max, total s):")
     for label, values in sorted(T.calls.items()):
         sizes = T.sizes.get(label)
         extra = f", {statistics.mean(sizes):.1f} verdicts/call" if sizes else ""
+        cpu = T.cpu[label]
         print(f"  {label}: {len(values)} calls{extra}; {1e3 * statistics.mean(values):.3f} /"
               f" {1e3 * _percentile(values, .99):.3f} / {1e3 * max(values):.2f} ms,"
-              f" {sum(values):.3f} s")
+              f" {sum(values):.3f} s; CPU {1e3 * statistics.mean(cpu):.3f} ms mean,"
+              f" {sum(cpu):.3f} s")
     entered, returned = sorted(T.entered), sorted(T.returned)
     gaps = [entered[k + concurrency] - returned[k] for k in range(len(entered) - concurrency)]
     if gaps:
@@ -141,7 +163,16 @@ def report(concurrency: int, wall_s: float) -> None:
         inflight = sum(r - e for e, r in zip(sorted(T.entered), sorted(T.returned), strict=True))
         print(f"client-side mean in flight: {inflight / (returned[-1] - entered[0]):.1f}"
               f" of {concurrency}; first request {1e3 * (entered[0] - T.started):.0f} ms after"
-              f" grade() began, last verdict at {returned[-1] - T.started:.2f} s")
+              f" grade() was called, last reply {returned[-1] - T.started:.2f} s after")
+
+
+def _unscored(store: Path) -> None:
+    from medjudge.store import Store
+
+    with Store(store) as db:
+        for verdict in db.verdicts():
+            if verdict.status != "scored":
+                print(f"unscored: {verdict.unscored_reason} {verdict.raw_reply!r:.200}")
 
 
 def main() -> int:
@@ -166,10 +197,15 @@ def main() -> int:
         T.returned.clear()
         T.calls.clear()
         T.sizes.clear()
+        T.cpu.clear()
+        T.callbacks.clear()
+        T.callback_cpu.clear()
         T.on = True
-        T.started = time.perf_counter()
-        level = jt.run_level(store, args.concurrency, verdicts, args.latency)
-        T.on = False
+        try:
+            level = jt.run_level(store, args.concurrency, verdicts, args.latency)
+        finally:
+            T.on = False
+            _unscored(store)
     print(f"C={args.concurrency} N={verdicts}: {level.share_of_limit:.1%} of C/L"
           f" ({level.steady_share_of_limit:.1%} excl. planning {level.plan_s:.3f} s),"
           f" {level.cpu_ms_per_verdict:.2f} ms CPU/verdict, judge in flight"
