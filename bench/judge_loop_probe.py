@@ -9,7 +9,10 @@ over HTTP) with timers wrapped around the steps a reply goes through, and prints
   verdicts per call, ms per call;
 - the first render of each prompt and each `ChatRequest` build;
 - the slot gap: from a request's reply (`complete()` returning) to the next request the freed
-  slot sends (the k-th reply frees the slot the (k+C)-th request takes: a FIFO semaphore).
+  slot sends (the k-th reply frees the slot the (k+C)-th request takes);
+- where the time beyond L goes inside `complete()`, per request on the machine's one
+  monotonic clock: to the judge's handler (and, of that, the wait for aiohttp's body-writer
+  task, which on Python < 3.12 is not started eagerly), in the judge, and back.
 
 The wrappers add their own cost (a timer per callback), so read the shares, not the
 throughput. A probe, not a benchmark: it writes no file.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import importlib
 import math
 import statistics
@@ -48,11 +52,21 @@ class Timings:
         self.sizes: dict[str, list[int]] = defaultdict(list)
         self.cpu: dict[str, list[float]] = defaultdict(list)
         self.entered: list[float] = []
+        #: Each `complete()` from call to return: the judge's latency plus HTTP both ways.
+        self.durations: list[float] = []
         self.returned: list[float] = []
         self.loop_thread: int | None = None
+        #: The judge's number for a request -> (sent, reply read), and per number the
+        #: judge's (arrived, left): where the time beyond L goes, on one clock.
+        self.sends: dict[int, tuple[float, float]] = {}
+        self.server_times: list[tuple[float, float]] = []
+        #: From `_send` called to aiohttp's body-writing task starting (the request leaving).
+        self.body_waits: list[float] = []
 
 
 T = Timings()
+#: The request the current task is sending (its stamps), seen by the body writer's task.
+SENDING: contextvars.ContextVar[dict[str, float]] = contextvars.ContextVar("sending")
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -122,16 +136,58 @@ def install() -> None:
 
     async def timed_complete(self, request):
         T.loop_thread = threading.get_ident()
-        T.entered.append(time.perf_counter())
+        entered = time.perf_counter()
+        T.entered.append(entered)
         try:
             return await complete(self, request)
         finally:
             T.returned.append(time.perf_counter())
+            T.durations.append(T.returned[-1] - entered)
 
     ApiChatClient.complete = timed_complete
 
+    from medjudge.models.openai_compatible import OpenAICompatibleClient
 
-def report(concurrency: int, wall_s: float) -> None:
+    send = OpenAICompatibleClient._send
+
+    async def timed_send(self, sdk, request):
+        # time.monotonic: the clock the judge process stamps its requests with.
+        stamps = {"started": time.monotonic()}
+        SENDING.set(stamps)
+        response = await send(self, sdk, request)
+        number = int(str(response.get("id", "")).rsplit("-", 1)[-1] or -1)
+        T.sends[number] = (stamps["started"], time.monotonic())
+        if "body" in stamps:
+            T.body_waits.append(stamps["body"] - stamps["started"])
+        return response
+
+    from aiohttp.client_reqrep import ClientRequest
+
+    write_bytes = ClientRequest.write_bytes
+
+    async def timed_write_bytes(self, *args, **kwargs):
+        # aiohttp on Python < 3.12 writes the body (and the headers buffered with it) from a
+        # task of its own: this is when it starts, i.e. when the request leaves.
+        stamps = SENDING.get(None)
+        if stamps is not None:
+            stamps["body"] = time.monotonic()
+        return await write_bytes(self, *args, **kwargs)
+
+    ClientRequest.write_bytes = timed_write_bytes
+
+    OpenAICompatibleClient._send = timed_send
+    stats = jt.LoopbackJudge.stats
+
+    def stats_with_times(self) -> dict:
+        url = self.base_url.removesuffix("/v1") + "/stats?times=1"
+        with jt.urllib.request.urlopen(url, timeout=10) as response:
+            T.server_times = jt.json.load(response)["times"]
+        return stats(self)
+
+    jt.LoopbackJudge.stats = stats_with_times
+
+
+def report(concurrency: int, wall_s: float, latency: float) -> None:
     durations = [d for d, _ in T.callbacks]
     print(f"\nevent-loop callbacks: {len(durations)}, {sum(durations):.3f} s busy of {wall_s:.2f} s"
           f" wall; p50 {1e3 * _percentile(durations, .5):.3f} ms, p99"
@@ -155,11 +211,33 @@ def report(concurrency: int, wall_s: float) -> None:
     entered, returned = sorted(T.entered), sorted(T.returned)
     gaps = [entered[k + concurrency] - returned[k] for k in range(len(entered) - concurrency)]
     if gaps:
-        lost = sum(gaps) / (len(gaps) * 0.2 + sum(gaps))
+        lost = sum(gaps) / (len(gaps) * latency + sum(gaps))
         print(f"\nslot gap (reply returned -> the freed slot's next request): {len(gaps)} gaps,"
               f" mean {1e3 * statistics.mean(gaps):.2f} ms, p50 {1e3 * _percentile(gaps, .5):.2f},"
               f" p90 {1e3 * _percentile(gaps, .9):.2f}, p99 {1e3 * _percentile(gaps, .99):.2f},"
-              f" max {1e3 * max(gaps):.2f} ms; ≈ {lost:.1%} of slot time at L = 0.2 s")
+              f" max {1e3 * max(gaps):.2f} ms; ≈ {lost:.1%} of slot time")
+        over = [d - latency for d in T.durations]
+        print(f"complete() beyond L: mean {1e3 * statistics.mean(over):.2f} ms, p50"
+              f" {1e3 * _percentile(over, .5):.2f}, p90 {1e3 * _percentile(over, .9):.2f}, p99"
+              f" {1e3 * _percentile(over, .99):.2f} ms (HTTP both ways, the judge's own queue)")
+        legs = [
+            (arrived - sent, left - arrived - latency, read - left)
+            for number, (arrived, left) in enumerate(T.server_times)
+            if number in T.sends
+            for sent, read in [T.sends[number]]
+        ]
+        if legs:
+            for name, values in zip(("to the judge's handler", "in the judge beyond L",
+                                     "back to the client"), zip(*legs, strict=True),
+                                    strict=True):
+                print(f"  {name}: mean {1e3 * statistics.mean(values):.2f} ms, p50"
+                      f" {1e3 * _percentile(list(values), .5):.2f}, p90"
+                      f" {1e3 * _percentile(list(values), .9):.2f} ms")
+        if T.body_waits:
+            waits = T.body_waits
+            print(f"  of which the request waits for aiohttp's body-writer task: mean"
+                  f" {1e3 * statistics.mean(waits):.2f} ms, p50 {1e3 * _percentile(waits, .5):.2f},"
+                  f" p90 {1e3 * _percentile(waits, .9):.2f} ms ({len(waits)} requests)")
         inflight = sum(r - e for e, r in zip(sorted(T.entered), sorted(T.returned), strict=True))
         print(f"client-side mean in flight: {inflight / (returned[-1] - entered[0]):.1f}"
               f" of {concurrency}; first request {1e3 * (entered[0] - T.started):.0f} ms after"
@@ -195,6 +273,9 @@ def main() -> int:
         jt.copy_store(base, store)
         T.entered.clear()
         T.returned.clear()
+        T.durations.clear()
+        T.sends.clear()
+        T.body_waits.clear()
         T.calls.clear()
         T.sizes.clear()
         T.cpu.clear()
@@ -210,7 +291,7 @@ def main() -> int:
           f" ({level.steady_share_of_limit:.1%} excl. planning {level.plan_s:.3f} s),"
           f" {level.cpu_ms_per_verdict:.2f} ms CPU/verdict, judge in flight"
           f" {level.server_mean_in_flight}, other load {level.other_load_cores} cores")
-    report(args.concurrency, level.wall_s)
+    report(args.concurrency, level.wall_s, args.latency)
     return 0
 
 
