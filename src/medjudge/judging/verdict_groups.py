@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 
 from medjudge.errors import StoreError
 from medjudge.records import Verdict
+from medjudge.store import Store
 from medjudge.store.spend_rows import SpendEntry
 from medjudge.store.writer import StoreWriter
 
@@ -49,7 +50,8 @@ class VerdictGroups:
         self._urgent = False
         self._saved_at = time.monotonic()
         self._writing: asyncio.Future[None] | None = None
-        self._failure: StoreError | None = None
+        #: A write that failed (a StoreError), or the `stored` callback's own error.
+        self._failure: BaseException | None = None
         self._timer: asyncio.TimerHandle | None = None
 
     def add(self, verdicts: Iterable[Verdict], spend: Iterable[SpendEntry | None] = ()) -> None:
@@ -75,7 +77,7 @@ class VerdictGroups:
             self._write()
 
     async def aclose(self) -> None:
-        """Write every group held and wait for it; raise a write's failure (once)."""
+        """Write every group held and wait for it; raise a write's failure."""
         while self._failure is None and (self._writing is not None or self._held()):
             if self._writing is None:
                 self._write()
@@ -107,7 +109,7 @@ class VerdictGroups:
             self._timer = None
         self._saved_at = time.monotonic()
 
-        def save(store) -> None:
+        def save(store: Store) -> None:
             store.save_verdicts(verdicts, spend=spend)
 
         future = asyncio.wrap_future(self._writer.submit(save))
@@ -131,7 +133,11 @@ class VerdictGroups:
                 self._timer.cancel()
                 self._timer = None
             return
-        self._stored(verdicts)
+        try:
+            self._stored(verdicts)
+        except Exception as error:  # noqa: BLE001 (raised to the run by the next add or aclose)
+            self._failure = error
+            return
         if self._due():
             self._write()
         elif self._held() and self._timer is None:
