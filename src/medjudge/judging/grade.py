@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from itertools import islice
 from pathlib import Path
 
 from medjudge.errors import ConfigError
@@ -23,7 +24,7 @@ from medjudge.judging.grade_config import GradeConfig, GradeProgress, GradeSumma
 from medjudge.judging.jobs import GradeJob, PromptSource, read_judge_reply
 from medjudge.judging.passes import record_passes
 from medjudge.judging.rounds import run_rounds
-from medjudge.judging.rubric import RubricSet
+from medjudge.judging.rubric import Rubric, RubricSet
 from medjudge.judging.runner import JudgeRunner
 from medjudge.models.base import AsyncModelClient, ModelClient
 from medjudge.models.pricing import Price, price_for
@@ -194,15 +195,16 @@ def _plan(
     done = failed = 0
     for run_id in run_ids:
         items = {item.item_id: item for item in store.run_items(run_id)}
-        answers = [a for a in store.answers(run_id) if items[a.item_id].kind == "open"]
-        if config.limit is not None:
-            answers = answers[: config.limit]
-        for answer in answers:
+        chosen: dict[str, Rubric] = {}  # each item's rubric, chosen once for all its samples
+        answers = (a for a in store.iter_answers(run_id) if items[a.item_id].kind == "open")
+        for answer in islice(answers, config.limit):  # the first `limit` read, no more
             if answer.status != "ok":
                 failed += 1
                 continue
             item = items[answer.item_id]
-            rubric = rubrics.for_item(item)
+            rubric = chosen.get(item.item_id)
+            if rubric is None:
+                rubric = chosen[item.item_id] = rubrics.for_item(item)
             source = PromptSource(item, answer, rubric, config.judge_output)
             for judge in judges:
                 for judge_run in range(config.runs):

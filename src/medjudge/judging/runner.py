@@ -4,7 +4,6 @@ How the requests are sent lives beside it: `chains` (async API clients), `rounds
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -20,11 +19,7 @@ from medjudge.spend import spend_entry
 from medjudge.store import Store, utc_now
 from medjudge.store.spend_rows import SpendEntry
 
-__all__ = ["SAVE_AFTER_S", "SAVE_EVERY", "Checked", "JudgeRunner"]
-
-#: Verdicts from async judges are written in groups: this many, or after this many seconds.
-SAVE_EVERY = 64
-SAVE_AFTER_S = 0.25
+__all__ = ["Checked", "JudgeRunner"]
 
 
 @dataclass(frozen=True)
@@ -69,9 +64,6 @@ class JudgeRunner:
         self.budget = budget
         self.progress = progress
         self.counts = counts
-        self._unsaved: list[Verdict] = []
-        self._unsaved_spend: list[SpendEntry] = []
-        self._saved_at = time.monotonic()
 
     # -- requests and verdicts ---------------------------------------------------------------
     def request(self, job: GradeJob, attempt: int) -> ChatRequest:
@@ -176,32 +168,18 @@ class JudgeRunner:
         return Checked(f"invalid verdict: {parsed.reason}", True)
 
     def record(
-        self,
-        verdicts: list[Verdict],
-        spend: list[SpendEntry | None] | None = None,
-        *,
-        defer: bool = False,
+        self, verdicts: list[Verdict], spend: list[SpendEntry | None] | None = None
     ) -> None:
-        """Store verdicts with the requests that produced them (one transaction). With
-        `defer`, they are held and written together with the ones that follow: at most
-        `SAVE_EVERY` verdicts or `SAVE_AFTER_S` seconds later, and always by `flush()`. One
-        transaction per group instead of per verdict keeps the event loop free; a crash loses
-        at most that group, which a rerun asks again (its spend goes with it: nothing stored
-        is ever without the request that paid for it)."""
-        self._unsaved.extend(verdicts)
-        self._unsaved_spend.extend(e for e in spend or () if e is not None)
-        due = time.monotonic() - self._saved_at >= SAVE_AFTER_S
-        if not defer or due or len(self._unsaved) >= SAVE_EVERY:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write every verdict held by `record(..., defer=True)`, with its spend."""
-        verdicts, self._unsaved = self._unsaved, []
-        spend, self._unsaved_spend = self._unsaved_spend, []
-        self._saved_at = time.monotonic()
-        if not verdicts and not spend:
+        """Store verdicts with the requests that produced them, in one transaction, now (the
+        batch ways of sending; async chains write in groups through `verdict_groups`)."""
+        entries = [e for e in spend or () if e is not None]
+        if not verdicts and not entries:
             return
-        self.store.save_verdicts(verdicts, spend=spend)
+        self.store.save_verdicts(verdicts, spend=entries)
+        self.stored(verdicts)
+
+    def stored(self, verdicts: list[Verdict]) -> None:
+        """Count verdicts now in the store, and show them."""
         for verdict in verdicts:
             self.counts[verdict.status] += 1
         if self.progress is not None:

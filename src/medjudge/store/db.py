@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -181,10 +181,15 @@ class Store(LeaseQueries, TallyQueries, BatchQueries, SpendQueries, StreamQuerie
             )
 
     def answers(self, run_id: str) -> list[Answer]:
+        return list(self.iter_answers(run_id))
+
+    def iter_answers(self, run_id: str) -> Iterator[Answer]:
+        """A run's answers in the order stored, each read when asked for (a caller that needs
+        only the first few stops reading there)."""
         rows = self._db.execute(
             "SELECT * FROM answers WHERE run_id = ? ORDER BY rowid", (run_id,)
         )
-        return [_answer_from_row(row) for row in rows]
+        return (_answer_from_row(row) for row in rows)
 
     def count_answers(self, run_id: str) -> dict[str, int]:
         rows = self._db.execute(
