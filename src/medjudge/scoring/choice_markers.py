@@ -20,7 +20,14 @@ from medjudge.scoring.option_match import (
     value_letters,
 )
 
-__all__ = ["CONCLUSION_PHRASES", "candidates", "has_correction", "pick"]
+__all__ = [
+    "CONCLUSION_PHRASES",
+    "candidates",
+    "has_correction",
+    "lenient_candidates",
+    "pick",
+    "strict_candidates",
+]
 
 _EN_MARKER = re.compile(
     r"""
@@ -368,18 +375,37 @@ def candidates(
     """Every place `text` states letters that `pick` could choose; with `strict`, explicit
     markers only. Weak conclusions are looked for only where they could win: when there
     is no explicit marker, or a self-correction cue follows the last one."""
-    chinese = _CJK.search(text) is not None
+    found = strict_candidates(text, keys, options)
+    return found if strict else lenient_candidates(text, keys, options, found)
+
+
+def strict_candidates(
+    text: str, keys: frozenset[str], options: Mapping[str, str]
+) -> list[Candidate]:
+    """The explicit markers: boxed, JSON, tags, hedges, English and Chinese markers."""
     found = [*_boxed(text, keys, options)] if "boxed" in text else []
     if ":" in text:  # JSON keys and values
         found += _json(text, keys, options)
     if "<" in text:
         found += _tags(text, keys, options)
     found += _hedges(text, keys)
-    for regex, rule, must_end, needs_chinese in _FINDERS[: 2 if strict else _STRONG_FINDERS]:
+    chinese = _CJK.search(text) is not None
+    for regex, rule, must_end, needs_chinese in _FINDERS[:2]:
         if chinese or not needs_chinese:
             found += _find(regex, rule, text, keys, must_end)
-    if strict:
-        return found
+    return found
+
+
+def lenient_candidates(
+    text: str, keys: frozenset[str], options: Mapping[str, str], strict: list[Candidate]
+) -> list[Candidate]:
+    """`strict_candidates` (given, so one pass serves both extractions) and then negations,
+    and weak conclusions where they could win."""
+    found = [*strict]
+    chinese = _CJK.search(text) is not None
+    for regex, rule, must_end, needs_chinese in _FINDERS[2:_STRONG_FINDERS]:
+        if chinese or not needs_chinese:
+            found += _find(regex, rule, text, keys, must_end)
     last = max(found, key=lambda c: (c.start, c.end), default=None)
     if last is None or _CORRECTION.search(text, last.end):
         found += _weak(text, keys, options, chinese)

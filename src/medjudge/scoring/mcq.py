@@ -57,9 +57,10 @@ from medjudge.scoring.choice_letters import (
 )
 from medjudge.scoring.choice_markers import (
     CONCLUSION_PHRASES,
-    candidates,
     has_correction,
+    lenient_candidates,
     pick,
+    strict_candidates,
 )
 from medjudge.scoring.option_match import (
     contradicts,
@@ -73,6 +74,7 @@ __all__ = [
     "Extraction",
     "Rule",
     "extract",
+    "extract_both",
     "extract_choice",
     "majority_vote",
     "score_answer",
@@ -268,13 +270,9 @@ def _lenient(body: str, raw: str, keys: frozenset[str], options: Mapping[str, st
     return _option_text(body, valid) or Extraction(None, "no-answer")
 
 
-def extract(text: str | None, options: Mapping[str, str], *, strict: bool = False) -> Extraction:
-    """The model's final answer letter in `text`, and the rule that found it (or why not).
-
-    `options` maps option letters to their texts; only its letters can be answers.
-    With `strict=True` only explicit markers count (answer-marker, answer-tag, zh-marker,
-    boxed, json).
-    """
+def _prepared(text: str | None) -> Extraction | tuple[str, str]:
+    """The reply's body (after reasoning, without markdown) and raw text, or why there is
+    no answer to look for; the same for strict and lenient extraction."""
     if text is None or not text.strip():
         return Extraction(None, "empty")
     raw = _after_reasoning(unicodedata.normalize("NFKC", text).replace("’", "'"))
@@ -283,9 +281,15 @@ def extract(text: str | None, options: Mapping[str, str], *, strict: bool = Fals
     body = _MARKDOWN.sub("", raw)
     if not body.strip():
         return Extraction(None, "no-answer")
-    keys = keys_of(options)
-    opts = normalize_keys(options)
-    chosen = pick(candidates(body, keys, opts, strict), body)
+    return body, raw
+
+
+def _conclude(
+    found: list[Candidate], body: str, raw: str, keys: frozenset[str],
+    opts: Mapping[str, str], strict: bool,
+) -> Extraction:
+    """The extraction the candidates `found` lead to, then the fallbacks (lenient only)."""
+    chosen = pick(found, body)
     if chosen is not None and chosen.rule == "value-letter":
         # "C。依托咪酯对循环影响最小。丙泊酚（A）…": the opening letter is the answer, and a
         # letter in parentheses in the explanation is a mention
@@ -297,6 +301,38 @@ def extract(text: str | None, options: Mapping[str, str], *, strict: bool = Fals
     if strict:
         return Extraction(None, "refusal" if _REFUSAL.search(body) else "no-answer")
     return _lenient(body, raw, keys, opts)
+
+
+def extract(text: str | None, options: Mapping[str, str], *, strict: bool = False) -> Extraction:
+    """The model's final answer letter in `text`, and the rule that found it (or why not).
+
+    `options` maps option letters to their texts; only its letters can be answers.
+    With `strict=True` only explicit markers count (answer-marker, answer-tag, zh-marker,
+    boxed, json).
+    """
+    prepared = _prepared(text)
+    if isinstance(prepared, Extraction):
+        return prepared
+    body, raw = prepared
+    keys, opts = keys_of(options), normalize_keys(options)
+    found = strict_candidates(body, keys, opts)
+    if not strict:
+        found = lenient_candidates(body, keys, opts, found)
+    return _conclude(found, body, raw, keys, opts, strict)
+
+
+def extract_both(text: str | None, options: Mapping[str, str]) -> tuple[Extraction, Extraction]:
+    """`extract(text, options)` and `extract(text, options, strict=True)` in one pass: the
+    strict candidates are the first the lenient extraction looks for."""
+    prepared = _prepared(text)
+    if isinstance(prepared, Extraction):
+        return prepared, prepared
+    body, raw = prepared
+    keys, opts = keys_of(options), normalize_keys(options)
+    strict = strict_candidates(body, keys, opts)
+    lenient = lenient_candidates(body, keys, opts, strict)
+    return (_conclude(lenient, body, raw, keys, opts, False),
+            _conclude(strict, body, raw, keys, opts, True))
 
 
 def extract_choice(text: str | None, options: Mapping[str, str]) -> str | None:
@@ -332,8 +368,7 @@ def score_answer(item: Item, answer: Answer) -> McqScore:
     if answer.status == "failed" or answer.text is None:
         found = strict = Extraction(None, "failed-answer")
     else:
-        found = extract(answer.text, item.options)
-        strict = extract(answer.text, item.options, strict=True)
+        found, strict = extract_both(answer.text, item.options)
     return McqScore(
         run_id=answer.run_id,
         item_id=answer.item_id,
