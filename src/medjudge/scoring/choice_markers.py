@@ -59,6 +59,7 @@ _EN_MARKER = re.compile(
 
 _ZH_MARKER = re.compile(
     r"""
+    (?=[答正选即应就更修改结最])                              # fast reject: no marker starts here
     (?:
         答案\s*(?:选项)?\s*(?:应该?|应当|可能|也许)?\s*(?:是|为|选择?)?\s*(?:选项)?  # 答案：B / 答案应选B
       | 正确的?(?:选项|选择)\s*(?:应该?)?\s*(?:是|为)?         # 正确选项为B
@@ -75,6 +76,8 @@ _ZH_MARKER = re.compile(
 
 _ZH_CONCLUSION = re.compile(
     r"""
+    (?=[最正的因所故综应])                                  # fast reject: no phrase starts here
+    (?:
     最(?:有)?(?:可能|佳|合适|恰当|符合)的?(?:答案|选项|选择)?\s*(?:是|为)   # 最可能的是D / 最佳选择是C
   | 正确的\s*(?:是|为)                                    # 正确的是D
   | (?<!排除)(?<!不选)的\s*(?:是|为)\s*(?:选项)?           # 不属于…表现的是D (ends there)
@@ -82,12 +85,15 @@ _ZH_CONCLUSION = re.compile(
   | (?:因此|所以|因而|故|综上)[^。；;\n]{0,30}?              # 因此昂丹司琼对应A。
     (?:对应于?|属于)\s*(?:选项)?(?=[A-Z]\s*(?:[。.；;，,！!]|$))
   | (?:应该|应当)\s*(?:是|为)                             # 应该是D (after 不对: a correction)
+    )
     """,
     re.VERBOSE,
 )
 
 _NEGATION = re.compile(
     r"""
+    (?=(?i:n)|[不并而])                                   # fast reject: no negation starts here
+    (?:
     \b(?i:not)\s+(?:(?i:option|choice)\s+)?(?:\(\s*[A-Za-z]\s*\)|[A-Z])(?![\w'’-])  # "not A"
     \s*[,;:.]?\s*
     (?:
@@ -97,6 +103,7 @@ _NEGATION = re.compile(
     )
   | (?:不是|并非|而非)\s*(?:选项)?\s*[A-Za-z]\s*(?:选项|项)?\s*[,;。]?\s*   # 不是A，
     (?:而是|应该?是|应该?选)                             # 而是D
+    )
     """,
     re.VERBOSE,
 )
@@ -104,7 +111,7 @@ _NEGATION = re.compile(
 #: "It's D, not A": the letter comes first.
 _NEGATION_AFTER = re.compile(
     r"""
-    \b(?i:it'?s|it\s+is|this\s+is)\s+
+    (?=(?i:[it]))\b(?i:it'?s|it\s+is|this\s+is)\s+         # (fast reject first)
     (?P<letters>(?:(?i:option|choice)\s+)?(?:\(\s*[A-Za-z]\s*\)|[A-Z]))
     \s*,?\s*(?i:and\s+)?(?i:not)\s+(?:(?i:option|choice)\s+)?(?:\(\s*[A-Za-z]\s*\)|[A-Z])\b
     """,
@@ -143,7 +150,7 @@ _LETTERS_ARE = re.compile(
 #: "So A is the contraindication", "Thus B is the drug of choice."
 _SO_LETTER = re.compile(
     r"""
-    \b(?i:so|therefore|thus|hence)\s*,?\s*
+    (?=(?i:[sth]))\b(?i:so|therefore|thus|hence)\s*,?\s*  # (fast reject first)
     (?P<letters>(?:(?i:option|choice)\s+)?\(?[A-Z]\)?)
     \s+(?i:is|would\s+be|must\s+be)\s+(?i:the)\s+[\w-]+(?:\s+[\w-]+){0,3}?
     (?=\s*(?:[.!;\n]|$))                                         # ends the sentence
@@ -269,10 +276,13 @@ _JSON = re.compile(
 
 _CORRECTION = re.compile(
     r"""
+    (?=[waocsil.…不等更纠修其重再])                         # fast reject: no cue starts here
+    (?:
     \b(?:wait|actually|on\s+second\s+thought|correction|scratch\s+that|I\s+was\s+wrong
        |I\s+made\s+a\s+mistake|let\s+me\s+reconsider)\b  # English self-corrections
   | (?:\.{3}|…)\s*no\b                                 # "the answer is A... no, C"
   | 不对|等等|更正|纠正|修正|其实|重新考虑|再想                 # Chinese self-corrections
+    )
     """,
     re.VERBOSE | re.IGNORECASE,
 )
