@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from medjudge.scoring.choice_letters import Candidate, Rule, letters_at
+from medjudge.scoring.choice_letters import Candidate, Gate, Rule, folded, gate, letters_at, may_match
 from medjudge.scoring.option_match import (
     canon,
     canon_option,
@@ -292,7 +292,12 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 def has_correction(text: str) -> bool:
     """True when the reply corrects itself ("wait", "actually", "不对"): its opening phrase
     is then not its answer."""
-    return _CORRECTION.search(text) is not None
+    return _corrects(text, folded(text), 0, len(text))
+
+
+def _corrects(text: str, fold: str | None, pos: int, endpos: int) -> bool:
+    """A self-correction cue in text[pos:endpos] (`fold` is the text lowercased)."""
+    return may_match(_CORRECTION_GATE, fold) and _CORRECTION.search(text, pos, endpos) is not None
 
 #: Phrases after which a reply states its answer, also in an option's words ("Answer: T4").
 CONCLUSION_PHRASES: tuple[re.Pattern[str], ...] = (_EN_MARKER, _ZH_MARKER, _THEREFORE, _CHOOSE)
@@ -361,20 +366,36 @@ def _json(text: str, keys: frozenset[str], options: Mapping[str, str]) -> Iterat
             yield Candidate(m.start(), m.end(), "json", letters)
 
 
-#: (pattern, rule, the letter must end its sentence, needs Chinese text); strict ones first.
-_FINDERS: tuple[tuple[re.Pattern[str], Rule, bool, bool], ...] = (
-    (_EN_MARKER, "answer-marker", False, False),
-    (_ZH_MARKER, "zh-marker", False, True),
-    (_NEGATION, "negation", False, False),
-    (_NEGATION_AFTER, "negation", False, False),
-    (_LETTER_FIRST, "conclusion", False, False),
-    (_LETTERS_ARE, "conclusion", False, False),
-    (_SO_LETTER, "conclusion", False, False),
-    (_ZH_LETTER_FIRST, "conclusion", False, True),
-    (_ZH_CONCLUSION, "conclusion", False, True),
-    (_THEREFORE, "conclusion", True, False),
-    (_CHOOSE, "conclusion", False, False),
+#: (pattern, rule, the letter must end its sentence, needs Chinese text, words it cannot
+#: match without); strict ones first.
+_FINDERS: tuple[tuple[re.Pattern[str], Rule, bool, bool, Gate], ...] = (
+    (_EN_MARKER, "answer-marker", False, False, gate(
+        ("ans", "correct", "option", "choice", "response", "selection", "final", "conclusion",
+         "my", "selected", "chosen"))),
+    (_ZH_MARKER, "zh-marker", False, True, gate(("答", "选", "为", "成", "结论"))),
+    (_NEGATION, "negation", False, False, gate(("not", "不是", "并非", "而非"))),
+    (_NEGATION_AFTER, "negation", False, False, gate(("not",))),
+    (_LETTER_FIRST, "conclusion", False, False, gate(
+        ("correct", "right", "best", "appropriate", "answer", "option", "choice"))),
+    (_LETTERS_ARE, "conclusion", False, False, gate(
+        ("are", "would"), ("correct", "right", "true", "answer"))),
+    (_SO_LETTER, "conclusion", False, False, gate(
+        ("so", "therefore", "thus", "hence"), ("the",), ("is", "would", "must"))),
+    (_ZH_LETTER_FIRST, "conclusion", False, True, gate(
+        ("正确", "对的", "最佳", "合适", "恰当", "符合"))),
+    (_ZH_CONCLUSION, "conclusion", False, True, gate(
+        ("最", "的", "对应", "属于", "应该", "应当"))),
+    (_THEREFORE, "conclusion", True, False, gate()),
+    (_CHOOSE, "conclusion", False, False, gate(
+        ("choose", "select", "pick", "go", "opt", "answer", "correspond", "match", "option",
+         "choice", "leav", "remains", "exception", "odd", "outlier", "culprit", "one"))),
 )
+_HEDGE_GATE = gate(("either", "maybe", "perhaps", "possibl", "probabl", "likely", "between",
+                    "both", "可能是", "answer", "choose", "pick", "select", "say", "go", "或",
+                    "/"))
+_CORRECTION_GATE = gate(("wait", "actually", "thought", "correction", "scratch", "wrong",
+                         "mistake", "reconsider", "...", "…", "不对", "等等", "更正", "纠正",
+                         "修正", "其实", "重新考虑", "再想"))
 #: How many of `_FINDERS` are explicit markers or negations (strong); the rest are weak.
 _STRONG_FINDERS = 4
 
@@ -398,10 +419,12 @@ def strict_candidates(
         found += _json(text, keys, options)
     if "<" in text:
         found += _tags(text, keys, options)
-    found += _hedges(text, keys)
+    fold = folded(text)
+    if may_match(_HEDGE_GATE, fold):
+        found += _hedges(text, keys)
     chinese = _CJK.search(text) is not None
-    for regex, rule, must_end, needs_chinese in _FINDERS[:2]:
-        if chinese or not needs_chinese:
+    for regex, rule, must_end, needs_chinese, gate in _FINDERS[:2]:
+        if (chinese or not needs_chinese) and may_match(gate, fold):
             found += _find(regex, rule, text, keys, must_end)
     return found
 
@@ -412,24 +435,26 @@ def lenient_candidates(
     """`strict_candidates` (given, so one pass serves both extractions) and then negations,
     and weak conclusions where they could win."""
     found = [*strict]
+    fold = folded(text)
     chinese = _CJK.search(text) is not None
-    for regex, rule, must_end, needs_chinese in _FINDERS[2:_STRONG_FINDERS]:
-        if chinese or not needs_chinese:
+    for regex, rule, must_end, needs_chinese, gate in _FINDERS[2:_STRONG_FINDERS]:
+        if (chinese or not needs_chinese) and may_match(gate, fold):
             found += _find(regex, rule, text, keys, must_end)
     last = max(found, key=lambda c: (c.start, c.end), default=None)
-    if last is None or _CORRECTION.search(text, last.end):
-        found += _weak(text, keys, options, chinese)
+    if last is None or _corrects(text, fold, last.end, len(text)):
+        found += _weak(text, fold, keys, options, chinese)
     return found
 
 
 def _weak(
-    text: str, keys: frozenset[str], options: Mapping[str, str], chinese: bool
+    text: str, fold: str | None, keys: frozenset[str], options: Mapping[str, str],
+    chinese: bool,
 ) -> list[Candidate]:
     """Conclusions weaker than an explicit marker: "D is correct", "最可能的是D",
     "40 mg (option C)", "rocuronium is best"."""
     found: list[Candidate] = []
-    for regex, rule, must_end, needs_chinese in _FINDERS[_STRONG_FINDERS:]:
-        if chinese or not needs_chinese:
+    for regex, rule, must_end, needs_chinese, gate in _FINDERS[_STRONG_FINDERS:]:
+        if (chinese or not needs_chinese) and may_match(gate, fold):
             found += _find(regex, rule, text, keys, must_end)
     valid = {k: t for k, t in options.items() if k in keys}
     if "(" in text or "," in text:  # "40 mg (option C)", ", option B,"
@@ -444,8 +469,8 @@ def pick(found: list[Candidate], text: str) -> Candidate | None:
     if not strong:
         return weak[-1] if weak else None
     last = max(strong, key=lambda c: (c.start, c.end))
-    corrected = [
-        c for c in weak if c.start >= last.end and _CORRECTION.search(text, last.end, c.end)
-    ]
+    later = [c for c in weak if c.start >= last.end]
+    fold = folded(text) if later else None
+    corrected = [c for c in later if _corrects(text, fold, last.end, c.end)]
     return corrected[-1] if corrected else last
 

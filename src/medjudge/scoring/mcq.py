@@ -49,9 +49,13 @@ from medjudge.errors import DatasetError
 from medjudge.records import Answer, Item, McqScore
 from medjudge.scoring.choice_letters import (
     Candidate,
+    Gate,
     Rule,
+    folded,
+    gate,
     is_term,
     keys_of,
+    may_match,
     norm,
     normalize_keys,
 )
@@ -206,6 +210,17 @@ _REFUSAL = re.compile(
     """,
     re.VERBOSE | re.IGNORECASE,
 )
+#: Words a refusal cannot do without (`choice_letters.gate`).
+_REFUSAL_GATE: Gate = gate(("provid", "give", "offer", "answer", "help", "assist", "diagnos",
+                            "recommend", "choose", "select", "determin", "make", "ai",
+                            "unable", "无法", "不能", "不便", "没法", "不可以", "抱歉",
+                            "对不起"))
+
+
+def _refuses(body: str) -> bool:
+    return may_match(_REFUSAL_GATE, folded(body)) and _REFUSAL.search(body) is not None
+
+
 _SHORT_REPLY = 400
 
 
@@ -264,7 +279,7 @@ def _lenient(body: str, raw: str, keys: frozenset[str], options: Mapping[str, st
     for found in (_bare_letter(body, keys, options), _last_line(body, keys), _table_row(raw, keys)):
         if found is not None:
             return found
-    if _REFUSAL.search(body):
+    if _refuses(body):
         return Extraction(None, "refusal")
     valid = {k: t for k, t in options.items() if k in keys}
     return _option_text(body, valid) or Extraction(None, "no-answer")
@@ -299,7 +314,7 @@ def _conclude(
     if chosen is not None:
         return _decide(chosen, body, opts)
     if strict:
-        return Extraction(None, "refusal" if _REFUSAL.search(body) else "no-answer")
+        return Extraction(None, "refusal" if _refuses(body) else "no-answer")
     return _lenient(body, raw, keys, opts)
 
 

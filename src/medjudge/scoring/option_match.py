@@ -115,7 +115,7 @@ def _unit(m: re.Match[str]) -> str:
 
 @lru_cache(maxsize=8192)  # option texts repeat over a benchmark's answers
 def canon_option(text: str) -> str:
-    """`canon` of an option's text, remembered."""
+    """`canon` of a short text (an option's, or the words after a letter), remembered."""
     return canon(text)
 
 
@@ -222,7 +222,7 @@ def contradicts(text: str, end: int, letter: str, options: Mapping[str, str]) ->
     m = _QUOTED.match(text, end)
     if m is None or not m["frag"].strip():
         return False
-    said = canon(m["frag"])
+    said = canon_option(m["frag"])  # remembered: the same words follow many letters
     own = canon_option(options.get(letter, ""))
     if not said or said == own:
         return False
