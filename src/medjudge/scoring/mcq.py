@@ -77,7 +77,9 @@ from medjudge.scoring.option_match import (
 __all__ = [
     "Extraction",
     "Rule",
+    "answer_key",
     "extract",
+    "extract_answer",
     "extract_both",
     "extract_choice",
     "majority_vote",
@@ -360,7 +362,8 @@ def strict_choice(text: str | None, options: Mapping[str, str]) -> str | None:
     return extract(text, options, strict=True).choice
 
 
-def _answer_key(item: Item) -> str:
+def answer_key(item: Item) -> str:
+    """The item's answer letter, checked: a DatasetError when it is not one of its options."""
     key = unicodedata.normalize("NFKC", item.answer_key or "").strip().upper()
     if item.kind == "mcq" and key in keys_of(item.options):
         return key
@@ -374,16 +377,25 @@ def _answer_key(item: Item) -> str:
     )
 
 
+_FAILED = Extraction(None, "failed-answer")
+
+
+def extract_answer(
+    status: str, text: str | None, options: Mapping[str, str]
+) -> tuple[Extraction, Extraction]:
+    """The lenient and strict extraction of a stored answer; a failed one has no letter."""
+    if status == "failed" or text is None:
+        return _FAILED, _FAILED
+    return extract_both(text, options)
+
+
 def score_answer(item: Item, answer: Answer) -> McqScore:
     """Exact match of the extracted letter against `item.answer_key`, with the strict
     extraction recorded beside the lenient one."""
-    key = _answer_key(item)
+    key = answer_key(item)
     if answer.item_id != item.item_id:
         raise ValueError(f"answer for item {answer.item_id!r} scored against {item.item_id!r}")
-    if answer.status == "failed" or answer.text is None:
-        found = strict = Extraction(None, "failed-answer")
-    else:
-        found, strict = extract_both(answer.text, item.options)
+    found, strict = extract_answer(answer.status, answer.text, item.options)
     return McqScore(
         run_id=answer.run_id,
         item_id=answer.item_id,
@@ -401,7 +413,7 @@ def strict_correct(item: Item, score: McqScore) -> bool | None:
     stored before strict extraction existed (no strict rule recorded)."""
     if score.strict_rule is None:
         return None
-    return score.strict_choice == _answer_key(item)
+    return score.strict_choice == answer_key(item)
 
 
 def majority_vote(choices: Sequence[str | None]) -> str | None:
