@@ -12,7 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from medjudge.scoring.choice_letters import Candidate, Gate, Rule, folded, gate, letters_at, may_match
+from medjudge.scoring.choice_letters import (
+    Candidate,
+    Gate,
+    Rule,
+    folded,
+    gate,
+    letters_at,
+    may_match,
+)
 from medjudge.scoring.option_match import (
     canon,
     canon_option,
@@ -423,8 +431,8 @@ def strict_candidates(
     if may_match(_HEDGE_GATE, fold):
         found += _hedges(text, keys)
     chinese = _CJK.search(text) is not None
-    for regex, rule, must_end, needs_chinese, gate in _FINDERS[:2]:
-        if (chinese or not needs_chinese) and may_match(gate, fold):
+    for regex, rule, must_end, needs_chinese, words in _FINDERS[:2]:
+        if (chinese or not needs_chinese) and may_match(words, fold):
             found += _find(regex, rule, text, keys, must_end)
     return found
 
@@ -437,8 +445,8 @@ def lenient_candidates(
     found = [*strict]
     fold = folded(text)
     chinese = _CJK.search(text) is not None
-    for regex, rule, must_end, needs_chinese, gate in _FINDERS[2:_STRONG_FINDERS]:
-        if (chinese or not needs_chinese) and may_match(gate, fold):
+    for regex, rule, must_end, needs_chinese, words in _FINDERS[2:_STRONG_FINDERS]:
+        if (chinese or not needs_chinese) and may_match(words, fold):
             found += _find(regex, rule, text, keys, must_end)
     last = max(found, key=lambda c: (c.start, c.end), default=None)
     if last is None or _corrects(text, fold, last.end, len(text)):
@@ -453,8 +461,8 @@ def _weak(
     """Conclusions weaker than an explicit marker: "D is correct", "最可能的是D",
     "40 mg (option C)", "rocuronium is best"."""
     found: list[Candidate] = []
-    for regex, rule, must_end, needs_chinese, gate in _FINDERS[_STRONG_FINDERS:]:
-        if (chinese or not needs_chinese) and may_match(gate, fold):
+    for regex, rule, must_end, needs_chinese, words in _FINDERS[_STRONG_FINDERS:]:
+        if (chinese or not needs_chinese) and may_match(words, fold):
             found += _find(regex, rule, text, keys, must_end)
     valid = {k: t for k, t in options.items() if k in keys}
     if "(" in text or "," in text:  # "40 mg (option C)", ", option B,"
