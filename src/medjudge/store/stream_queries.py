@@ -229,14 +229,16 @@ class StreamQueries:
     def mcq_score_rows(self, run_id: str, dataset: str) -> Iterator[McqScoreRow]:
         """The run's scores of MCQ items in the run's dataset, by item id then sample."""
         return self._stream(
-            "SELECT s.item_id, s.sample, s.choice, s.rule, s.correct, s.strict_choice,"
-            " s.strict_rule, s.strict_correct, json_extract(i.record, '$.language'),"
-            " json_extract(i.record, '$.level'), json_extract(i.record, '$.answer_key'),"
-            " json_extract(i.record, '$.benchmark')"
-            " FROM mcq_scores s JOIN items i ON i.dataset_sha256 = :dataset"
-            " AND i.item_id = s.item_id"
-            " WHERE s.run_id = :run AND json_extract(i.record, '$.kind') = 'mcq'"
-            " ORDER BY s.item_id, s.sample",
+            # the item fields are read from each item's record once, not once per sample
+            "WITH i AS MATERIALIZED (SELECT item_id, json_extract(record, '$.language') AS"
+            " language, json_extract(record, '$.level') AS level,"
+            " json_extract(record, '$.answer_key') AS answer_key,"
+            " json_extract(record, '$.benchmark') AS benchmark FROM items"
+            " WHERE dataset_sha256 = :dataset AND json_extract(record, '$.kind') = 'mcq')"
+            " SELECT s.item_id, s.sample, s.choice, s.rule, s.correct, s.strict_choice,"
+            " s.strict_rule, s.strict_correct, i.language, i.level, i.answer_key, i.benchmark"
+            " FROM mcq_scores s CROSS JOIN i ON i.item_id = s.item_id"  # scores in key order
+            " WHERE s.run_id = :run ORDER BY s.item_id, s.sample",
             {"run": run_id, "dataset": dataset},
             McqScoreRow._make,
         )
