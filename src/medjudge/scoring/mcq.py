@@ -44,6 +44,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from medjudge.errors import DatasetError
 from medjudge.records import Answer, Item, McqScore
@@ -386,7 +387,18 @@ def extract_answer(
     """The lenient and strict extraction of a stored answer; a failed one has no letter."""
     if status == "failed" or text is None:
         return _FAILED, _FAILED
+    if len(text) <= _REMEMBERED_LENGTH:  # "Answer: C", "答案：B": short replies repeat
+        return _remembered(text, tuple(options.items()))
     return extract_both(text, options)
+
+
+#: Replies up to this length are remembered with their options (a few thousand of them).
+_REMEMBERED_LENGTH = 64
+
+
+@lru_cache(maxsize=4096)
+def _remembered(text: str, options: tuple[tuple[str, str], ...]) -> tuple[Extraction, Extraction]:
+    return extract_both(text, dict(options))
 
 
 def score_answer(item: Item, answer: Answer) -> McqScore:

@@ -119,6 +119,7 @@ def canon_option(text: str) -> str:
     return canon(text)
 
 
+@lru_cache(maxsize=256)  # one reply is compared with its options by several rules
 def canon(text: str) -> str:
     """Text to compare with an option: casefolded, numbers in digits ("Ⅳ级", "class IV",
     "four" and "4" alike; "2.0%" as "2%"), units in one spelling."""
