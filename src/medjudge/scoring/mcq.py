@@ -34,7 +34,10 @@ and stand alone (`choice_letters`): "hemophilia A", "vitamin C" and the article 
 patient presents" are not answers.
 
 `strict_choice` keeps only the explicit markers of step 2 (answer-marker, answer-tag,
-zh-marker, boxed, json), to be reported beside the lenient `extract_choice`.
+zh-marker, boxed, json), to be reported beside the lenient `extract_choice`; `extract_both`
+gives both from one pass (strict's candidates are the first lenient looks for). Patterns that
+cannot match are skipped by word gates (`choice_letters.gate`): a cheap necessary condition,
+never a different result.
 """
 
 from __future__ import annotations
