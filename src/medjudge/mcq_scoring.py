@@ -21,6 +21,7 @@ import sys
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from typing import Any, NamedTuple, NoReturn
 
 from pydantic import BaseModel, ConfigDict
@@ -172,10 +173,12 @@ def score_mcq_run(
     if dataset is None:
         raise StoreError(f"{store.path}: no run '{run_id}'")
     pages = _pages(store, run_id, dataset, page_size)
-    for scored in _scored(pages, default_workers() if workers is None else workers):
-        if scored.bad_item is not None:
-            _raise_answer_key(store, dataset, scored.bad_item)
-        store.save_mcq_score_page(run_id, scored.rows, MCQ_SCORER)
+    n = default_workers() if workers is None else workers
+    with closing(_scored(pages, n)) as scored_pages:  # an error stops the workers at once
+        for scored in scored_pages:
+            if scored.bad_item is not None:
+                _raise_answer_key(store, dataset, scored.bad_item)
+            store.save_mcq_score_page(run_id, scored.rows, MCQ_SCORER)
     totals = store.mcq_totals(run_id, dataset)
     return McqRunSummary(run_id=run_id, **totals._asdict())
 
