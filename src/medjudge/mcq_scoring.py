@@ -82,24 +82,32 @@ def default_workers() -> int:
     return max(1, min(MAX_WORKERS, usable))
 
 
-def _score_page(records: Mapping[str, str], answers: Sequence[McqAnswerRow]) -> _Scored:
-    """Extract and score one page (in a worker process, or here with one worker)."""
+def _columns(page: _Page) -> tuple[dict[str, str], tuple[Sequence[Any], ...]]:
+    """The page as the arguments of `_score_page`: its answers as four columns of plain
+    values, which pass to a worker process several times faster than named tuples."""
+    columns = tuple(zip(*page.answers, strict=True)) if page.answers else ((), (), (), ())
+    return page.records, columns
+
+
+def _score_page(records: Mapping[str, str], columns: tuple[Sequence[Any], ...]) -> _Scored:
+    """Extract and score one page (in a worker process, or here with one worker): its
+    answers' item ids, samples, statuses and texts, and their MCQ items' records."""
     items: dict[str, tuple[Item, str]] = {}
     rows: list[tuple[Any, ...]] = []
-    for row in answers:
-        record = records.get(row.item_id)
+    for item_id, sample, status, text in zip(*columns, strict=True):
+        record = records.get(item_id)
         if record is None:  # an open item's answer
             continue
-        if (known := items.get(row.item_id)) is None:
+        if (known := items.get(item_id)) is None:
             item = Item.model_validate_json(record)
             try:
-                known = items[row.item_id] = (item, answer_key(item))
+                known = items[item_id] = (item, answer_key(item))
             except MedjudgeError:
-                return _Scored([], row.item_id)
+                return _Scored([], item_id)
         item, key = known
-        found, strict = extract_answer(row.status, row.text, item.options)
+        found, strict = extract_answer(status, text, item.options)
         rows.append((
-            row.item_id, row.sample, found.choice, found.rule, int(found.choice == key),
+            item_id, sample, found.choice, found.rule, int(found.choice == key),
             strict.choice, strict.rule, int(strict.choice == key),
         ))
     return _Scored(rows, None)
@@ -127,10 +135,10 @@ def _in_workers(pages: Iterator[_Page], first: _Page, workers: int) -> Iterator[
         max_workers=workers, mp_context=multiprocessing.get_context(method),
         initializer=_ignore_interrupts,
     ) as pool:
-        waiting: deque[Future[_Scored]] = deque([pool.submit(_score_page, *first)])
+        waiting: deque[Future[_Scored]] = deque([pool.submit(_score_page, *_columns(first))])
         try:
             for page in pages:
-                waiting.append(pool.submit(_score_page, *page))
+                waiting.append(pool.submit(_score_page, *_columns(page)))
                 if len(waiting) > 2 * workers:
                     yield waiting.popleft().result()
             while waiting:
@@ -145,11 +153,11 @@ def _scored(pages: Iterator[_Page], workers: int) -> Iterator[_Scored]:
         return
     second = next(pages, None)
     if workers == 1 or second is None:  # one page: no processes to start
-        yield _score_page(*first)
+        yield _score_page(*_columns(first))
         if second is not None:
-            yield _score_page(*second)
+            yield _score_page(*_columns(second))
             for page in pages:
-                yield _score_page(*page)
+                yield _score_page(*_columns(page))
         return
     yield from _in_workers(_chain(second, pages), first, workers)
 
