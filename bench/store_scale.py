@@ -386,41 +386,39 @@ def build_in_child(kind: str, path: Path, size: int) -> dict:
     return json.loads(done.stdout)
 
 
-def bench_mcq(work: Path, answers: int, check: bool, label: str) -> dict:
-    store = work / f"mcq-{answers}.sqlite"
-    built = build_in_child("mcq", store, answers)
-    print(f"mcq {answers}: built in {built['build_s']} s ({built['store_mb']} MB)", file=sys.stderr)
-    score = run_command(["score", "--store", str(store)])
-    report = run_command(["report", "--store", str(store)])
-    result = {**built, "score": score, "report": report,
-              "total_wall_s": round(score["wall_s"] + report["wall_s"], 2),
-              "total_cpu_s": round(score["cpu_s"] + report["cpu_s"], 2),
-              "peak_rss_mb": max(score["peak_rss_mb"], report["peak_rss_mb"])}
+def _bench(kind: str, work: Path, size: int, commands: dict[str, list[str]], check: bool,
+           label: str) -> dict:
+    """Build a `kind` store of `size`, time each command on it (named), and with `check` save
+    its `report --format json` (and the hash) to compare runs."""
+    store = work / f"{kind}-{size}.sqlite"
+    built = build_in_child(kind, store, size)
+    print(f"{kind} {size}: built in {built['build_s']} s ({built['store_mb']} MB)",
+          file=sys.stderr)
+    result = {**built}
+    for name, args in commands.items():
+        result[name] = run_command([*args, "--store", str(store)])
+    result["peak_rss_mb"] = max(result[name]["peak_rss_mb"] for name in commands)
     if check:
-        out = work / f"mcq-{answers}.json"
+        out = work / f"{kind}-{size}.json"
         run_command(["report", "--store", str(store), "--format", "json"], stdout=out)
         result["report_json_sha256"] = _sha(out)
-        shutil.copy(out, work.parent / f"store-scale-{label}-mcq-{answers}.json")
+        shutil.copy(out, work.parent / f"store-scale-{label}-{kind}-{size}.json")
     store.unlink()
+    return result
+
+
+def bench_mcq(work: Path, answers: int, check: bool, label: str) -> dict:
+    result = _bench("mcq", work, answers, {"score": ["score"], "report": ["report"]}, check,
+                    label)
+    for total in ("wall_s", "cpu_s"):
+        result[f"total_{total}"] = round(result["score"][total] + result["report"][total], 2)
     return result
 
 
 def bench_verdicts(work: Path, verdicts: int, check: bool, label: str) -> dict:
-    store = work / f"verdicts-{verdicts}.sqlite"
-    built = build_in_child("verdicts", store, verdicts)
-    print(f"verdicts {verdicts}: built in {built['build_s']} s ({built['store_mb']} MB)",
-          file=sys.stderr)
-    report = run_command(["report", "--store", str(store)])
-    html = run_command(["report", "--store", str(store), "--html", str(work / "report.html")])
-    result = {**built, "report": report, "html": html,
-              "peak_rss_mb": max(report["peak_rss_mb"], html["peak_rss_mb"])}
-    if check:
-        out = work / f"verdicts-{verdicts}.json"
-        run_command(["report", "--store", str(store), "--format", "json"], stdout=out)
-        result["report_json_sha256"] = _sha(out)
-        shutil.copy(out, work.parent / f"store-scale-{label}-verdicts-{verdicts}.json")
-    store.unlink()
-    return result
+    html = str(work / "report.html")
+    return _bench("verdicts", work, verdicts,
+                  {"report": ["report"], "html": ["report", "--html", html]}, check, label)
 
 
 # -- results ------------------------------------------------------------------------------------

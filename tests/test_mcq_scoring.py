@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from medjudge import mcq_scoring
+from medjudge.errors import ConfigError, DatasetError
 from medjudge.mcq_scoring import score_mcq_run
 from medjudge.records import Answer, Item, McqScore, Run, SamplingConfig
 from medjudge.scoring.mcq import score_answer, strict_correct
@@ -115,21 +121,21 @@ def test_an_interrupted_score_keeps_its_pages_and_a_rerun_scores_the_rest(
         score_mcq_run(store, RUN, page_size=3)
     assert _scored_rows(path) == 3  # the first page of three, nothing of the second
     monkeypatch.setattr(Store, "save_mcq_score_page", original)
-    extracted: list[str] = []
-    real = mcq_scoring.score_answer
+    extracted: list[str | None] = []
+    real = mcq_scoring.extract_answer
 
-    def counting(item: Item, answer: Answer) -> McqScore:
-        extracted.append(answer.item_id)
-        return real(item, answer)
+    def counting(status: str, text: str | None, options: dict[str, str]) -> object:
+        extracted.append(text)
+        return real(status, text, options)
 
-    monkeypatch.setattr(mcq_scoring, "score_answer", counting)
-    with Store(path) as store:
-        summary = score_mcq_run(store, RUN, page_size=3)
-    assert extracted == ["q4"]  # only the answer the interrupted run had not written
+    monkeypatch.setattr(mcq_scoring, "extract_answer", counting)
+    with Store(path) as store:  # one worker: extraction in this process, where it is counted
+        summary = score_mcq_run(store, RUN, page_size=3, workers=1)
+    assert extracted == [REPLIES["q4"][0]]  # only the answer the interrupted run had not written
     assert (summary.scored, summary.correct, summary.strict_correct) == (4, 3, 1)
     with Store(path) as store:
-        again = score_mcq_run(store, RUN)
-    assert extracted == ["q4"] and again == summary  # nothing left to extract
+        again = score_mcq_run(store, RUN, workers=1)
+    assert len(extracted) == 1 and again == summary  # nothing left to extract
 
 
 def test_a_retried_answer_is_scored_again(tmp_path: Path) -> None:
@@ -154,3 +160,118 @@ def test_strict_correctness_is_stored_beside_the_letter(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         stored = dict(db.execute("SELECT item_id, strict_correct FROM mcq_scores"))
     assert stored == {"q1": 1, "q2": 0, "q3": 0, "q4": 0}  # strict letters C, None, B, None
+
+
+# -- several worker processes ---------------------------------------------------------------------
+
+# replies in many shapes, each item's answer key is C; sample s of item i gets reply (i + s) % n
+MIXED = (
+    "Answer: C", "The answer is (b).", r"\boxed{D}", '{"answer": "A"}', "<answer>C</answer>",
+    "C. Etomidate keeps the pressure up.", "Etomidate is best in shock.", "either B or C",
+    "I cannot provide medical advice.", "Answer: B. Wait, actually C is correct.", "答案：C",
+    "<think>propofol?", "", "Therefore, D.", "Not A; it is C.", "Propofol (A) or ketamine (B)",
+)
+
+
+def _big_store(path: Path, items: int, samples: int = 5) -> Path:
+    """`items` MCQ items (and one open item) with `samples` answers each, 1 in 9 failed."""
+    mcq = [_item(f"m{i:05d}") for i in range(items)]
+    open_item = Item(benchmark="anesbench", item_id="open-1", conversation_id="open-1",
+                     kind="open", question="Explain induction in shock.", language="en")
+    with Store(path) as store:
+        store.add_items("a" * 64, [*mcq, open_item])
+        store.add_run(Run(run_id=RUN, model="m", benchmark="anesbench",
+                          benchmark_path="anesbench.json", benchmark_sha256="b" * 64,
+                          samples=samples, sampling=SamplingConfig(),
+                          created_at="2026-01-01T00:00:00+00:00", medjudge_version="0"),
+                      "a" * 64)
+        store.save_answers(
+            Answer(run_id=RUN, item_id=it.item_id, sample=s, status="failed", error="HTTP 503")
+            if (i * samples + s) % 9 == 8 else
+            Answer(run_id=RUN, item_id=it.item_id, sample=s, status="ok",
+                   text=MIXED[(i + s) % len(MIXED)])
+            for s in range(samples) for i, it in enumerate(mcq)
+        )
+        store.save_answers([Answer(run_id=RUN, item_id="open-1", status="ok", text="C.")])
+    return path
+
+
+def _rows(path: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as db:
+        return db.execute(
+            "SELECT item_id, sample, choice, rule, correct, strict_choice, strict_rule,"
+            " strict_correct, scorer FROM mcq_scores ORDER BY item_id, sample"
+        ).fetchall()
+
+
+def test_worker_processes_store_the_same_scores_as_one(tmp_path: Path) -> None:
+    one = _big_store(tmp_path / "one.sqlite", 60)
+    three = _big_store(tmp_path / "three.sqlite", 60)
+    with Store(one) as store:
+        alone = score_mcq_run(store, RUN, page_size=7, workers=1)
+    with Store(three) as store:
+        shared = score_mcq_run(store, RUN, page_size=7, workers=3)
+    assert shared == alone
+    assert alone.scored == 300  # the open item's answer is not an MCQ answer
+    assert _rows(three) == _rows(one)
+    # and one page per process-pool call changes nothing either
+    with Store(three) as store:
+        assert score_mcq_run(store, RUN, workers=2) == alone  # nothing left: same totals
+    assert _rows(three) == _rows(one)
+    expected = {(f"m{i:05d}", s): score_answer(_item("x"), Answer(
+        run_id=RUN, item_id="x", status="ok", text=MIXED[(i + s) % len(MIXED)]))
+        for i in range(60) for s in range(5) if (i * 5 + s) % 9 != 8}
+    got = {(r[0], r[1]): r[2:4] for r in _rows(three)}
+    assert all(got[k] == (v.choice, v.rule) for k, v in expected.items())
+    assert sum(r[3] == "failed-answer" for r in _rows(three)) == 300 - len(expected)
+
+
+def test_a_bad_answer_key_found_in_a_worker_is_the_usual_error(tmp_path: Path) -> None:
+    path = _big_store(tmp_path / "s.sqlite", 30)
+    bad = _item("m00025").model_copy(update={"answer_key": "Z"})
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE items SET record = ? WHERE item_id = 'm00025'",
+                   (bad.model_dump_json(),))
+    with Store(path) as store, pytest.raises(DatasetError, match="m00025.*answer_key"):
+        score_mcq_run(store, RUN, page_size=10, workers=2)
+    rows = _rows(path)  # the pages before the bad item's are stored, nothing after it
+    assert rows and all(r[0] < "m00025" for r in rows)
+
+
+def test_workers_must_be_a_sensible_number(tmp_path: Path) -> None:
+    path = _store(tmp_path / "s.sqlite")
+    with Store(path) as store, pytest.raises(ConfigError, match="workers = 0"):
+        score_mcq_run(store, RUN, workers=0)
+    assert _scored_rows(path) == 0
+    assert 1 <= mcq_scoring.default_workers() <= mcq_scoring.MAX_WORKERS
+
+
+_SCORE_IN_CHILD = """
+import sys
+from medjudge.mcq_scoring import score_mcq_run
+from medjudge.store import Store
+with Store(sys.argv[1]) as store:
+    score_mcq_run(store, "r1", page_size=100, workers=2)
+"""
+
+
+def test_ctrl_c_keeps_the_written_pages_and_a_rerun_finishes(tmp_path: Path) -> None:
+    interrupted = _big_store(tmp_path / "cut.sqlite", 3000)
+    reference = _big_store(tmp_path / "ref.sqlite", 3000)
+    env = {**os.environ, "PYTHONPATH": str(Path(mcq_scoring.__file__).parents[1])}
+    child = subprocess.Popen([sys.executable, "-c", _SCORE_IN_CHILD, str(interrupted)],
+                             env=env, stderr=subprocess.PIPE)
+    while child.poll() is None and _scored_rows(interrupted) == 0:
+        time.sleep(0.005)  # polls the store: the signal follows the first written page
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=120)
+    cut = _rows(interrupted)
+    if child.returncode != 0:  # interrupted before the end (the usual case)
+        assert b"KeyboardInterrupt" in stderr
+        assert len(cut) % 100 == 0 and 0 < len(cut) < 15000  # whole pages only
+    with Store(reference) as store:
+        whole = score_mcq_run(store, RUN, workers=1)
+    assert cut == _rows(reference)[: len(cut)]  # a prefix in key order, as one worker writes
+    with Store(interrupted) as store:
+        resumed = score_mcq_run(store, RUN, page_size=100, workers=2)
+    assert resumed == whole and _rows(interrupted) == _rows(reference)

@@ -201,13 +201,16 @@ def answer(
     return RunRef(store=config.store, run_id=summary.run_id, answered=summary)
 
 
-def score(run: RunLike, *, store: StoreLike | None = None) -> McqRunSummary:
-    """Score the run's MCQ answers by exact match (lenient and strict extraction)."""
+def score(
+    run: RunLike, *, store: StoreLike | None = None, workers: int | None = None
+) -> McqRunSummary:
+    """Score the run's MCQ answers by exact match (lenient and strict extraction); `workers`
+    as `medjudge score --workers` (default: the usable CPUs, at most 8)."""
     where, ids = _target(run, store)
     if ids is None or len(ids) != 1:
         raise ConfigError("score() takes one run; loop over mj.runs(store) for several")
     with open_store(where) as db:
-        return score_mcq_run(db, ids[0])
+        return score_mcq_run(db, ids[0], workers=workers)
 
 
 def grade(

@@ -20,13 +20,16 @@ __all__ = ["score"]
 def score(
     store: Annotated[Path, typer.Option(help="SQLite store file.")] = Path("medjudge.sqlite"),
     run: Annotated[list[str] | None, typer.Option(help="Run id(s); default: every run.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Processes that extract the letters (the scores are the same for any number); "
+             "default: the usable CPUs, at most 8.")] = None,
 ) -> None:
     """Extract each MCQ answer's letter and score it by exact match."""
     if not store.exists():
         raise StoreError(f"{store}: no such store; run `medjudge answer` first")
     with Store(store) as db:
         run_ids = run or [r.run_id for r in db.runs()]
-        summaries = [score_mcq_run(db, run_id) for run_id in run_ids]
+        summaries = [score_mcq_run(db, run_id, workers=workers) for run_id in run_ids]
     table = Table(title="MCQ scoring (strict: explicit answer markers only)")
     columns = (
         "run", "scored", "correct", "accuracy", "strict accuracy", "unanswered",

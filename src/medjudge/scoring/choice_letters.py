@@ -18,7 +18,17 @@ from typing import Literal
 __all__ = [
     "STRONG_RULES",
     "Candidate",
-    "Rule", "is_term", "keys_of", "letters_at", "norm", "normalize_keys"]
+    "Gate",
+    "Rule",
+    "folded",
+    "gate",
+    "is_term",
+    "keys_of",
+    "letters_at",
+    "may_match",
+    "norm",
+    "normalize_keys",
+]
 
 #: The rule that found the letter, or why there is none.
 Rule = Literal[
@@ -227,3 +237,30 @@ class Candidate:
 STRONG_RULES: frozenset[Rule] = frozenset(
     {"answer-marker", "answer-tag", "zh-marker", "boxed", "json", "negation", "hedge"}
 )
+
+
+#: Words a pattern cannot match without: every group must have one of its words in the
+#: lowercased text ("not" for "not A; it is D"). A cheap test that skips a scan; each group
+#: is one pattern of plain words, which `re` finds by their first characters.
+Gate = tuple[re.Pattern[str], ...]
+#: Characters that `re.IGNORECASE` matches to an ASCII letter but `str.lower` does not
+#: lower to it ("ı" is "i" to re): in a text with one of them, no gate is trusted.
+_FOLD_EXCEPTIONS = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+def gate(*groups: tuple[str, ...]) -> Gate:
+    """A gate of word groups: ``gate(("are", "would"), ("correct", "true"))``."""
+    return tuple(re.compile("|".join(map(re.escape, group))) for group in groups)
+
+
+def folded(text: str) -> str | None:
+    """`text` lowercased, for `may_match`; None when lowercasing cannot stand in for
+    re's case-insensitive matching (then every pattern is tried)."""
+    if not text.isascii() and any(c in text for c in _FOLD_EXCEPTIONS):
+        return None
+    return text.lower()
+
+
+def may_match(words: Gate, fold: str | None) -> bool:
+    """False only when some group of `words` has none of its words in the lowercased text."""
+    return fold is None or all(group.search(fold) for group in words)

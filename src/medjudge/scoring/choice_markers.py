@@ -12,7 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from medjudge.scoring.choice_letters import Candidate, Rule, letters_at
+from medjudge.scoring.choice_letters import (
+    Candidate,
+    Gate,
+    Rule,
+    folded,
+    gate,
+    letters_at,
+    may_match,
+)
 from medjudge.scoring.option_match import (
     canon,
     canon_option,
@@ -20,7 +28,14 @@ from medjudge.scoring.option_match import (
     value_letters,
 )
 
-__all__ = ["CONCLUSION_PHRASES", "candidates", "has_correction", "pick"]
+__all__ = [
+    "CONCLUSION_PHRASES",
+    "candidates",
+    "has_correction",
+    "lenient_candidates",
+    "pick",
+    "strict_candidates",
+]
 
 _EN_MARKER = re.compile(
     r"""
@@ -52,6 +67,7 @@ _EN_MARKER = re.compile(
 
 _ZH_MARKER = re.compile(
     r"""
+    (?=[答正选即应就更修改结最])                              # fast reject: no marker starts here
     (?:
         答案\s*(?:选项)?\s*(?:应该?|应当|可能|也许)?\s*(?:是|为|选择?)?\s*(?:选项)?  # 答案：B / 答案应选B
       | 正确的?(?:选项|选择)\s*(?:应该?)?\s*(?:是|为)?         # 正确选项为B
@@ -68,6 +84,8 @@ _ZH_MARKER = re.compile(
 
 _ZH_CONCLUSION = re.compile(
     r"""
+    (?=[最正的因所故综应])                                  # fast reject: no phrase starts here
+    (?:
     最(?:有)?(?:可能|佳|合适|恰当|符合)的?(?:答案|选项|选择)?\s*(?:是|为)   # 最可能的是D / 最佳选择是C
   | 正确的\s*(?:是|为)                                    # 正确的是D
   | (?<!排除)(?<!不选)的\s*(?:是|为)\s*(?:选项)?           # 不属于…表现的是D (ends there)
@@ -75,12 +93,15 @@ _ZH_CONCLUSION = re.compile(
   | (?:因此|所以|因而|故|综上)[^。；;\n]{0,30}?              # 因此昂丹司琼对应A。
     (?:对应于?|属于)\s*(?:选项)?(?=[A-Z]\s*(?:[。.；;，,！!]|$))
   | (?:应该|应当)\s*(?:是|为)                             # 应该是D (after 不对: a correction)
+    )
     """,
     re.VERBOSE,
 )
 
 _NEGATION = re.compile(
     r"""
+    (?=(?i:n)|[不并而])                                   # fast reject: no negation starts here
+    (?:
     \b(?i:not)\s+(?:(?i:option|choice)\s+)?(?:\(\s*[A-Za-z]\s*\)|[A-Z])(?![\w'’-])  # "not A"
     \s*[,;:.]?\s*
     (?:
@@ -90,6 +111,7 @@ _NEGATION = re.compile(
     )
   | (?:不是|并非|而非)\s*(?:选项)?\s*[A-Za-z]\s*(?:选项|项)?\s*[,;。]?\s*   # 不是A，
     (?:而是|应该?是|应该?选)                             # 而是D
+    )
     """,
     re.VERBOSE,
 )
@@ -97,7 +119,7 @@ _NEGATION = re.compile(
 #: "It's D, not A": the letter comes first.
 _NEGATION_AFTER = re.compile(
     r"""
-    \b(?i:it'?s|it\s+is|this\s+is)\s+
+    (?=(?i:[it]))\b(?i:it'?s|it\s+is|this\s+is)\s+         # (fast reject first)
     (?P<letters>(?:(?i:option|choice)\s+)?(?:\(\s*[A-Za-z]\s*\)|[A-Z]))
     \s*,?\s*(?i:and\s+)?(?i:not)\s+(?:(?i:option|choice)\s+)?(?:\(\s*[A-Za-z]\s*\)|[A-Z])\b
     """,
@@ -136,7 +158,7 @@ _LETTERS_ARE = re.compile(
 #: "So A is the contraindication", "Thus B is the drug of choice."
 _SO_LETTER = re.compile(
     r"""
-    \b(?i:so|therefore|thus|hence)\s*,?\s*
+    (?=(?i:[sth]))\b(?i:so|therefore|thus|hence)\s*,?\s*  # (fast reject first)
     (?P<letters>(?:(?i:option|choice)\s+)?\(?[A-Z]\)?)
     \s+(?i:is|would\s+be|must\s+be)\s+(?i:the)\s+[\w-]+(?:\s+[\w-]+){0,3}?
     (?=\s*(?:[.!;\n]|$))                                         # ends the sentence
@@ -262,10 +284,13 @@ _JSON = re.compile(
 
 _CORRECTION = re.compile(
     r"""
+    (?=[waocsil.…不等更纠修其重再])                         # fast reject: no cue starts here
+    (?:
     \b(?:wait|actually|on\s+second\s+thought|correction|scratch\s+that|I\s+was\s+wrong
        |I\s+made\s+a\s+mistake|let\s+me\s+reconsider)\b  # English self-corrections
   | (?:\.{3}|…)\s*no\b                                 # "the answer is A... no, C"
   | 不对|等等|更正|纠正|修正|其实|重新考虑|再想                 # Chinese self-corrections
+    )
     """,
     re.VERBOSE | re.IGNORECASE,
 )
@@ -275,7 +300,12 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 def has_correction(text: str) -> bool:
     """True when the reply corrects itself ("wait", "actually", "不对"): its opening phrase
     is then not its answer."""
-    return _CORRECTION.search(text) is not None
+    return _corrects(text, folded(text), 0, len(text))
+
+
+def _corrects(text: str, fold: str | None, pos: int, endpos: int) -> bool:
+    """A self-correction cue in text[pos:endpos] (`fold` is the text lowercased)."""
+    return may_match(_CORRECTION_GATE, fold) and _CORRECTION.search(text, pos, endpos) is not None
 
 #: Phrases after which a reply states its answer, also in an option's words ("Answer: T4").
 CONCLUSION_PHRASES: tuple[re.Pattern[str], ...] = (_EN_MARKER, _ZH_MARKER, _THEREFORE, _CHOOSE)
@@ -344,20 +374,36 @@ def _json(text: str, keys: frozenset[str], options: Mapping[str, str]) -> Iterat
             yield Candidate(m.start(), m.end(), "json", letters)
 
 
-#: (pattern, rule, the letter must end its sentence, needs Chinese text); strict ones first.
-_FINDERS: tuple[tuple[re.Pattern[str], Rule, bool, bool], ...] = (
-    (_EN_MARKER, "answer-marker", False, False),
-    (_ZH_MARKER, "zh-marker", False, True),
-    (_NEGATION, "negation", False, False),
-    (_NEGATION_AFTER, "negation", False, False),
-    (_LETTER_FIRST, "conclusion", False, False),
-    (_LETTERS_ARE, "conclusion", False, False),
-    (_SO_LETTER, "conclusion", False, False),
-    (_ZH_LETTER_FIRST, "conclusion", False, True),
-    (_ZH_CONCLUSION, "conclusion", False, True),
-    (_THEREFORE, "conclusion", True, False),
-    (_CHOOSE, "conclusion", False, False),
+#: (pattern, rule, the letter must end its sentence, needs Chinese text, words it cannot
+#: match without); strict ones first.
+_FINDERS: tuple[tuple[re.Pattern[str], Rule, bool, bool, Gate], ...] = (
+    (_EN_MARKER, "answer-marker", False, False, gate(
+        ("ans", "correct", "option", "choice", "response", "selection", "final", "conclusion",
+         "my", "selected", "chosen"))),
+    (_ZH_MARKER, "zh-marker", False, True, gate(("答", "选", "为", "成", "结论"))),
+    (_NEGATION, "negation", False, False, gate(("not", "不是", "并非", "而非"))),
+    (_NEGATION_AFTER, "negation", False, False, gate(("not",))),
+    (_LETTER_FIRST, "conclusion", False, False, gate(
+        ("correct", "right", "best", "appropriate", "answer", "option", "choice"))),
+    (_LETTERS_ARE, "conclusion", False, False, gate(
+        ("are", "would"), ("correct", "right", "true", "answer"))),
+    (_SO_LETTER, "conclusion", False, False, gate(
+        ("so", "therefore", "thus", "hence"), ("the",), ("is", "would", "must"))),
+    (_ZH_LETTER_FIRST, "conclusion", False, True, gate(
+        ("正确", "对的", "最佳", "合适", "恰当", "符合"))),
+    (_ZH_CONCLUSION, "conclusion", False, True, gate(
+        ("最", "的", "对应", "属于", "应该", "应当"))),
+    (_THEREFORE, "conclusion", True, False, gate()),
+    (_CHOOSE, "conclusion", False, False, gate(
+        ("choose", "select", "pick", "go", "opt", "answer", "correspond", "match", "option",
+         "choice", "leav", "remains", "exception", "odd", "outlier", "culprit", "one"))),
 )
+_HEDGE_GATE = gate(("either", "maybe", "perhaps", "possibl", "probabl", "likely", "between",
+                    "both", "可能是", "answer", "choose", "pick", "select", "say", "go", "或",
+                    "/"))
+_CORRECTION_GATE = gate(("wait", "actually", "thought", "correction", "scratch", "wrong",
+                         "mistake", "reconsider", "...", "…", "不对", "等等", "更正", "纠正",
+                         "修正", "其实", "重新考虑", "再想"))
 #: How many of `_FINDERS` are explicit markers or negations (strong); the rest are weak.
 _STRONG_FINDERS = 4
 
@@ -368,32 +414,55 @@ def candidates(
     """Every place `text` states letters that `pick` could choose; with `strict`, explicit
     markers only. Weak conclusions are looked for only where they could win: when there
     is no explicit marker, or a self-correction cue follows the last one."""
-    chinese = _CJK.search(text) is not None
+    found = strict_candidates(text, keys, options)
+    return found if strict else lenient_candidates(text, keys, options, found)
+
+
+def strict_candidates(
+    text: str, keys: frozenset[str], options: Mapping[str, str]
+) -> list[Candidate]:
+    """The explicit markers: boxed, JSON, tags, hedges, English and Chinese markers."""
     found = [*_boxed(text, keys, options)] if "boxed" in text else []
     if ":" in text:  # JSON keys and values
         found += _json(text, keys, options)
     if "<" in text:
         found += _tags(text, keys, options)
-    found += _hedges(text, keys)
-    for regex, rule, must_end, needs_chinese in _FINDERS[: 2 if strict else _STRONG_FINDERS]:
-        if chinese or not needs_chinese:
+    fold = folded(text)
+    if may_match(_HEDGE_GATE, fold):
+        found += _hedges(text, keys)
+    chinese = _CJK.search(text) is not None
+    for regex, rule, must_end, needs_chinese, words in _FINDERS[:2]:
+        if (chinese or not needs_chinese) and may_match(words, fold):
             found += _find(regex, rule, text, keys, must_end)
-    if strict:
-        return found
+    return found
+
+
+def lenient_candidates(
+    text: str, keys: frozenset[str], options: Mapping[str, str], strict: list[Candidate]
+) -> list[Candidate]:
+    """`strict_candidates` (given, so one pass serves both extractions) and then negations,
+    and weak conclusions where they could win."""
+    found = [*strict]
+    fold = folded(text)
+    chinese = _CJK.search(text) is not None
+    for regex, rule, must_end, needs_chinese, words in _FINDERS[2:_STRONG_FINDERS]:
+        if (chinese or not needs_chinese) and may_match(words, fold):
+            found += _find(regex, rule, text, keys, must_end)
     last = max(found, key=lambda c: (c.start, c.end), default=None)
-    if last is None or _CORRECTION.search(text, last.end):
-        found += _weak(text, keys, options, chinese)
+    if last is None or _corrects(text, fold, last.end, len(text)):
+        found += _weak(text, fold, keys, options, chinese)
     return found
 
 
 def _weak(
-    text: str, keys: frozenset[str], options: Mapping[str, str], chinese: bool
+    text: str, fold: str | None, keys: frozenset[str], options: Mapping[str, str],
+    chinese: bool,
 ) -> list[Candidate]:
     """Conclusions weaker than an explicit marker: "D is correct", "最可能的是D",
     "40 mg (option C)", "rocuronium is best"."""
     found: list[Candidate] = []
-    for regex, rule, must_end, needs_chinese in _FINDERS[_STRONG_FINDERS:]:
-        if chinese or not needs_chinese:
+    for regex, rule, must_end, needs_chinese, words in _FINDERS[_STRONG_FINDERS:]:
+        if (chinese or not needs_chinese) and may_match(words, fold):
             found += _find(regex, rule, text, keys, must_end)
     valid = {k: t for k, t in options.items() if k in keys}
     if "(" in text or "," in text:  # "40 mg (option C)", ", option B,"
@@ -408,8 +477,8 @@ def pick(found: list[Candidate], text: str) -> Candidate | None:
     if not strong:
         return weak[-1] if weak else None
     last = max(strong, key=lambda c: (c.start, c.end))
-    corrected = [
-        c for c in weak if c.start >= last.end and _CORRECTION.search(text, last.end, c.end)
-    ]
+    later = [c for c in weak if c.start >= last.end]
+    fold = folded(text) if later else None
+    corrected = [c for c in later if _corrects(text, fold, last.end, c.end)]
     return corrected[-1] if corrected else last
 

@@ -34,7 +34,10 @@ and stand alone (`choice_letters`): "hemophilia A", "vitamin C" and the article 
 patient presents" are not answers.
 
 `strict_choice` keeps only the explicit markers of step 2 (answer-marker, answer-tag,
-zh-marker, boxed, json), to be reported beside the lenient `extract_choice`.
+zh-marker, boxed, json), to be reported beside the lenient `extract_choice`; `extract_both`
+gives both from one pass (strict's candidates are the first lenient looks for). Patterns that
+cannot match are skipped by word gates (`choice_letters.gate`): a cheap necessary condition,
+never a different result.
 """
 
 from __future__ import annotations
@@ -44,22 +47,28 @@ import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from medjudge.errors import DatasetError
 from medjudge.records import Answer, Item, McqScore
 from medjudge.scoring.choice_letters import (
     Candidate,
+    Gate,
     Rule,
+    folded,
+    gate,
     is_term,
     keys_of,
+    may_match,
     norm,
     normalize_keys,
 )
 from medjudge.scoring.choice_markers import (
     CONCLUSION_PHRASES,
-    candidates,
     has_correction,
+    lenient_candidates,
     pick,
+    strict_candidates,
 )
 from medjudge.scoring.option_match import (
     contradicts,
@@ -72,7 +81,10 @@ from medjudge.scoring.option_match import (
 __all__ = [
     "Extraction",
     "Rule",
+    "answer_key",
     "extract",
+    "extract_answer",
+    "extract_both",
     "extract_choice",
     "majority_vote",
     "score_answer",
@@ -204,6 +216,17 @@ _REFUSAL = re.compile(
     """,
     re.VERBOSE | re.IGNORECASE,
 )
+#: Words a refusal cannot do without (`choice_letters.gate`).
+_REFUSAL_GATE: Gate = gate(("provid", "give", "offer", "answer", "help", "assist", "diagnos",
+                            "recommend", "choose", "select", "determin", "make", "ai",
+                            "unable", "无法", "不能", "不便", "没法", "不可以", "抱歉",
+                            "对不起"))
+
+
+def _refuses(body: str) -> bool:
+    return may_match(_REFUSAL_GATE, folded(body)) and _REFUSAL.search(body) is not None
+
+
 _SHORT_REPLY = 400
 
 
@@ -262,19 +285,15 @@ def _lenient(body: str, raw: str, keys: frozenset[str], options: Mapping[str, st
     for found in (_bare_letter(body, keys, options), _last_line(body, keys), _table_row(raw, keys)):
         if found is not None:
             return found
-    if _REFUSAL.search(body):
+    if _refuses(body):
         return Extraction(None, "refusal")
     valid = {k: t for k, t in options.items() if k in keys}
     return _option_text(body, valid) or Extraction(None, "no-answer")
 
 
-def extract(text: str | None, options: Mapping[str, str], *, strict: bool = False) -> Extraction:
-    """The model's final answer letter in `text`, and the rule that found it (or why not).
-
-    `options` maps option letters to their texts; only its letters can be answers.
-    With `strict=True` only explicit markers count (answer-marker, answer-tag, zh-marker,
-    boxed, json).
-    """
+def _prepared(text: str | None) -> Extraction | tuple[str, str]:
+    """The reply's body (after reasoning, without markdown) and raw text, or why there is
+    no answer to look for; the same for strict and lenient extraction."""
     if text is None or not text.strip():
         return Extraction(None, "empty")
     raw = _after_reasoning(unicodedata.normalize("NFKC", text).replace("’", "'"))
@@ -283,9 +302,15 @@ def extract(text: str | None, options: Mapping[str, str], *, strict: bool = Fals
     body = _MARKDOWN.sub("", raw)
     if not body.strip():
         return Extraction(None, "no-answer")
-    keys = keys_of(options)
-    opts = normalize_keys(options)
-    chosen = pick(candidates(body, keys, opts, strict), body)
+    return body, raw
+
+
+def _conclude(
+    found: list[Candidate], body: str, raw: str, keys: frozenset[str],
+    opts: Mapping[str, str], strict: bool,
+) -> Extraction:
+    """The extraction the candidates `found` lead to, then the fallbacks (lenient only)."""
+    chosen = pick(found, body)
     if chosen is not None and chosen.rule == "value-letter":
         # "C。依托咪酯对循环影响最小。丙泊酚（A）…": the opening letter is the answer, and a
         # letter in parentheses in the explanation is a mention
@@ -295,8 +320,40 @@ def extract(text: str | None, options: Mapping[str, str], *, strict: bool = Fals
     if chosen is not None:
         return _decide(chosen, body, opts)
     if strict:
-        return Extraction(None, "refusal" if _REFUSAL.search(body) else "no-answer")
+        return Extraction(None, "refusal" if _refuses(body) else "no-answer")
     return _lenient(body, raw, keys, opts)
+
+
+def extract(text: str | None, options: Mapping[str, str], *, strict: bool = False) -> Extraction:
+    """The model's final answer letter in `text`, and the rule that found it (or why not).
+
+    `options` maps option letters to their texts; only its letters can be answers.
+    With `strict=True` only explicit markers count (answer-marker, answer-tag, zh-marker,
+    boxed, json).
+    """
+    prepared = _prepared(text)
+    if isinstance(prepared, Extraction):
+        return prepared
+    body, raw = prepared
+    keys, opts = keys_of(options), normalize_keys(options)
+    found = strict_candidates(body, keys, opts)
+    if not strict:
+        found = lenient_candidates(body, keys, opts, found)
+    return _conclude(found, body, raw, keys, opts, strict)
+
+
+def extract_both(text: str | None, options: Mapping[str, str]) -> tuple[Extraction, Extraction]:
+    """`extract(text, options)` and `extract(text, options, strict=True)` in one pass: the
+    strict candidates are the first the lenient extraction looks for."""
+    prepared = _prepared(text)
+    if isinstance(prepared, Extraction):
+        return prepared, prepared
+    body, raw = prepared
+    keys, opts = keys_of(options), normalize_keys(options)
+    strict = strict_candidates(body, keys, opts)
+    lenient = lenient_candidates(body, keys, opts, strict)
+    return (_conclude(lenient, body, raw, keys, opts, False),
+            _conclude(strict, body, raw, keys, opts, True))
 
 
 def extract_choice(text: str | None, options: Mapping[str, str]) -> str | None:
@@ -309,7 +366,8 @@ def strict_choice(text: str | None, options: Mapping[str, str]) -> str | None:
     return extract(text, options, strict=True).choice
 
 
-def _answer_key(item: Item) -> str:
+def answer_key(item: Item) -> str:
+    """The item's answer letter, checked: a DatasetError when it is not one of its options."""
     key = unicodedata.normalize("NFKC", item.answer_key or "").strip().upper()
     if item.kind == "mcq" and key in keys_of(item.options):
         return key
@@ -323,17 +381,36 @@ def _answer_key(item: Item) -> str:
     )
 
 
+_FAILED = Extraction(None, "failed-answer")
+
+
+def extract_answer(
+    status: str, text: str | None, options: Mapping[str, str]
+) -> tuple[Extraction, Extraction]:
+    """The lenient and strict extraction of a stored answer; a failed one has no letter."""
+    if status == "failed" or text is None:
+        return _FAILED, _FAILED
+    if len(text) <= _REMEMBERED_LENGTH:  # "Answer: C", "答案：B": short replies repeat
+        return _remembered(text, tuple(options.items()))
+    return extract_both(text, options)
+
+
+#: Replies up to this length are remembered with their options (a few thousand of them).
+_REMEMBERED_LENGTH = 64
+
+
+@lru_cache(maxsize=4096)
+def _remembered(text: str, options: tuple[tuple[str, str], ...]) -> tuple[Extraction, Extraction]:
+    return extract_both(text, dict(options))
+
+
 def score_answer(item: Item, answer: Answer) -> McqScore:
     """Exact match of the extracted letter against `item.answer_key`, with the strict
     extraction recorded beside the lenient one."""
-    key = _answer_key(item)
+    key = answer_key(item)
     if answer.item_id != item.item_id:
         raise ValueError(f"answer for item {answer.item_id!r} scored against {item.item_id!r}")
-    if answer.status == "failed" or answer.text is None:
-        found = strict = Extraction(None, "failed-answer")
-    else:
-        found = extract(answer.text, item.options)
-        strict = extract(answer.text, item.options, strict=True)
+    found, strict = extract_answer(answer.status, answer.text, item.options)
     return McqScore(
         run_id=answer.run_id,
         item_id=answer.item_id,
@@ -351,7 +428,7 @@ def strict_correct(item: Item, score: McqScore) -> bool | None:
     stored before strict extraction existed (no strict rule recorded)."""
     if score.strict_rule is None:
         return None
-    return score.strict_choice == _answer_key(item)
+    return score.strict_choice == answer_key(item)
 
 
 def majority_vote(choices: Sequence[str | None]) -> str | None:

@@ -115,10 +115,11 @@ def _unit(m: re.Match[str]) -> str:
 
 @lru_cache(maxsize=8192)  # option texts repeat over a benchmark's answers
 def canon_option(text: str) -> str:
-    """`canon` of an option's text, remembered."""
+    """`canon` of a short text (an option's, or the words after a letter), remembered."""
     return canon(text)
 
 
+@lru_cache(maxsize=256)  # one reply is compared with its options by several rules
 def canon(text: str) -> str:
     """Text to compare with an option: casefolded, numbers in digits ("Ⅳ级", "class IV",
     "four" and "4" alike; "2.0%" as "2%"), units in one spelling."""
@@ -222,7 +223,7 @@ def contradicts(text: str, end: int, letter: str, options: Mapping[str, str]) ->
     m = _QUOTED.match(text, end)
     if m is None or not m["frag"].strip():
         return False
-    said = canon(m["frag"])
+    said = canon_option(m["frag"])  # remembered: the same words follow many letters
     own = canon_option(options.get(letter, ""))
     if not said or said == own:
         return False

@@ -41,13 +41,12 @@ RubricVersion = tuple[str, str]
 
 
 class McqAnswerRow(NamedTuple):
-    """An answer to score, with its item's stored record (JSON)."""
+    """An answer to score (its item's record comes from `mcq_item_records`)."""
 
     item_id: str
     sample: int
     status: str
     text: str | None
-    item_record: str
 
 
 class McqScoreRow(NamedTuple):
@@ -167,14 +166,17 @@ class StreamQueries:
     def mcq_answers_to_score(
         self, run_id: str, dataset: str, scorer: str, *, after: tuple[str, int], limit: int
     ) -> list[McqAnswerRow]:
-        """The next `limit` answers of MCQ items after key `after` (item id, sample) that need
-        a score: none yet, one by another scorer or without strict correctness, or one whose
-        answer had failed or was empty (it may have been retried since)."""
-        rows = self._db.execute(
-            "SELECT a.item_id, a.sample, a.status, a.text, i.record FROM answers a"
+        """The next `limit` answers to items of the run's dataset after key `after` (item id,
+        sample) that need a score: none yet, one by another scorer or without strict
+        correctness, or one whose answer had failed or was empty (it may have been retried
+        since). Items of every kind: `mcq_item_records` says which of them are MCQ (read once
+        per item, not once per answer)."""
+        cursor = self._db.cursor()
+        cursor.row_factory = None  # plain tuples: a million answers are read this way
+        rows = cursor.execute(
+            "SELECT a.item_id, a.sample, a.status, a.text FROM answers a"
             " JOIN items i ON i.dataset_sha256 = :dataset AND i.item_id = a.item_id"
             " WHERE a.run_id = :run AND (a.item_id, a.sample) > (:item, :sample)"
-            " AND json_extract(i.record, '$.kind') = 'mcq'"
             " AND NOT EXISTS (SELECT 1 FROM mcq_scores s WHERE s.run_id = a.run_id"
             " AND s.item_id = a.item_id AND s.sample = a.sample AND s.scorer = :scorer"
             f" AND s.strict_correct IS NOT NULL AND s.rule NOT IN {_RETRIED_RULES!r})"
@@ -182,7 +184,16 @@ class StreamQueries:
             {"run": run_id, "dataset": dataset, "scorer": scorer, "item": after[0],
              "sample": after[1], "limit": limit},
         ).fetchall()
-        return [McqAnswerRow(*tuple(row)) for row in rows]
+        return [McqAnswerRow._make(row) for row in rows]
+
+    def mcq_item_records(self, dataset: str, first: str, last: str) -> dict[str, str]:
+        """The stored records (JSON) of the dataset's MCQ items with ids first..last."""
+        rows = self._db.execute(
+            "SELECT item_id, record FROM items WHERE dataset_sha256 = ?"
+            " AND item_id BETWEEN ? AND ? AND json_extract(record, '$.kind') = 'mcq'",
+            (dataset, first, last),
+        ).fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
 
     def save_mcq_score_page(self, run_id: str, rows: Sequence[tuple[Any, ...]],
                             scorer: str) -> None:
@@ -218,14 +229,16 @@ class StreamQueries:
     def mcq_score_rows(self, run_id: str, dataset: str) -> Iterator[McqScoreRow]:
         """The run's scores of MCQ items in the run's dataset, by item id then sample."""
         return self._stream(
-            "SELECT s.item_id, s.sample, s.choice, s.rule, s.correct, s.strict_choice,"
-            " s.strict_rule, s.strict_correct, json_extract(i.record, '$.language'),"
-            " json_extract(i.record, '$.level'), json_extract(i.record, '$.answer_key'),"
-            " json_extract(i.record, '$.benchmark')"
-            " FROM mcq_scores s JOIN items i ON i.dataset_sha256 = :dataset"
-            " AND i.item_id = s.item_id"
-            " WHERE s.run_id = :run AND json_extract(i.record, '$.kind') = 'mcq'"
-            " ORDER BY s.item_id, s.sample",
+            # the item fields are read from each item's record once, not once per sample
+            "WITH i AS MATERIALIZED (SELECT item_id, json_extract(record, '$.language') AS"
+            " language, json_extract(record, '$.level') AS level,"
+            " json_extract(record, '$.answer_key') AS answer_key,"
+            " json_extract(record, '$.benchmark') AS benchmark FROM items"
+            " WHERE dataset_sha256 = :dataset AND json_extract(record, '$.kind') = 'mcq')"
+            " SELECT s.item_id, s.sample, s.choice, s.rule, s.correct, s.strict_choice,"
+            " s.strict_rule, s.strict_correct, i.language, i.level, i.answer_key, i.benchmark"
+            " FROM mcq_scores s CROSS JOIN i ON i.item_id = s.item_id"  # scores in key order
+            " WHERE s.run_id = :run ORDER BY s.item_id, s.sample",
             {"run": run_id, "dataset": dataset},
             McqScoreRow._make,
         )
