@@ -15,7 +15,7 @@ import pytest
 from medjudge import mcq_scoring
 from medjudge.errors import ConfigError, DatasetError
 from medjudge.mcq_scoring import score_mcq_run
-from medjudge.records import Answer, Item, McqScore, Run, SamplingConfig
+from medjudge.records import Answer, Item, Run, SamplingConfig
 from medjudge.scoring.mcq import score_answer, strict_correct
 from medjudge.store import Store
 
@@ -74,8 +74,9 @@ def test_scored_run_stores_and_reads_back_strict_choices(tmp_path: Path) -> None
 def test_rescoring_replaces_strict_fields(tmp_path: Path) -> None:
     path = _store(tmp_path / "s.sqlite")
     with Store(path) as store:
-        store.save_mcq_scores([McqScore(run_id=RUN, item_id="q1", sample=0, choice="A",
-                                        rule="answer-marker", correct=False)], "old-scorer")
+        # A score stored before strict extraction existed: no strict fields.
+        store.save_mcq_score_page(RUN, [("q1", 0, "A", "answer-marker", 0, None, None, None)],
+                                  "old-scorer")
         assert store.mcq_scores(RUN)[0].strict_rule is None  # stored before strict existed
         score_mcq_run(store, RUN)
         first = next(s for s in store.mcq_scores(RUN) if s.item_id == "q1")
@@ -85,8 +86,8 @@ def test_rescoring_replaces_strict_fields(tmp_path: Path) -> None:
 def test_old_rows_without_strict_columns_read_as_none(tmp_path: Path) -> None:
     path = _store(tmp_path / "s.sqlite")
     with Store(path) as store:
-        store.save_mcq_scores([McqScore(run_id=RUN, item_id="q1", sample=0, choice="C",
-                                        rule="answer-marker", correct=True)], "mcq-extract-v1")
+        store.save_mcq_score_page(RUN, [("q1", 0, "C", "answer-marker", 1, "C", "answer-marker", 1)],
+                                  "mcq-extract-v1")
     with sqlite3.connect(path) as db:  # what a store written before migration 5 holds
         db.execute("UPDATE mcq_scores SET strict_choice = NULL, strict_rule = NULL")
     with Store(path) as store:

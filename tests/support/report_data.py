@@ -13,7 +13,6 @@ from medjudge.records import (
     Audit,
     Item,
     JudgeOutput,
-    McqScore,
     Run,
     SamplingConfig,
     Verdict,
@@ -98,9 +97,11 @@ def build_report_store(path: Path) -> Path:
                    created_at=WHEN) for i in mcq_items
         )
         correct = {"q0": True, "q1": False, "q2": True, "q3": True, "q4": True, "q5": False}
-        store.save_mcq_scores(
-            [McqScore(run_id=MCQ_RUN, item_id=k, sample=0, choice="A" if ok else "B",
-                      rule="answer-marker", correct=ok) for k, ok in correct.items()],
+        # Scores as stored before strict extraction existed (no strict fields).
+        store.save_mcq_score_page(
+            MCQ_RUN,
+            [(k, 0, "A" if ok else "B", "answer-marker", int(ok), None, None, None)
+             for k, ok in correct.items()],
             "mcq-extract-v1",
         )
         texts = {i.item_id: f"回答 {i.item_id}" for i in open_items}

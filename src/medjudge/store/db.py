@@ -201,27 +201,6 @@ class Store(LeaseQueries, TallyQueries, BatchQueries, SpendQueries, StreamQuerie
         return counts
 
     # -- MCQ scores -------------------------------------------------------------------------
-    def save_mcq_scores(self, scores: Iterable[McqScore], scorer: str) -> None:
-        """Store scores, strict extraction beside the lenient one; rescoring replaces
-        earlier scores (they derive from the answers)."""
-        rows = [
-            (
-                s.run_id, s.item_id, s.sample, s.choice, s.rule, int(s.correct),
-                s.strict_choice, s.strict_rule, scorer,
-            )
-            for s in scores
-        ]
-        with self._transaction():
-            self._db.executemany(
-                "INSERT INTO mcq_scores (run_id, item_id, sample, choice, rule, correct,"
-                " strict_choice, strict_rule, scorer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (run_id, item_id, sample) DO UPDATE SET choice = excluded.choice,"
-                " rule = excluded.rule, correct = excluded.correct,"
-                " strict_choice = excluded.strict_choice, strict_rule = excluded.strict_rule,"
-                " scorer = excluded.scorer",
-                rows,
-            )
-
     def mcq_scores(self, run_id: str) -> list[McqScore]:
         """A run's scores in the order stored; strict fields are None for scores stored
         before strict extraction existed (rescore to fill them)."""
