@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def ctrl_c_is_delivered() -> Iterator[None]:
+    """A suite started as a background job of a script (`make test &`) inherits SIGINT
+    ignored, and so would every command it starts: the Ctrl-C tests would then see nothing
+    happen. Deliver it as a terminal would, in this process and the commands it starts."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    if previous == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(scope="session")
