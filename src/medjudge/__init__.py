@@ -30,6 +30,8 @@ from medjudge.api import (
 )
 from medjudge.benchmarks import Benchmark
 from medjudge.errors import MedjudgeError
+from medjudge.models.registry import register_provider
+from medjudge.pipeline import run_pipeline
 from medjudge.records import (
     Answer,
     Audit,
@@ -40,8 +42,6 @@ from medjudge.records import (
     SamplingConfig,
     Verdict,
 )
-from medjudge.models.registry import register_provider
-from medjudge.pipeline import run_pipeline
 from medjudge.run_config import load_run_config
 from medjudge.store import Store
 

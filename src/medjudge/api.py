@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from medjudge.answering import AnswerConfig, AnswerSummary, ProgressSink, answer_benchmark
+from medjudge.answering.prompts import make_prompt
 from medjudge.benchmarks import Benchmark
 from medjudge.benchmarks import load as load_benchmark
 from medjudge.errors import ConfigError, StoreError
@@ -29,7 +30,6 @@ from medjudge.judging.grade import grade as grade_runs
 from medjudge.mcq_scoring import McqRunSummary, score_mcq_run
 from medjudge.models.base import ModelClient
 from medjudge.models.registry import Dtype
-from medjudge.answering.prompts import make_prompt
 from medjudge.prices import PricesLike, as_prices
 from medjudge.records import Run, SamplingConfig
 from medjudge.store import Store

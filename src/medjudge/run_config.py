@@ -19,13 +19,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
+from medjudge.answering.prompts import TEMPLATES, read_system_prompt
 from medjudge.errors import ConfigError, RubricError
 from medjudge.judging.rubric import load_rubric
 from medjudge.judging.rubric_yaml import line_of, read_yaml
 from medjudge.models import DEFAULT_MODEL, canonical_name
 from medjudge.models.pricing import ModelPrice
 from medjudge.models.registry import Dtype, check_engine
-from medjudge.answering.prompts import TEMPLATES, read_system_prompt
 from medjudge.prices import PriceSpec, price_entries, read_price_file
 from medjudge.records import SamplingConfig
 
