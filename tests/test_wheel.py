@@ -33,6 +33,24 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+def unpack(wheel: Path, site: Path) -> Path:
+    """The wheel's files as pip would install them (a wheel is a zip of the site-packages tree)."""
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    return site
+
+
+def run_from(site: Path, probe: str) -> dict:
+    """Run `probe` in a fresh Python whose medjudge is the one in `site`; its printed JSON."""
+    # PYTHONPATH comes before the editable install's path entry: the wheel's medjudge wins.
+    env = os.environ | {"PYTHONPATH": str(site)}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=site.parent, check=True, capture_output=True,
+        text=True, timeout=120,
+    )
+    return json.loads(result.stdout)
+
+
 def rubric_files() -> list[str]:
     return sorted(p.relative_to(RUBRICS).as_posix() for p in RUBRICS.rglob("*") if p.is_file())
 
@@ -53,9 +71,7 @@ def test_the_wheel_holds_every_rubric_file_byte_for_byte(wheel: Path) -> None:
 def test_an_installed_wheel_loads_the_builtin_rubrics_from_its_own_copy(
     wheel: Path, tmp_path: Path
 ) -> None:
-    site = tmp_path / "site"
-    with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(site)
+    site = unpack(wheel, tmp_path / "site")
     probe = (
         "import json, medjudge\n"
         "from medjudge.judging.rubric import _builtin_folder, builtin_rubrics\n"
@@ -63,13 +79,7 @@ def test_an_installed_wheel_loads_the_builtin_rubrics_from_its_own_copy(
         "print(json.dumps({'package': medjudge.__file__, 'folder': str(_builtin_folder()),\n"
         "                  'ids': sorted(builtin_rubrics()), 'mse': mse.version}))\n"
     )
-    # PYTHONPATH comes before the editable install's path entry: the wheel's medjudge wins.
-    env = os.environ | {"PYTHONPATH": str(site)}
-    result = subprocess.run(
-        [sys.executable, "-c", probe], env=env, cwd=tmp_path, check=True, capture_output=True,
-        text=True, timeout=120,
-    )
-    seen = json.loads(result.stdout)
+    seen = run_from(site, probe)
     assert Path(seen["package"]).is_relative_to(site)
     assert Path(seen["folder"]) == site / "medjudge" / "rubrics"
     assert seen["ids"] == sorted(
@@ -96,9 +106,7 @@ def test_the_wheel_holds_every_prompt_template_byte_for_byte(wheel: Path) -> Non
 def test_an_installed_wheel_renders_prompts_from_its_own_templates(
     wheel: Path, tmp_path: Path
 ) -> None:
-    site = tmp_path / "site"
-    with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(site)
+    site = unpack(wheel, tmp_path / "site")
     probe = (
         "import json\n"
         "from medjudge.answering import build_messages\n"
@@ -111,12 +119,7 @@ def test_an_installed_wheel_renders_prompts_from_its_own_templates(
         "print(json.dumps({'folder': str(_TEMPLATE_DIR),\n"
         "                  'messages': [m.model_dump() for m in messages]}))\n"
     )
-    env = os.environ | {"PYTHONPATH": str(site)}
-    result = subprocess.run(
-        [sys.executable, "-c", probe], env=env, cwd=tmp_path, check=True, capture_output=True,
-        text=True, timeout=120,
-    )
-    seen = json.loads(result.stdout)
+    seen = run_from(site, probe)
     assert Path(seen["folder"]) == site / "medjudge" / "answering" / "prompt_templates"
     system, user = seen["messages"]
     assert system["role"] == "system"
