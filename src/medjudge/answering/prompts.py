@@ -85,9 +85,11 @@ _TEMPLATE_DIR = Path(__file__).parent / "prompt_templates"
 @cache
 def _environment() -> jinja2.Environment:
     # No trim_blocks: the files' text is the prompt, every newline in it counts. The file's
-    # own final newline is dropped (keep_trailing_newline=False).
+    # own final newline is dropped (keep_trailing_newline=False). auto_reload=False: the
+    # package's templates do not change while it runs (no stat of the file per prompt).
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATE_DIR),
+        auto_reload=False,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,

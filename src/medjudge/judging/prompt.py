@@ -69,8 +69,11 @@ class JudgePrompt(BaseModel):
 
 @cache
 def _environment() -> jinja2.Environment:
+    # auto_reload=False: the package's templates do not change while it runs, and checking
+    # that they did costs a stat of the file per prompt (per verdict).
     return jinja2.Environment(
         loader=jinja2.PackageLoader("medjudge.judging", "templates"),
+        auto_reload=False,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,
