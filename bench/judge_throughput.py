@@ -47,6 +47,9 @@ REAL_DATASET = ROOT.parent / "shared" / "data" / "llmeval-med" / "dataset.json"
 TARGETS: dict[int, float] = {64: 0.95, 128: 0.85}
 #: Load from other processes above which a level's wall-time numbers are not trusted.
 BUSY_CORES = 0.2
+sys.path.insert(0, str(HERE))
+from machine import speed_reference_ms
+
 JUDGE = "openai-compatible/bench"
 SECTION = "## Judging throughput"
 BEGIN, END = "<!-- judge_throughput:results -->", "<!-- /judge_throughput:results -->"
@@ -562,6 +565,7 @@ def environment() -> dict:
         "pydantic": pydantic.__version__,
         "aiohttp": aiohttp.__version__,
         "commit": commit,
+        "speed_reference_ms": speed_reference_ms(),
     }
 
 
@@ -651,7 +655,8 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
         block = (
             f"Measured {stamp:%Y-%m-%d} (commit {summary['environment']['commit']}, "
-            f"{summary['environment']['cpus']} CPUs, L = {args.latency} s, "
+            f"{summary['environment']['cpus']} CPUs, speed reference "
+            f"{summary['environment']['speed_reference_ms']} ms, L = {args.latency} s, "
             f"{dataset['open_items']} LLMEval-Med items × {dataset['samples']} samples):"
             f"\n\n```\n{summary['command'].replace('python', '.venv/bin/python', 1)}\n```"
             f"\n\n{table(levels)}\n\n{verdict_line(levels)} "
