@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -247,25 +248,87 @@ def test_workers_must_be_a_sensible_number(tmp_path: Path) -> None:
     assert 1 <= mcq_scoring.default_workers() <= mcq_scoring.MAX_WORKERS
 
 
-_SCORE_IN_CHILD = """
+def test_workers_started_beside_another_thread_store_what_one_worker_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = _big_store(tmp_path / "one.sqlite", 60)
+    two = _big_store(tmp_path / "two.sqlite", 60)
+    with Store(one) as store:
+        alone = score_mcq_run(store, RUN, page_size=7, workers=1)
+
+    def forked_state(*args: object) -> object:
+        raise AssertionError("a worker ran this process's memory, forked beside a thread")
+
+    # A worker forked from this process would run this; one that imported medjudge itself
+    # (forkserver) runs the real extractor.
+    monkeypatch.setattr(mcq_scoring, "extract_answer", forked_state)
+    stop = threading.Event()
+    caller = threading.Thread(target=stop.wait, name="a caller's thread")
+    caller.start()  # as a StoreWriter, an engine or the caller's own pool would be
+    try:
+        with Store(two) as store:
+            shared = score_mcq_run(store, RUN, page_size=7, workers=2)
+    finally:
+        stop.set()
+        caller.join()
+    assert shared == alone and alone.scored == 300
+    assert _rows(two) == _rows(one)
+
+
+_UNGUARDED_SCRIPT = """
 import sys
+import threading
 from medjudge.mcq_scoring import score_mcq_run
 from medjudge.store import Store
+threading.Thread(target=threading.Event().wait, daemon=True).start()
+with Store(sys.argv[1]) as store:  # no `if __name__ == "__main__":`
+    score_mcq_run(store, "r1", page_size=100, workers=2)
+"""
+
+
+def test_a_threaded_script_without_a_main_guard_gets_told_what_to_do(tmp_path: Path) -> None:
+    path = _big_store(tmp_path / "s.sqlite", 300)
+    script = tmp_path / "unguarded.py"
+    script.write_text(_UNGUARDED_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(Path(mcq_scoring.__file__).parents[1])}
+    done = subprocess.run([sys.executable, str(script), str(path)], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode != 0
+    told = [line for line in done.stderr.splitlines() if line.startswith("medjudge.errors.ConfigError")]
+    assert told and 'if __name__ == "__main__":' in told[0] and "workers=1" in told[0]
+    with Store(path) as store:  # and what the message says works
+        assert score_mcq_run(store, RUN, workers=1).scored == 1500
+
+
+_SCORE_IN_CHILD = """
+import sys
+import threading
+from medjudge.mcq_scoring import score_mcq_run
+from medjudge.store import Store
+if sys.argv[2] == "threaded":  # another thread alive: the workers do not fork from here
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
 with Store(sys.argv[1]) as store:
     score_mcq_run(store, "r1", page_size=100, workers=2)
 """
 
 
-def test_ctrl_c_keeps_the_written_pages_and_a_rerun_finishes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("threads", ["single", "threaded"])
+def test_ctrl_c_keeps_the_written_pages_and_a_rerun_finishes(tmp_path: Path, threads: str) -> None:
     interrupted = _big_store(tmp_path / "cut.sqlite", 3000)
     reference = _big_store(tmp_path / "ref.sqlite", 3000)
     env = {**os.environ, "PYTHONPATH": str(Path(mcq_scoring.__file__).parents[1])}
-    child = subprocess.Popen([sys.executable, "-c", _SCORE_IN_CHILD, str(interrupted)],
-                             env=env, stderr=subprocess.PIPE)
-    while child.poll() is None and _scored_rows(interrupted) == 0:
-        time.sleep(0.005)  # polls the store: the signal follows the first written page
-    child.send_signal(signal.SIGINT)
-    _, stderr = child.communicate(timeout=120)
+    # A session of its own: Ctrl-C goes to its whole process group (workers, fork server),
+    # as a terminal sends it.
+    child = subprocess.Popen([sys.executable, "-c", _SCORE_IN_CHILD, str(interrupted), threads],
+                             env=env, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        while child.poll() is None and _scored_rows(interrupted) == 0:
+            time.sleep(0.005)  # polls the store: the signal follows the first written page
+        os.killpg(child.pid, signal.SIGINT)
+        _, stderr = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
     cut = _rows(interrupted)
     if child.returncode != 0:  # interrupted before the end (the usual case)
         assert b"KeyboardInterrupt" in stderr

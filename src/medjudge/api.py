@@ -205,7 +205,9 @@ def score(
     run: RunLike, *, store: StoreLike | None = None, workers: int | None = None
 ) -> McqRunSummary:
     """Score the run's MCQ answers by exact match (lenient and strict extraction); `workers`
-    as `medjudge score --workers` (default: the usable CPUs, at most 8)."""
+    as `medjudge score --workers` (default: the usable CPUs, at most 8). From a process that
+    runs other threads, the workers import the main script: call this under
+    `if __name__ == "__main__":` there."""
     where, ids = _target(run, store)
     if ids is None or len(ids) != 1:
         raise ConfigError("score() takes one run; loop over mj.runs(store) for several")

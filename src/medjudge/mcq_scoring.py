@@ -10,6 +10,7 @@ record is read and parsed once per page, not once per sample.
 With several workers, worker processes extract the letters of pages while this process alone
 reads the store and writes the scores, page by page in key order: the store ends up with the
 same rows as with one worker, and an interrupt (Ctrl-C) stops after the pages already written.
+Workers are forked only from a process that runs no other thread (`_start_method`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from typing import Any, NamedTuple, NoReturn
 
@@ -128,11 +131,21 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _start_method() -> str:
+    """How worker processes start. "fork" only while this process runs no other thread (the
+    CLI): the workers start at once with every module imported. With other threads (a
+    StoreWriter, an engine, a caller's pool) a fork would copy locks they hold that no thread
+    of the child could release, so "forkserver": each worker forks from a clean server
+    process and imports this module itself. "spawn" off Linux."""
+    if sys.platform != "linux":
+        return "spawn"
+    return "fork" if threading.active_count() == 1 else "forkserver"
+
+
 def _in_workers(pages: Iterator[_Page], first: _Page, workers: int) -> Iterator[_Scored]:
     """Pages scored by `workers` processes, yielded in the order they were read."""
-    method = "fork" if sys.platform == "linux" else "spawn"  # fork: no re-import per worker
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context(method),
+        max_workers=workers, mp_context=multiprocessing.get_context(_start_method()),
         initializer=_ignore_interrupts,
     ) as pool:
         waiting: deque[Future[_Scored]] = deque([pool.submit(_score_page, *_columns(first))])
@@ -143,6 +156,13 @@ def _in_workers(pages: Iterator[_Page], first: _Page, workers: int) -> Iterator[
                     yield waiting.popleft().result()
             while waiting:
                 yield waiting.popleft().result()
+        except BrokenProcessPool as broken:
+            raise ConfigError(
+                f"a worker process of score ended abruptly ({broken}); the pages scored before "
+                "are stored. A script that scores with workers while it runs other threads "
+                "must call it under `if __name__ == \"__main__\":` (each worker imports the "
+                "script); or score with workers=1"
+            ) from broken
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -173,7 +193,9 @@ def score_mcq_run(
     """Score every MCQ answer of a run by exact match on the extracted letter (lenient and
     strict extraction side by side); answers already scored are kept. `workers` processes
     extract the letters (default: `default_workers()`); the scores are the same for any
-    number. The totals count every scored answer of the run."""
+    number. The totals count every scored answer of the run. Called with workers from a
+    process that runs other threads, the workers import the caller's main script (as
+    `spawn` does): a script does so under `if __name__ == "__main__":`."""
     if workers is not None and not 1 <= workers <= 256:
         raise ConfigError(f"workers = {workers}: give a number from 1 to 256 (or none for "
                           f"{default_workers()}, the usable CPUs up to {MAX_WORKERS})")

@@ -24,6 +24,7 @@ from medjudge.errors import ConfigError, RubricError
 from medjudge.judging.rubric import load_rubric
 from medjudge.judging.rubric_yaml import line_of, read_yaml
 from medjudge.models import DEFAULT_MODEL, canonical_name
+from medjudge.models.client_settings import Concurrency, MaxCostUsd, TimeoutS
 from medjudge.models.pricing import ModelPrice
 from medjudge.models.registry import Dtype, check_engine
 from medjudge.prices import PriceSpec, price_entries, read_price_file
@@ -94,16 +95,18 @@ class ModelSection(_Section):
     base_url: str | None = None
     samples: int = Field(1, ge=1, le=1000)
     sampling: SamplingConfig = SamplingConfig()
+    #: The weights dtype, requests in flight, seconds per request: as `medjudge answer` takes
+    #: them (the bounds are defined once, in models/client_settings.py).
     dtype: Dtype | None = None
-    concurrency: int = Field(8, ge=1, le=1024)
-    timeout_s: float = Field(120.0, gt=0, le=3600)
+    concurrency: Concurrency = 8
+    timeout_s: TimeoutS = 120.0
     #: As `medjudge answer --prompt-template`, `--system-prompt` (@FILE: read from the run
     #: file's folder) and `--chat-template-kwargs` (here a mapping, e.g. enable_thinking: false).
     prompt_template: str = "default"
     system_prompt: str | None = None
     chat_template_kwargs: dict[str, JsonValue] = Field(default_factory=dict)
     #: Total USD for answering, across reruns (as `medjudge answer --max-cost`).
-    max_cost_usd: float | None = Field(None, gt=0)
+    max_cost_usd: MaxCostUsd = None
 
     @field_validator("name")
     @classmethod
@@ -142,7 +145,8 @@ class JudgesSection(_Section):
     models: tuple[JudgeModel, ...] = Field(min_length=1, max_length=16)
     runs: int = Field(1, ge=1, le=20)
     rubric: Path | None = None
-    max_cost_usd: float | None = Field(None, gt=0)
+    #: Total USD for grading, across reruns (as `medjudge grade --max-cost`).
+    max_cost_usd: MaxCostUsd = None
     max_tokens: int = Field(1024, ge=64, le=32768)
     judge_output: Literal["json", "text"] = "json"
 

@@ -1,5 +1,6 @@
 """The budget's chunk reservations (provider batches): how many of a chunk's worst cases fit
-beside what was spent and what is in flight, and a reservation replaced by the actual cost."""
+beside what was spent and what is in flight, and a reservation replaced by the actual cost;
+and a request that waits for room, in each of the event loops one Budget is used in."""
 
 from __future__ import annotations
 
@@ -78,3 +79,25 @@ def test_a_chunk_whose_submission_fails_holds_nothing():
     with pytest.raises(ConnectionError):
         asyncio.run(budget.submit_chunks([[0.5]], float, fails, lambda chunk: None))
     assert not budget.in_flight and budget.spent == 0.0
+
+
+async def _wait_for_room(budget: Budget, ahead: float, waiting: float) -> tuple[bool, bool]:
+    """A request holding `ahead` and one that needs `waiting` beside it: whether the second
+    was still waiting before the first settled (at $0.125), and whether it then got its room."""
+    assert await budget.reserve(ahead)
+    second = asyncio.create_task(budget.reserve(waiting))
+    await asyncio.sleep(0)  # one turn of the loop: the second request runs until it waits
+    waited = not second.done()
+    await budget.settle(ahead, 0.125)
+    got = await second
+    await budget.settle(waiting, 0.125)
+    return waited, got
+
+
+def test_one_budget_shared_by_event_loops_lets_a_waiting_request_through_in_each():
+    # As a jury grades: one budget, one asyncio.run per judge, a request waiting in each.
+    budget = Budget(1.0)
+    assert asyncio.run(_wait_for_room(budget, 0.75, 0.5)) == (True, True)
+    # $0.25 spent: $0.5 held leaves no room for $0.5 more until it settles.
+    assert asyncio.run(_wait_for_room(budget, 0.5, 0.5)) == (True, True)
+    assert budget.spent == 0.5 and not budget.in_flight

@@ -1,5 +1,6 @@
 """The client, batch and budget settings are one definition: answering and grading take the
-same keywords with the same bounds, and hand the same options to the clients they make."""
+same keywords with the same bounds, and hand the same options to the clients they make; the
+run file's model and judges sections take those of them they have with the same bounds."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from medjudge.judging.grade import GradeConfig
 from medjudge.models import ClientOptions
 from medjudge.models.engine_options import EngineOptions
 from medjudge.models.pricing import ModelPrice, Price
+from medjudge.run_config import RunConfigError, parse_run_config
+
+RUN_FILE = "store: s.sqlite\nbenchmark:\n  path: sample:anesbench\n"
 
 
 def answer_config(**fields: object) -> AnswerConfig:
@@ -67,3 +71,37 @@ def test_the_client_is_given_every_client_setting_and_the_base_url(make):
         max_model_len=512, dtype="float16", probe=False, engine=engine,
     )
     assert config.client_options(None).base_url is None
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "value"),
+    [
+        ("model", "concurrency", 0),
+        ("model", "concurrency", 1025),
+        ("model", "timeout_s", 0),
+        ("model", "timeout_s", 3601),
+        ("model", "max_cost_usd", 0),
+        ("judges", "max_cost_usd", 0),
+    ],
+)
+def test_the_run_file_refuses_what_the_stage_refuses_in_the_same_words(section, field, value):
+    stage = answer_config if section == "model" else grade_config
+    with pytest.raises(ValidationError) as refused:
+        stage(**{field: value})
+    extra = "  models: [gpt-4o]\n" if section == "judges" else ""
+    text = f"{RUN_FILE}{section}:\n{extra}  {field}: {value}\n"
+    with pytest.raises(RunConfigError) as caught:
+        parse_run_config(text, source="eval.yaml")
+    assert caught.value.field == f"{section}.{field}"
+    assert caught.value.problem == refused.value.errors()[0]["msg"]
+
+
+def test_the_run_file_answers_and_grades_with_the_stages_defaults():
+    config = parse_run_config(RUN_FILE + "judges:\n  models: [gpt-4o]\n")
+    answer, grade = answer_config(), grade_config()
+    assert (config.model.concurrency, config.model.timeout_s, config.model.dtype) == (
+        answer.concurrency, answer.timeout_s, answer.dtype
+    ) == (8, 120.0, None)
+    assert config.judges is not None
+    assert config.model.max_cost_usd is answer.max_cost_usd is None
+    assert config.judges.max_cost_usd is grade.max_cost_usd is None

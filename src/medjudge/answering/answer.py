@@ -288,7 +288,6 @@ async def _answer_in_chains(
     spend: AnswerSpend,
 ) -> None:
     limit = asyncio.Semaphore(max(1, client.concurrency))
-    spend.budget.settled = asyncio.Condition()  # this event loop's
 
     async def follow(chain: _Chain) -> None:
         for index, item in enumerate(chain.turns):

@@ -58,7 +58,20 @@ class Budget:
     spent: float = 0.0
     reserved: float = 0.0
     refused: int = 0
-    settled: asyncio.Condition | None = field(default=None, repr=False)
+    #: What waiting requests wait on, and the event loop it belongs to (`_settled_here`).
+    _settled: asyncio.Condition | None = field(default=None, init=False, repr=False,
+                                               compare=False)
+    _settled_loop: asyncio.AbstractEventLoop | None = field(default=None, init=False,
+                                                           repr=False, compare=False)
+
+    def _settled_here(self) -> asyncio.Condition:
+        """The condition of the running event loop, made on its first use there: a Budget
+        outlives one `asyncio.run` (a jury's judges are sent one loop each, provider
+        batches in another), and a condition a request waited on is bound to its loop."""
+        loop = asyncio.get_running_loop()
+        if self._settled is None or self._settled_loop is not loop:
+            self._settled, self._settled_loop = asyncio.Condition(), loop
+        return self._settled
 
     def _room(self, estimate: float, *, in_flight: bool) -> bool:
         held = self.reserved if in_flight else 0.0
@@ -74,15 +87,14 @@ class Budget:
 
     async def reserve(self, estimate: float) -> bool:
         """Hold `estimate` for one request; False when the budget can never fit it."""
-        if self.settled is None:
-            self.settled = asyncio.Condition()
-        async with self.settled:
+        settled = self._settled_here()
+        async with settled:
             while True:  # bounded: every wait ends when an in-flight request settles
                 if not self._room(estimate, in_flight=False):
                     return False
                 if self.try_reserve(estimate):
                     return True
-                await self.settled.wait()
+                await settled.wait()
 
     def release(self, estimate: float, actual: float | None) -> None:
         """A request held `estimate` and came back costing `actual` (None: unknown, counted
@@ -92,9 +104,9 @@ class Budget:
 
     async def settle(self, estimate: float, actual: float | None) -> None:
         self.release(estimate, actual)
-        if self.settled is not None:
-            async with self.settled:
-                self.settled.notify_all()
+        settled = self._settled_here()
+        async with settled:
+            settled.notify_all()
 
     # -- chunks of requests (provider batches) ---------------------------------------------
     @property

@@ -23,7 +23,6 @@ async def run_chains(runner: JudgeRunner, jobs: list[GradeJob]) -> None:
     """Send every job to `runner`'s async client; each verdict is recorded as it comes."""
     client = runner.client
     assert isinstance(client, AsyncModelClient)
-    runner.budget.settled = asyncio.Condition()  # this event loop's
     writer = StoreWriter(runner.store.path)
     groups = VerdictGroups(writer, runner.stored)
     queue = iter(jobs)  # shared: a worker takes the next job the moment it is free

@@ -6,9 +6,13 @@ requests through a provider's batch API, and may be held to a budget at the user
 The fields are defined once here; each stage's config adds what is its own (the benchmark
 and the model, or the judges and their base URLs). The names are the ones the CLI flags,
 the run file's keys and `medjudge.answer(...)` / `medjudge.grade(...)` keywords map onto.
+The run file's sections take a few of them too, with these bounds (`Concurrency`, `TimeoutS`,
+`MaxCostUsd`).
 """
 
 from __future__ import annotations
+
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,7 +20,14 @@ from medjudge.models.engine_options import EngineOptions
 from medjudge.models.pricing import ModelPrice
 from medjudge.models.registry import ClientOptions, Dtype
 
-__all__ = ["ClientSettings"]
+__all__ = ["ClientSettings", "Concurrency", "MaxCostUsd", "TimeoutS"]
+
+#: API models: requests in flight at once.
+Concurrency = Annotated[int, Field(ge=1, le=1024)]
+#: API models: seconds one request may take.
+TimeoutS = Annotated[float, Field(gt=0, le=3600)]
+#: Total USD for a stage's work, across reruns; None: no limit.
+MaxCostUsd = Annotated[float | None, Field(gt=0)]
 
 
 class ClientSettings(BaseModel):
@@ -26,8 +37,8 @@ class ClientSettings(BaseModel):
 
     #: API models: requests in flight at once, seconds one request may take, and tries per
     #: request (timeouts and 5xx retried).
-    concurrency: int = Field(8, ge=1, le=1024)
-    timeout_s: float = Field(120.0, gt=0, le=3600)
+    concurrency: Concurrency = 8
+    timeout_s: TimeoutS = 120.0
     max_attempts: int = Field(4, ge=1, le=20)
     #: vLLM: the longest prompt + reply, the weights dtype (None: float32 for the embedded
     #: model on a CPU, else "auto"), whether to check the engine with a known-answer question
@@ -43,7 +54,7 @@ class ClientSettings(BaseModel):
     poll_interval_s: float = Field(30.0, gt=0, le=3600)
     #: Total USD for the stage's work (answering this run; grading these runs by these
     #: judges), across reruns (the spend ledger); None: no limit.
-    max_cost_usd: float | None = Field(None, gt=0)
+    max_cost_usd: MaxCostUsd = None
     #: The user's prices (`--price`, `--price-file`): they beat the list prices.
     prices: tuple[ModelPrice, ...] = ()
 
