@@ -24,6 +24,7 @@ from medjudge.errors import StoreError
 from medjudge.judging.batch_rounds import reopened_keys
 from medjudge.judging.grade_config import GradeConfig
 from medjudge.judging.jobs import GradeJob, PromptSource
+from medjudge.judging.prompt import OutputMode
 from medjudge.judging.rubric import Rubric, RubricSet
 from medjudge.records import Item
 from medjudge.store import Store
@@ -50,7 +51,7 @@ class GradePlan:
     """A grading's counts and passes (known before any request) and its jobs (made as taken)."""
 
     store: Store
-    output: str
+    output: OutputMode
     #: Per answer run, in order: its answers with something to ask.
     runs: list[tuple[str, list[_Planned]]]
     #: Verdicts to ask for, per judge.
