@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 
 from medjudge.judging.jobs import GradeJob
 from medjudge.judging.runner import Checked, JudgeRunner
@@ -19,8 +20,10 @@ from medjudge.store.writer import StoreWriter
 __all__ = ["run_chains"]
 
 
-async def run_chains(runner: JudgeRunner, jobs: list[GradeJob]) -> None:
-    """Send every job to `runner`'s async client; each verdict is recorded as it comes."""
+async def run_chains(runner: JudgeRunner, jobs: Iterable[GradeJob], count: int) -> None:
+    """Send every job to `runner`'s async client; each verdict is recorded as it comes.
+    `jobs` may be made as they are taken (`GradePlan.jobs_of`): a worker takes the next one
+    on the event loop's thread, so making one must be cheap. `count`: how many there are."""
     client = runner.client
     assert isinstance(client, AsyncModelClient)
     writer = StoreWriter(runner.store.path)
@@ -31,7 +34,7 @@ async def run_chains(runner: JudgeRunner, jobs: list[GradeJob]) -> None:
         for job in queue:
             await _chain(runner, client, groups, job)
 
-    workers = [asyncio.ensure_future(worker()) for _ in range(min(client.concurrency, len(jobs)))]
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(client.concurrency, count))]
     try:
         await asyncio.gather(*workers)
     finally:

@@ -4,27 +4,28 @@ A judge reply that does not validate is re-asked (bounded) and then recorded as 
 with its reason and raw reply; no score is ever fabricated. Verdicts already in the store
 are never requested again. `max_cost_usd` stops before the budget would be passed.
 
-The steps live beside it: `grade_config` (what a grading is given and reports), `jobs`,
-`runner` (one judge's requests and verdicts), `chains` (API judges), `rounds` (vLLM),
-`budget`.
+The steps live beside it: `grade_config` (what a grading is given and reports), `plan`
+(what it asks: counted first, each job made as it is taken, so API judges' first requests go
+out while later answers are still unread), `jobs`, `runner` (one judge's requests and
+verdicts), `chains` (API judges), `rounds` (vLLM), `budget`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from itertools import islice
 from pathlib import Path
 
 from medjudge.errors import ConfigError
-from medjudge.judging.batch_rounds import check_batch_judges, grade_in_batches, reopened_keys
+from medjudge.judging.batch_rounds import check_batch_judges, grade_in_batches
 from medjudge.judging.budget import Budget
 from medjudge.judging.chains import run_chains
 from medjudge.judging.grade_config import GradeConfig, GradeProgress, GradeSummary
-from medjudge.judging.jobs import GradeJob, PromptSource, read_judge_reply
+from medjudge.judging.jobs import GradeJob, read_judge_reply
 from medjudge.judging.passes import record_passes
+from medjudge.judging.plan import GradePlan, plan_grading
 from medjudge.judging.rounds import run_rounds
-from medjudge.judging.rubric import Rubric, RubricSet
+from medjudge.judging.rubric import RubricSet
 from medjudge.judging.runner import JudgeRunner
 from medjudge.models.base import AsyncModelClient, ModelClient
 from medjudge.models.pricing import Price, price_for
@@ -126,11 +127,12 @@ def _grade_under_lease(
     run_ids: Sequence[str],
     batch_apis: dict[str, str],
 ) -> GradeSummary:
-    jobs, done, failed_answers = _plan(store, config, judges, rubrics)
+    # Only the answers' keys are read now: each judge's jobs are made as its workers take them.
+    plan = plan_grading(store, config, judges, rubrics)
     # The settings, before any request.
-    pass_ids = record_passes(store, config, judges, jobs, batch_apis)
+    pass_ids = record_passes(store, config, judges, plan.pass_rubrics, batch_apis)
     if progress is not None:
-        progress.start(len(jobs))
+        progress.start(plan.total)
     # What these judges really spent on these runs before (the ledger), for --max-cost.
     before = store.spent_usd("grade", run_ids, {
         judge: None if p is None else (p.input_per_mtok, p.output_per_mtok)
@@ -140,23 +142,22 @@ def _grade_under_lease(
     counts = {"scored": 0, "unscored": 0}
     batched = []
     for judge in judges:
-        judge_jobs = [job for job in jobs if job.judge == judge]
-        if judge_jobs:
+        if plan.counts[judge]:
             in_batches = judge in batch_apis
             runner = JudgeRunner(config, store, clients[judge], prices[judge], budget, progress,
                                  counts, pass_ids, batch=in_batches)
             if in_batches:
-                batched.append((runner, judge_jobs))
+                batched.append((runner, list(plan.jobs_of(judge))))
             else:
-                _send(runner, judge_jobs)
+                _send(runner, plan, judge)
     if batched:
         asyncio.run(grade_in_batches(batched, poll_interval_s=config.poll_interval_s,
                                      run_ids=run_ids))
     return GradeSummary(
         scored=counts["scored"],
         unscored=counts["unscored"],
-        already_done=done,
-        failed_answers=failed_answers,
+        already_done=plan.done,
+        failed_answers=plan.failed,
         not_sent_budget=budget.refused,
         cost_usd=round(budget.spent, 6),
         cost_before_usd=round(budget.before, 6),
@@ -164,12 +165,13 @@ def _grade_under_lease(
     )
 
 
-def _send(runner: JudgeRunner, jobs: list[GradeJob]) -> None:
-    """Async chains for API clients, rounds of batches for vLLM."""
+def _send(runner: JudgeRunner, plan: GradePlan, judge: str) -> None:
+    """Async chains for API clients, their jobs made as they are taken; rounds of batches for
+    vLLM (every job of a round is in one batch, so they are all made first)."""
     if isinstance(runner.client, AsyncModelClient):
-        asyncio.run(run_chains(runner, jobs))
+        asyncio.run(run_chains(runner, plan.jobs_of(judge), plan.counts[judge]))
     else:
-        run_rounds(runner, jobs)
+        run_rounds(runner, list(plan.jobs_of(judge)))
 
 
 def _unscored_stored(
@@ -187,31 +189,7 @@ def _rubrics(path: Path | None) -> RubricSet:
 def _plan(
     store: Store, config: GradeConfig, judges: Sequence[str], rubrics: RubricSet
 ) -> tuple[list[GradeJob], int, int]:
-    run_ids = config.answer_runs or tuple(run.run_id for run in store.runs())
-    have = store.verdict_keys(scored_only=config.retry_unscored)
-    if config.batch:  # unscored while a batch request of theirs is not finished with
-        have -= reopened_keys(store, judges)
-    jobs: list[GradeJob] = []
-    done = failed = 0
-    for run_id in run_ids:
-        items = {item.item_id: item for item in store.run_items(run_id)}
-        chosen: dict[str, Rubric] = {}  # each item's rubric, chosen once for all its samples
-        answers = (a for a in store.iter_answers(run_id) if items[a.item_id].kind == "open")
-        for answer in islice(answers, config.limit):  # the first `limit` read, no more
-            if answer.status != "ok":
-                failed += 1
-                continue
-            item = items[answer.item_id]
-            rubric = chosen.get(item.item_id)
-            if rubric is None:
-                rubric = chosen[item.item_id] = rubrics.for_item(item)
-            source = PromptSource(item, answer, rubric, config.judge_output)
-            for judge in judges:
-                for judge_run in range(config.runs):
-                    key = (run_id, item.item_id, answer.sample, judge, judge_run, rubric.id,
-                           rubric.version)
-                    if key in have:
-                        done += 1
-                        continue
-                    jobs.append(GradeJob(item, answer, judge, judge_run, rubric, source))
-    return jobs, done, failed
+    """Every job of a grading at once, with the verdicts already stored and the answers not
+    ok: what `grade` would send, for a caller that wants the whole list."""
+    plan = plan_grading(store, config, judges, rubrics)
+    return plan.all_jobs(), plan.done, plan.failed

@@ -4,22 +4,20 @@ base URL is kept without its user info, query and fragment, and no key is ever r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal, Protocol
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
 from medjudge import __version__
 from medjudge.models.registry import assign_base_urls
-from medjudge.records import Answer
 from medjudge.store import Store, utc_now
 
 if TYPE_CHECKING:
     from medjudge.judging.grade_config import GradeConfig
-    from medjudge.judging.rubric import Rubric
 
-__all__ = ["GradingSettings", "PassJob", "RubricRef", "public_base_url", "record_passes"]
+__all__ = ["GradingSettings", "RubricRef", "public_base_url", "record_passes"]
 
 
 class RubricRef(BaseModel):
@@ -68,42 +66,25 @@ def public_base_url(url: str | None) -> str | None:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-class PassJob(Protocol):
-    """What `record_passes` reads of a planned grading request."""
-
-    @property
-    def answer(self) -> Answer: ...
-
-    @property
-    def judge(self) -> str: ...
-
-    @property
-    def rubric(self) -> Rubric: ...
-
-
 def record_passes(
     store: Store,
     config: GradeConfig,
     judges: Sequence[str],
-    jobs: Sequence[PassJob],
+    rubrics: Mapping[tuple[str, str], Iterable[tuple[str, str]]],
     batch_apis: Mapping[str, str] | None = None,
 ) -> dict[tuple[str, str], int]:
-    """One `grading_passes` row per (run, judge) that has verdicts to request, with the
-    rubric versions its requests use, and for a judge in `batch_apis` (judge → provider)
-    that it grades through that provider's batch API. Nothing is recorded for a pass with
-    nothing to do. Returns each (run, judge)'s pass id."""
+    """One `grading_passes` row per (run, judge) in `rubrics`, the (run, judge) pairs that
+    have verdicts to request, with the (rubric id, version) pairs its requests use; for a
+    judge in `batch_apis` (judge → provider) that it grades through that provider's batch
+    API. Rows are added in `rubrics`' order. Returns each (run, judge)'s pass id."""
     batch_apis = batch_apis or {}
     entries = (*([config.judge_base_url] if config.judge_base_url else []),
                *config.judge_base_urls)
     base_urls = assign_base_urls(judges, entries)
-    rubrics: dict[tuple[str, str], dict[RubricRef, None]] = {}
-    for job in jobs:
-        key = (job.answer.run_id, job.judge)
-        ref = RubricRef(id=job.rubric.id, version=job.rubric.version)
-        rubrics.setdefault(key, {})[ref] = None
     started = utc_now()
     pass_ids: dict[tuple[str, str], int] = {}
-    for (run_id, judge), refs in rubrics.items():
+    for (run_id, judge), used in rubrics.items():
+        refs = {RubricRef(id=rubric_id, version=version) for rubric_id, version in used}
         settings = GradingSettings(
             judge=judge,
             base_url=public_base_url(base_urls.get(judge)),

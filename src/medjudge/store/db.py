@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from medjudge.errors import StoreError
 from medjudge.records import (
@@ -34,7 +35,16 @@ from medjudge.store.stream_queries import StreamQueries
 from medjudge.store.tally_queries import TallyQueries
 from medjudge.store.transaction import Transaction
 
-__all__ = ["Store", "utc_now"]
+__all__ = ["AnswerState", "Store", "utc_now"]
+
+
+class AnswerState(NamedTuple):
+    """One stored answer's key and whether it is ok (a row, not a record: a grading reads
+    one per answer before anything else)."""
+
+    item_id: str
+    sample: int
+    ok: bool
 
 
 def utc_now() -> str:
@@ -190,6 +200,31 @@ class Store(LeaseQueries, TallyQueries, BatchQueries, SpendQueries, StreamQuerie
             "SELECT * FROM answers WHERE run_id = ? ORDER BY rowid", (run_id,)
         )
         return (_answer_from_row(row) for row in rows)
+
+    def answer_states(self, run_id: str) -> Iterator[AnswerState]:
+        """A run's answers in the order stored, each only its key and whether it is ok (no
+        text, no messages): what a grading counts before it reads any answer whole."""
+        rows = self._db.execute(
+            "SELECT item_id, sample, status = 'ok' FROM answers WHERE run_id = ? ORDER BY rowid",
+            (run_id,),
+        )
+        return (AnswerState(item_id, sample, bool(ok)) for item_id, sample, ok in rows)
+
+    def answers_by_key(
+        self, run_id: str, keys: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], Answer]:
+        """These answers of a run, read whole, by (item id, sample); a key not stored is not
+        in the result. One index look-up per key, however large the run."""
+        if not keys:
+            return {}
+        wanted = ", ".join("(?, ?)" for _ in keys)
+        rows = self._db.execute(
+            f"WITH wanted (item_id, sample) AS (VALUES {wanted})"
+            " SELECT answers.* FROM wanted JOIN answers ON answers.run_id = ?"
+            " AND answers.item_id = wanted.item_id AND answers.sample = wanted.sample",
+            (*(part for key in keys for part in key), run_id),
+        )
+        return {(row["item_id"], row["sample"]): _answer_from_row(row) for row in rows}
 
     def count_answers(self, run_id: str) -> dict[str, int]:
         rows = self._db.execute(
