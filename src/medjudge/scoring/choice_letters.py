@@ -13,13 +13,15 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 __all__ = [
     "STRONG_RULES",
     "Candidate",
+    "Choices",
     "Gate",
     "Rule",
+    "choices_of",
     "folded",
     "gate",
     "is_term",
@@ -212,6 +214,26 @@ def normalize_keys(options: Mapping[str, str]) -> dict[str, str]:
     return dict(zip(_normal_keys(tuple(options)), options.values(), strict=True))
 
 
+class Choices(NamedTuple):
+    """A question's options as the extractor reads them; shared, never to be changed."""
+
+    keys: frozenset[str]  # `keys_of`
+    options: dict[str, str]  # `normalize_keys`
+    valid: dict[str, str]  # the options whose key is one of `keys`
+
+
+def choices_of(options: Mapping[str, str]) -> Choices:
+    """`keys_of`, `normalize_keys` and the valid options, once per set of options."""
+    return _choices(tuple(options.items()))
+
+
+@lru_cache(maxsize=1024)  # the answers to one question share its options
+def _choices(items: tuple[tuple[str, str], ...]) -> Choices:
+    options = dict(items)
+    keys, normal = keys_of(options), normalize_keys(options)
+    return Choices(keys, normal, {k: t for k, t in normal.items() if k in keys})
+
+
 def norm(text: str) -> str:
     """Casefolded NFKC text with collapsed spaces and no surrounding punctuation."""
     text = unicodedata.normalize("NFKC", text).casefold()
@@ -245,7 +267,7 @@ STRONG_RULES: frozenset[Rule] = frozenset(
 Gate = tuple[re.Pattern[str], ...]
 #: Characters that `re.IGNORECASE` matches to an ASCII letter but `str.lower` does not
 #: lower to it ("ı" is "i" to re): in a text with one of them, no gate is trusted.
-_FOLD_EXCEPTIONS = ("\u0130", "\u0131", "\u017f", "\u212a")
+_FOLD_EXCEPTION = re.compile("[\u0130\u0131\u017f\u212a]")
 
 
 def gate(*groups: tuple[str, ...]) -> Gate:
@@ -256,11 +278,15 @@ def gate(*groups: tuple[str, ...]) -> Gate:
 def folded(text: str) -> str | None:
     """`text` lowercased, for `may_match`; None when lowercasing cannot stand in for
     re's case-insensitive matching (then every pattern is tried)."""
-    if not text.isascii() and any(c in text for c in _FOLD_EXCEPTIONS):
+    if not text.isascii() and _FOLD_EXCEPTION.search(text):
         return None
     return text.lower()
 
 
 def may_match(words: Gate, fold: str | None) -> bool:
     """False only when some group of `words` has none of its words in the lowercased text."""
-    return fold is None or all(group.search(fold) for group in words)
+    if fold is not None:
+        for group in words:
+            if group.search(fold) is None:
+                return False
+    return True
