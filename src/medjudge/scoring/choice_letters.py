@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
+from medjudge.scoring.word_gates import Gate, folded, gate, may_match
+
 __all__ = [
     "STRONG_RULES",
     "Candidate",
@@ -259,34 +261,3 @@ class Candidate:
 STRONG_RULES: frozenset[Rule] = frozenset(
     {"answer-marker", "answer-tag", "zh-marker", "boxed", "json", "negation", "hedge"}
 )
-
-
-#: Words a pattern cannot match without: every group must have one of its words in the
-#: lowercased text ("not" for "not A; it is D"). A cheap test that skips a scan; each group
-#: is one pattern of plain words, which `re` finds by their first characters.
-Gate = tuple[re.Pattern[str], ...]
-#: Characters that `re.IGNORECASE` matches to an ASCII letter but `str.lower` does not
-#: lower to it ("ı" is "i" to re): in a text with one of them, no gate is trusted.
-_FOLD_EXCEPTION = re.compile("[\u0130\u0131\u017f\u212a]")
-
-
-def gate(*groups: tuple[str, ...]) -> Gate:
-    """A gate of word groups: ``gate(("are", "would"), ("correct", "true"))``."""
-    return tuple(re.compile("|".join(map(re.escape, group))) for group in groups)
-
-
-def folded(text: str) -> str | None:
-    """`text` lowercased, for `may_match`; None when lowercasing cannot stand in for
-    re's case-insensitive matching (then every pattern is tried)."""
-    if not text.isascii() and _FOLD_EXCEPTION.search(text):
-        return None
-    return text.lower()
-
-
-def may_match(words: Gate, fold: str | None) -> bool:
-    """False only when some group of `words` has none of its words in the lowercased text."""
-    if fold is not None:
-        for group in words:
-            if group.search(fold) is None:
-                return False
-    return True

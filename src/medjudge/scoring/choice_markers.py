@@ -6,8 +6,10 @@ JSON, ``<answer>``) beat weaker conclusions ("D is correct", "Therefore, D.", "�
 the last one winning; a later weak conclusion wins only after a self-correction cue
 ("wait", "actually", "不对", "更正").
 
-A `Scan` is one reply as the finders read it: its text, lowercased text, whether it has
-Chinese, its option letters, computed once and shared by every finder and both extractions.
+A `Scan` is one reply as the finders read it: its text, lowercased text and words, whether
+it has Chinese, its option letters, computed once and shared by every finder and both
+extractions. A finder runs only when its word gate (`word_gates`) is open: the words it
+cannot match without are in the reply. Each gate is read off its pattern's branches.
 """
 
 from __future__ import annotations
@@ -16,16 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from medjudge.scoring.choice_letters import (
-    Candidate,
-    Choices,
-    Gate,
-    Rule,
-    folded,
-    gate,
-    letters_at,
-    may_match,
-)
+from medjudge.scoring.choice_letters import Candidate, Choices, Rule, letters_at
 from medjudge.scoring.choice_patterns import (
     BOXED,
     CHOOSE,
@@ -53,12 +46,14 @@ from medjudge.scoring.option_match import (
     option_conclusions,
     value_letters,
 )
+from medjudge.scoring.word_gates import Gate, either, folded, gate, may_match, words_of
 
 __all__ = [
     "Scan",
     "conclusion_end",
     "corrects",
     "lenient_extra",
+    "opens",
     "pick",
     "scan",
     "strict_candidates",
@@ -72,6 +67,7 @@ class Scan:
     text: str
     #: `text` lowercased for the word gates; None when no gate can be trusted (`folded`)
     fold: str | None
+    words: frozenset[bytes]  # `words_of(fold)`
     chinese: bool
     choices: Choices
     #: Where the last match of a pattern ends (-1: none), for the patterns looked for so far.
@@ -80,7 +76,9 @@ class Scan:
 
 def scan(text: str, choices: Choices) -> Scan:
     """`text` (a reply's body) ready for the finders."""
-    return Scan(text, folded(text), CJK.search(text) is not None, choices)
+    fold = folded(text)
+    words = words_of(fold) if fold is not None else frozenset()
+    return Scan(text, fold, words, CJK.search(text) is not None, choices)
 
 
 class _Finder(NamedTuple):
@@ -90,52 +88,73 @@ class _Finder(NamedTuple):
     must_end: bool
     #: The pattern reads only Chinese: a reply without a CJK character cannot match it.
     chinese: bool
-    #: Words the pattern cannot match without (`choice_letters.gate`).
+    #: Words the pattern cannot match without (`word_gates`).
     words: Gate
 
     def may_match(self, reply: Scan) -> bool:
-        return (reply.chinese or not self.chinese) and may_match(self.words, reply.fold)
+        return (reply.chinese or not self.chinese) and opens(self.words, reply)
 
 
-#: The patterns that read letters next to a phrase; strict ones first.
+def opens(words: Gate, reply: Scan) -> bool:
+    """Whether a pattern with the gate `words` may match the reply."""
+    return may_match(words, reply.fold, reply.words)
+
+
+#: The patterns that read letters next to a phrase; strict ones first. A gate's whole words
+#: are the words its pattern reads between non-letters (``\b``, ``\s``, punctuation, a
+#: letter that must stand alone); a word it may read inside a longer one is a "stem*".
 _FINDERS: tuple[_Finder, ...] = (
     _Finder(EN_MARKER, "answer-marker", False, False, gate(
-        ("ans", "correct", "option", "choice", "response", "selection", "final", "conclusion",
-         "my", "selected", "chosen"))),
+        ("answer*", "correct", "right", "best", "final", "most", "ans", "response",
+         "conclusion", "my", "selected", "chosen"))),  # "answeris": \s* may be empty
     _Finder(ZH_MARKER, "zh-marker", False, True, gate(("答", "选", "为", "成", "结论"))),
-    _Finder(NEGATION, "negation", False, False, gate(("not", "不是", "并非", "而非"))),
-    _Finder(NEGATION_AFTER, "negation", False, False, gate(("not",))),
+    _Finder(NEGATION, "negation", False, False, either(
+        gate(("not",), ("but", "rather", "instead", "it", "this", "that")),
+        gate(("不是", "并非", "而非"),))),
+    _Finder(NEGATION_AFTER, "negation", False, False, gate(
+        ("it", "its", "this"), ("not*",))),  # "it's Dnot A": \s* may be empty
     _Finder(LETTER_FIRST, "conclusion", False, False, gate(
         ("correct", "right", "best", "appropriate", "answer", "option", "choice"))),
     _Finder(LETTERS_ARE, "conclusion", False, False, gate(
-        ("are", "would"), ("correct", "right", "true", "answer"))),
+        ("are", "would"), ("correct*", "right*", "true*", "answer*"))),
     _Finder(SO_LETTER, "conclusion", False, False, gate(
-        ("so", "therefore", "thus", "hence"), ("the",), ("is", "would", "must"))),
+        ("so*", "therefore*", "thus*", "hence*"), ("the",), ("is", "would", "must"))),
     _Finder(ZH_LETTER_FIRST, "conclusion", False, True, gate(
         ("正确", "对的", "最佳", "合适", "恰当", "符合"))),
     _Finder(ZH_CONCLUSION, "conclusion", False, True, gate(
         ("最", "的", "对应", "属于", "应该", "应当"))),
-    _Finder(THEREFORE, "conclusion", True, False, gate()),
-    _Finder(CHOOSE, "conclusion", False, False, gate(
-        ("choose", "select", "pick", "go", "opt", "answer", "correspond", "match", "option",
-         "choice", "leav", "remains", "exception", "odd", "outlier", "culprit", "one"))),
+    _Finder(THEREFORE, "conclusion", True, False, gate(
+        ("therefore", "thus", "hence", "so", "consequently", "overall", "conclusion",
+         "summary", "it", "its", "think", "believe", "this", "maybe", "perhaps", "probably",
+         "likely", ":", "—", "–"))),
+    _Finder(CHOOSE, "conclusion", False, False, either(
+        gate(("choose", "select", "pick", "go", "opt", "answer", "my", "corresponds",
+              "matches", "exception", "odd", "outlier", "culprit"),),
+        gate(("that", "this"), ("option", "choice")),  # "that is option D"
+        gate(("leaves", "leaving"), ("as",)),  # "That leaves B as …"
+        gate(("only",), ("remains",)),  # "Only C remains."
+        gate(("one",), ("the",)))),  # "the one not included is B"
 )
 _MARKERS, _NEGATIONS, _WEAK = _FINDERS[:2], _FINDERS[2:4], _FINDERS[4:]
 #: Phrases after which a reply states its answer, also in an option's words ("Answer: T4").
 _CONCLUSION_PHRASES = tuple(f for f in _FINDERS if f.regex in (EN_MARKER, ZH_MARKER, THEREFORE,
                                                                CHOOSE))
-_HEDGE_GATE = gate(("either", "maybe", "perhaps", "possibl", "probabl", "likely", "between",
-                    "both", "可能是", "answer", "choose", "pick", "select", "say", "go", "或",
-                    "/"))
-_CORRECTION_GATE = gate(("wait", "actually", "thought", "correction", "scratch", "wrong",
-                         "mistake", "reconsider", "...", "…", "不对", "等等", "更正", "纠正",
-                         "修正", "其实", "重新考虑", "再想"))
+_HEDGE_GATE = either(
+    gate(("either", "maybe", "perhaps", "possibly", "probably", "likely", "between", "both",
+          "可能是", "或", "/"),),
+    gate(("answer", "choose", "pick", "select", "say", "go"), ("i", "we")),  # "I'd say B or C"
+)
+#: Only parts: `pick` also looks for a cue up to a candidate's end, where a cut could end
+#: a word that goes on ("wait" in "waiting").
+_CORRECTION_GATE = gate(("wait*", "actually*", "thought*", "correction*", "scratch*",
+                         "wrong*", "mistake*", "reconsider*", "...", "…", "不对", "等等",
+                         "更正", "纠正", "修正", "其实", "重新考虑", "再想"))
 
 
 def corrects(reply: Scan, pos: int, endpos: int) -> bool:
     """A self-correction cue ("wait", "actually", "不对") in the text between pos and endpos."""
     return (
-        may_match(_CORRECTION_GATE, reply.fold)
+        opens(_CORRECTION_GATE, reply)
         and CORRECTION.search(reply.text, pos, endpos) is not None
     )
 
@@ -248,7 +267,7 @@ def strict_candidates(reply: Scan) -> list[Candidate]:
         found += _json(reply)
     if "<" in text:
         found += _tags(reply)
-    if may_match(_HEDGE_GATE, reply.fold):
+    if opens(_HEDGE_GATE, reply):
         found += _hedges(reply)
     return found + _look(_MARKERS, reply)
 

@@ -36,7 +36,7 @@ patient presents" are not answers.
 `strict_choice` keeps only the explicit markers of step 2 (answer-marker, answer-tag,
 zh-marker, boxed, json), to be reported beside the lenient `extract_choice`; `extract_both`
 gives both from one pass (strict's candidates are the first lenient looks for). Patterns that
-cannot match are skipped by word gates (`choice_letters.gate`): a cheap necessary condition,
+cannot match are skipped by word gates (`word_gates`): a cheap necessary condition,
 never a different result.
 """
 
@@ -51,22 +51,13 @@ from functools import lru_cache
 
 from medjudge.errors import DatasetError
 from medjudge.records import Answer, Item, McqScore
-from medjudge.scoring.choice_letters import (
-    Candidate,
-    Gate,
-    Rule,
-    choices_of,
-    gate,
-    is_term,
-    keys_of,
-    may_match,
-    norm,
-)
+from medjudge.scoring.choice_letters import Candidate, Rule, choices_of, is_term, keys_of, norm
 from medjudge.scoring.choice_markers import (
     Scan,
     conclusion_end,
     corrects,
     lenient_extra,
+    opens,
     pick,
     scan,
     strict_candidates,
@@ -78,6 +69,7 @@ from medjudge.scoring.option_match import (
     paraphrased_option,
     singled_out,
 )
+from medjudge.scoring.word_gates import Gate, gate
 
 __all__ = [
     "Extraction",
@@ -221,15 +213,15 @@ _REFUSAL = re.compile(
     """,
     re.VERBOSE | re.IGNORECASE,
 )
-#: Words a refusal cannot do without (`choice_letters.gate`).
-_REFUSAL_GATE: Gate = gate(("provid", "give", "offer", "answer", "help", "assist", "diagnos",
-                            "recommend", "choose", "select", "determin", "make", "ai",
-                            "unable", "无法", "不能", "不便", "没法", "不可以", "抱歉",
-                            "对不起"))
+#: Words a refusal cannot do without (`word_gates`): the verbs may go on ("provides").
+_REFUSAL_GATE: Gate = gate(("provide*", "give*", "offer*", "answer*", "help*", "assist*",
+                            "diagnose*", "recommend*", "choose*", "select*", "determine*",
+                            "make*", "ai", "unable", "无法", "不能", "不便", "没法", "不可以",
+                            "抱歉", "对不起"))
 
 
 def _refuses(reply: Scan) -> bool:
-    return may_match(_REFUSAL_GATE, reply.fold) and _REFUSAL.search(reply.text) is not None
+    return opens(_REFUSAL_GATE, reply) and _REFUSAL.search(reply.text) is not None
 
 
 _SHORT_REPLY = 400
