@@ -131,7 +131,13 @@ _CHAIN = re.compile(
 
 def is_term(text: str, start: int, end: int) -> bool:
     """True when the letter at text[start:end] belongs to a term or is the article 'A'."""
-    before = _WORD_BEFORE.search(text, max(0, start - 40), start)
+    # each search below needs a character that is checked first: " ", "\t" or "-" before,
+    # "." or a space after
+    before = (
+        _WORD_BEFORE.search(text, max(0, start - 40), start)
+        if start and text[start - 1] in " \t-"
+        else None
+    )
     if before:
         word = before[1].lower()
         if word in _TERM_BEFORE or word.rsplit("-", 1)[-1] in _TERM_BEFORE:
@@ -140,7 +146,7 @@ def is_term(text: str, start: int, end: int) -> bool:
         return True
     if text.startswith(_ZH_TERM_AFTER, end):
         return True
-    if (abbr := _ABBREVIATION.match(text, end)) and (
+    if text.startswith(".", end) and (abbr := _ABBREVIATION.match(text, end)) and (
         abbr[1] in _SPECIES or (text[start].islower() and text[end + 1].isalpha())
     ):
         return True
@@ -149,7 +155,7 @@ def is_term(text: str, start: int, end: int) -> bool:
 
 def _term_after(text: str, start: int, end: int) -> bool:
     """True when the word after the letter makes it an article or part of a term."""
-    after = _TOKEN_AFTER.match(text, end)
+    after = _TOKEN_AFTER.match(text, end) if text[end : end + 1] in (" ", "\t") else None
     if after is None:  # punctuation, a line break or the end follows
         return False
     token = after[1]

@@ -46,7 +46,7 @@ from medjudge.scoring.option_match import (
     option_conclusions,
     value_letters,
 )
-from medjudge.scoring.word_gates import Gate, either, folded, gate, may_match, words_of
+from medjudge.scoring.word_gates import Gate, either, folded, gate, words_of
 
 __all__ = [
     "Scan",
@@ -70,8 +70,9 @@ class Scan:
     words: frozenset[bytes]  # `words_of(fold)`
     chinese: bool
     choices: Choices
-    #: Where the last match of a pattern ends (-1: none), for the patterns looked for so far.
-    ends: dict[re.Pattern[str], int] = field(default_factory=dict)
+    #: Where the last match of a pattern ends (-1: none), for the patterns looked for so far,
+    #: by the pattern's text (a compiled pattern hashes its whole program at each lookup).
+    ends: dict[str, int] = field(default_factory=dict)
 
 
 def scan(text: str, choices: Choices) -> Scan:
@@ -92,12 +93,14 @@ class _Finder(NamedTuple):
     words: Gate
 
     def may_match(self, reply: Scan) -> bool:
-        return (reply.chinese or not self.chinese) and opens(self.words, reply)
+        if self.chinese and not reply.chinese:
+            return False
+        return reply.fold is None or self.words.opens(reply.fold, reply.words, reply.chinese)
 
 
 def opens(words: Gate, reply: Scan) -> bool:
     """Whether a pattern with the gate `words` may match the reply."""
-    return may_match(words, reply.fold, reply.words)
+    return reply.fold is None or words.opens(reply.fold, reply.words, reply.chinese)
 
 
 #: The patterns that read letters next to a phrase; strict ones first. A gate's whole words
@@ -144,19 +147,20 @@ _HEDGE_GATE = either(
           "可能是", "或", "/"),),
     gate(("answer", "choose", "pick", "select", "say", "go"), ("i", "we")),  # "I'd say B or C"
 )
-#: Only parts: `pick` also looks for a cue up to a candidate's end, where a cut could end
-#: a word that goes on ("wait" in "waiting").
-_CORRECTION_GATE = gate(("wait*", "actually*", "thought*", "correction*", "scratch*",
-                         "wrong*", "mistake*", "reconsider*", "...", "…", "不对", "等等",
-                         "更正", "纠正", "修正", "其实", "重新考虑", "再想"))
+_CORRECTION_WORDS = ("wait", "actually", "thought", "correction", "scratch", "wrong",
+                     "mistake", "reconsider")
+_CORRECTION_OTHERS = ("...", "…", "不对", "等等", "更正", "纠正", "修正", "其实", "重新考虑",
+                      "再想")
+_CORRECTION_GATE = gate((*_CORRECTION_WORDS, *_CORRECTION_OTHERS))
+#: For a search that stops before the end of the text: there a cut may end a word that
+#: goes on ("wait" of "waiting" matches ``wait\b``), so the words are parts.
+_CORRECTION_CUT_GATE = gate((*(f"{w}*" for w in _CORRECTION_WORDS), *_CORRECTION_OTHERS))
 
 
 def corrects(reply: Scan, pos: int, endpos: int) -> bool:
     """A self-correction cue ("wait", "actually", "不对") in the text between pos and endpos."""
-    return (
-        opens(_CORRECTION_GATE, reply)
-        and CORRECTION.search(reply.text, pos, endpos) is not None
-    )
+    words = _CORRECTION_GATE if endpos == len(reply.text) else _CORRECTION_CUT_GATE
+    return opens(words, reply) and CORRECTION.search(reply.text, pos, endpos) is not None
 
 
 def _find(finder: _Finder, reply: Scan) -> list[Candidate]:
@@ -174,7 +178,7 @@ def _find(finder: _Finder, reply: Scan) -> list[Candidate]:
         if not finder.must_end or SENTENCE_END.match(text, parsed[1]):
             end = m.end("letters") if before else parsed[1]
             found.append(Candidate(m.start(), end, finder.rule, parsed[0]))
-    reply.ends[regex] = last
+    reply.ends[regex.pattern] = last
     return found
 
 
@@ -192,13 +196,13 @@ def conclusion_end(reply: Scan) -> int | None:
     None when there is none. A pattern whose gate is closed cannot match: it is not run."""
     last = -1
     for finder in _CONCLUSION_PHRASES:
-        end = reply.ends.get(finder.regex)
+        end = reply.ends.get(finder.regex.pattern)
         if end is None:
             end = -1
             if finder.may_match(reply):
                 for m in finder.regex.finditer(reply.text):
                     end = m.end()
-                reply.ends[finder.regex] = end
+                reply.ends[finder.regex.pattern] = end
         last = max(last, end)
     return last if last >= 0 else None
 
@@ -263,7 +267,7 @@ def strict_candidates(reply: Scan) -> list[Candidate]:
     """The explicit markers: boxed, JSON, tags, hedges, English and Chinese markers."""
     text = reply.text
     found = _boxed(reply) if "boxed" in text else []
-    if ":" in text:  # JSON keys and values
+    if ":" in text and ('"' in text or "'" in text):  # JSON: a quoted key, a colon
         found += _json(reply)
     if "<" in text:
         found += _tags(reply)

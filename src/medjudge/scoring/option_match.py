@@ -250,6 +250,12 @@ _VALUE_LETTER = re.compile(
     """,
     re.VERBOSE,
 )
+#: What every `_VALUE_LETTER` match holds; it begins with "(" or ",", which `re` finds fast
+#: (`_VALUE_LETTER` begins with a look-behind, tried at every character).
+_VALUE_CORE = re.compile(
+    r"\([ \t]*(?:(?i:option|choice)[ \t]*|选项)?[A-Z][ \t]*\)"
+    r"|,[ \t]*(?i:option|choice)[ \t]+[A-Z][ \t]*,"
+)
 _VALUE_START = re.compile(r"[\n()]")
 
 
@@ -269,6 +275,8 @@ def value_letters(text: str, options: Mapping[str, str]) -> Iterator[Candidate]:
     unless one letter alone is marked as the choice: "4.5 mg/kg (option B); with epinephrine
     7 mg/kg (C)" chooses B, and the bare "(C)" is a mention.
     """
+    if _VALUE_CORE.search(text) is None:
+        return
     found = list(_value_letters(text, options))
     marked = [c for c, is_marked in found if is_marked]
     for group in ([c for c, _ in found], marked):

@@ -22,39 +22,77 @@ __all__ = ["Gate", "either", "folded", "gate", "may_match", "words_of"]
 
 
 class _Need(NamedTuple):
-    """One of `words` (whole words, as bytes) or one of `parts` (anywhere) in the text."""
+    """One of `words` (whole words, as bytes) or one of `parts` or `chinese` (anywhere) in
+    the text; `chinese` are the parts with a CJK character, tried only in a Chinese text."""
 
     words: frozenset[bytes]
     parts: tuple[str, ...]
+    chinese: tuple[str, ...]
 
 
-#: The ways a pattern may match (its branches), each a list of needs that must all be met.
-Gate = tuple[tuple[_Need, ...], ...]
+class Gate:
+    """The ways a pattern may match (its branches), each a list of needs that must all be
+    met; `opens` says whether one branch has all its needs in a text."""
+
+    __slots__ = ("_only", "branches")
+
+    def __init__(self, branches: tuple[tuple[_Need, ...], ...]) -> None:
+        self.branches = branches
+        #: The usual gate, one branch of one need, is tested without the loops.
+        self._only = branches[0][0] if len(branches) == 1 and len(branches[0]) == 1 else None
+
+    def opens(self, fold: str, words: frozenset[bytes], chinese: bool) -> bool:
+        """Whether the pattern may match the lowercased text `fold` of `words_of` `words`
+        (`chinese`: it has a CJK character)."""
+        only = self._only
+        if only is not None:
+            return _met(only, fold, words, chinese)
+        for needs in self.branches:
+            for need in needs:
+                if not _met(need, fold, words, chinese):
+                    break  # this branch cannot match
+            else:
+                return True
+        return False
+
+
+def _met(need: _Need, fold: str, words: frozenset[bytes], chinese: bool) -> bool:
+    if not need.words.isdisjoint(words):
+        return True
+    for part in need.parts:
+        if part in fold:
+            return True
+    if chinese:
+        for part in need.chinese:
+            if part in fold:
+                return True
+    return False
 
 _WORD = re.compile(r"[a-z]+")
 _PART = re.compile(r"[a-z]+\*|[^A-Za-z]+")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _need(items: tuple[str, ...]) -> _Need:
-    words, parts = [], []
+    words, parts, chinese = [], [], []
     for item in items:
         if _WORD.fullmatch(item):
             words.append(item.encode())
         elif _PART.fullmatch(item):
-            parts.append(item.removesuffix("*"))
+            (chinese if _CJK.search(item) else parts).append(item.removesuffix("*"))
         else:
             raise ValueError(f"a gate item is a lowercase word, a 'stem*' or no letters: {item!r}")
-    return _Need(frozenset(words), tuple(parts))
+    return _Need(frozenset(words), tuple(parts), tuple(chinese))
 
 
 def gate(*groups: tuple[str, ...]) -> Gate:
     """A gate that needs one item of every group; ``gate()`` is always open."""
-    return (tuple(_need(group) for group in groups),)
+    return Gate((tuple(_need(group) for group in groups),))
 
 
 def either(*gates: Gate) -> Gate:
     """A gate open when one of `gates` is (a pattern of several branches)."""
-    return tuple(branch for g in gates for branch in g)
+    return Gate(tuple(branch for g in gates for branch in g.branches))
 
 
 #: Characters that `re.IGNORECASE` matches to an ASCII letter but `str.lower` does not
@@ -81,24 +119,17 @@ def words_of(fold: str) -> frozenset[bytes]:
     return frozenset(fold.encode("ascii", "replace").translate(_LETTERS_ONLY).split())
 
 
-def may_match(words: Gate, fold: str | None, text_words: frozenset[bytes] | None = None) -> bool:
+def may_match(
+    words: Gate, fold: str | None, text_words: frozenset[bytes] | None = None,
+    chinese: bool | None = None,
+) -> bool:
     """False only when no branch of the gate `words` has all its needs in the lowercased
-    text `fold` (whose `words_of`, when already read, are `text_words`)."""
+    text `fold` (whose `words_of` and whether it has a CJK character, when already known,
+    are `text_words` and `chinese`)."""
     if fold is None:
         return True
     if text_words is None:
         text_words = words_of(fold)
-    for needs in words:
-        for need in needs:
-            if need.words.isdisjoint(text_words) and not _has_part(need.parts, fold):
-                break
-        else:
-            return True
-    return False
-
-
-def _has_part(parts: tuple[str, ...], fold: str) -> bool:
-    for part in parts:
-        if part in fold:
-            return True
-    return False
+    if chinese is None:
+        chinese = _CJK.search(fold) is not None
+    return words.opens(fold, text_words, chinese)
