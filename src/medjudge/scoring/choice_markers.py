@@ -46,7 +46,7 @@ from medjudge.scoring.option_match import (
     option_conclusions,
     value_letters,
 )
-from medjudge.scoring.word_gates import Gate, either, folded, gate, words_of
+from medjudge.scoring.word_gates import Gate, either, folded, gate, word_bits, words_of
 
 __all__ = [
     "Scan",
@@ -67,7 +67,7 @@ class Scan:
     text: str
     #: `text` lowercased for the word gates; None when no gate can be trusted (`folded`)
     fold: str | None
-    words: frozenset[bytes]  # `words_of(fold)`
+    bits: int  # `word_bits(words_of(fold))`: the gate needs its whole words meet
     chinese: bool
     choices: Choices
     #: Where the last match of a pattern ends (-1: none), for the patterns looked for so far,
@@ -78,8 +78,8 @@ class Scan:
 def scan(text: str, choices: Choices) -> Scan:
     """`text` (a reply's body) ready for the finders."""
     fold = folded(text)
-    words = words_of(fold) if fold is not None else frozenset()
-    return Scan(text, fold, words, CJK.search(text) is not None, choices)
+    bits = word_bits(words_of(fold)) if fold is not None else 0
+    return Scan(text, fold, bits, CJK.search(text) is not None, choices)
 
 
 class _Finder(NamedTuple):
@@ -95,12 +95,12 @@ class _Finder(NamedTuple):
     def may_match(self, reply: Scan) -> bool:
         if self.chinese and not reply.chinese:
             return False
-        return reply.fold is None or self.words.opens(reply.fold, reply.words, reply.chinese)
+        return reply.fold is None or self.words.opens(reply.bits, reply.fold, reply.chinese)
 
 
 def opens(words: Gate, reply: Scan) -> bool:
     """Whether a pattern with the gate `words` may match the reply."""
-    return reply.fold is None or words.opens(reply.fold, reply.words, reply.chinese)
+    return reply.fold is None or words.opens(reply.bits, reply.fold, reply.chinese)
 
 
 #: The patterns that read letters next to a phrase; strict ones first. A gate's whole words
@@ -131,8 +131,10 @@ _FINDERS: tuple[_Finder, ...] = (
          "summary", "it", "its", "think", "believe", "this", "maybe", "perhaps", "probably",
          "likely", ":", "—", "–"))),
     _Finder(CHOOSE, "conclusion", False, False, either(
-        gate(("choose", "select", "pick", "go", "opt", "answer", "my", "corresponds",
-              "matches", "exception", "odd", "outlier", "culprit"),),
+        gate(("choose", "select", "pick", "go", "opt", "answer"), ("i", "we")),  # "I'd pick"
+        gate(("go",), ("with",)),  # "Go with A"
+        gate(("my",), ("choice", "pick", "selection", "answer")),  # "my choice is D"
+        gate(("corresponds", "matches", "exception", "odd", "outlier", "culprit"),),
         gate(("that", "this"), ("option", "choice")),  # "that is option D"
         gate(("leaves", "leaving"), ("as",)),  # "That leaves B as …"
         gate(("only",), ("remains",)),  # "Only C remains."

@@ -16,57 +16,75 @@ by every gate.
 from __future__ import annotations
 
 import re
+from itertools import count
 from typing import NamedTuple
 
-__all__ = ["Gate", "either", "folded", "gate", "may_match", "words_of"]
+__all__ = ["Gate", "either", "folded", "gate", "may_match", "word_bits", "words_of"]
 
 
 class _Need(NamedTuple):
-    """One of `words` (whole words, as bytes) or one of `parts` or `chinese` (anywhere) in
-    the text; `chinese` are the parts with a CJK character, tried only in a Chinese text."""
+    """One of a group's words (whole words) or `parts` or `chinese` (anywhere) in the
+    text; `chinese` are the parts with a CJK character, tried only in a Chinese text."""
 
-    words: frozenset[bytes]
+    bit: int  # set in a text's `word_bits` when it has one of the group's words
     parts: tuple[str, ...]
     chinese: tuple[str, ...]
+
+
+#: Each word of a gate → the bits of the needs that list it (all gates share the table).
+_WORD_NEEDS: dict[bytes, int] = {}
+_GATE_WORDS: set[bytes] = set()
+_BITS = count()
+
+
+def word_bits(words: frozenset[bytes]) -> int:
+    """The bits of every need, of every gate, that a text of these `words_of` meets by a
+    whole word: one set intersection, then the few gate words the text has."""
+    bits = 0
+    for word in words & _GATE_WORDS:
+        bits |= _WORD_NEEDS[word]
+    return bits
 
 
 class Gate:
     """The ways a pattern may match (its branches), each a list of needs that must all be
     met; `opens` says whether one branch has all its needs in a text."""
 
-    __slots__ = ("_only", "branches")
+    __slots__ = ("_branches", "needs")
 
-    def __init__(self, branches: tuple[tuple[_Need, ...], ...]) -> None:
-        self.branches = branches
-        #: The usual gate, one branch of one need, is tested without the loops.
-        self._only = branches[0][0] if len(branches) == 1 and len(branches[0]) == 1 else None
+    def __init__(self, needs: tuple[tuple[_Need, ...], ...]) -> None:
+        self.needs = needs  # the needs of each branch
+        #: Each branch as the bits of its needs of words only, which the text's
+        #: `word_bits` must all have, and its needs with parts, tested one by one.
+        self._branches = tuple(
+            (
+                sum(need.bit for need in branch if not (need.parts or need.chinese)),
+                tuple(need for need in branch if need.parts or need.chinese),
+            )
+            for branch in needs
+        )
 
-    def opens(self, fold: str, words: frozenset[bytes], chinese: bool) -> bool:
-        """Whether the pattern may match the lowercased text `fold` of `words_of` `words`
-        (`chinese`: it has a CJK character)."""
-        only = self._only
-        if only is not None:
-            return _met(only, fold, words, chinese)
-        for needs in self.branches:
+    def opens(self, bits: int, fold: str, chinese: bool) -> bool:
+        """Whether the pattern may match the lowercased text `fold`, whose `word_bits` are
+        `bits` (`chinese`: it has a CJK character)."""
+        for words, needs in self._branches:
+            if bits & words != words:
+                continue  # a word this branch cannot match without is missing
             for need in needs:
-                if not _met(need, fold, words, chinese):
-                    break  # this branch cannot match
+                if not (bits & need.bit or _has(need.parts, fold)
+                        or (chinese and _has(need.chinese, fold))):
+                    break  # neither a word nor a part of this need
             else:
                 return True
         return False
 
 
-def _met(need: _Need, fold: str, words: frozenset[bytes], chinese: bool) -> bool:
-    if not need.words.isdisjoint(words):
-        return True
-    for part in need.parts:
+def _has(parts: tuple[str, ...], fold: str) -> bool:
+    for part in parts:
         if part in fold:
             return True
-    if chinese:
-        for part in need.chinese:
-            if part in fold:
-                return True
     return False
+
 
 _WORD = re.compile(r"[a-z]+")
 _PART = re.compile(r"[a-z]+\*|[^A-Za-z]+")
@@ -74,15 +92,19 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _need(items: tuple[str, ...]) -> _Need:
-    words, parts, chinese = [], [], []
+    bit = 1 << next(_BITS)
+    parts: list[str] = []
+    chinese: list[str] = []
     for item in items:
         if _WORD.fullmatch(item):
-            words.append(item.encode())
+            word = item.encode()
+            _WORD_NEEDS[word] = _WORD_NEEDS.get(word, 0) | bit
+            _GATE_WORDS.add(word)
         elif _PART.fullmatch(item):
             (chinese if _CJK.search(item) else parts).append(item.removesuffix("*"))
         else:
             raise ValueError(f"a gate item is a lowercase word, a 'stem*' or no letters: {item!r}")
-    return _Need(frozenset(words), tuple(parts), tuple(chinese))
+    return _Need(bit, tuple(parts), tuple(chinese))
 
 
 def gate(*groups: tuple[str, ...]) -> Gate:
@@ -92,7 +114,7 @@ def gate(*groups: tuple[str, ...]) -> Gate:
 
 def either(*gates: Gate) -> Gate:
     """A gate open when one of `gates` is (a pattern of several branches)."""
-    return Gate(tuple(branch for g in gates for branch in g.branches))
+    return Gate(tuple(branch for g in gates for branch in g.needs))
 
 
 #: Characters that `re.IGNORECASE` matches to an ASCII letter but `str.lower` does not
@@ -132,4 +154,4 @@ def may_match(
         text_words = words_of(fold)
     if chinese is None:
         chinese = _CJK.search(fold) is not None
-    return words.opens(fold, text_words, chinese)
+    return words.opens(word_bits(text_words), fold, chinese)
