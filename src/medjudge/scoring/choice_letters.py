@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
@@ -248,8 +247,7 @@ def norm(text: str) -> str:
     return " ".join(text.split()).strip(" .。,，;；:：!！()")
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):  # a tuple: built in half the time of a frozen dataclass
     """Letters some rule read at text[start:end]; several letters mean several answers."""
 
     start: int

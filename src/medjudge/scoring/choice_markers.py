@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
-from medjudge.scoring.choice_letters import Candidate, Choices, Rule, letters_at
+from medjudge.scoring.choice_letters import STRONG_RULES, Candidate, Choices, Rule, letters_at
 from medjudge.scoring.choice_patterns import (
     BOXED,
     CHOOSE,
@@ -46,7 +45,7 @@ from medjudge.scoring.option_match import (
     option_conclusions,
     value_letters,
 )
-from medjudge.scoring.word_gates import Gate, either, folded, gate, word_bits, words_of
+from medjudge.scoring.word_gates import Gate, either, fold_bits, gate
 
 __all__ = [
     "Scan",
@@ -67,7 +66,7 @@ class Scan:
     text: str
     #: `text` lowercased for the word gates; None when no gate can be trusted (`folded`)
     fold: str | None
-    bits: int  # `word_bits(words_of(fold))`: the gate needs its whole words meet
+    bits: int  # `word_bits` of its words: the needs of gates its whole words meet
     chinese: bool
     choices: Choices
     #: Where the last match of a pattern ends (-1: none), for the patterns looked for so far,
@@ -77,20 +76,27 @@ class Scan:
 
 def scan(text: str, choices: Choices) -> Scan:
     """`text` (a reply's body) ready for the finders."""
-    fold = folded(text)
-    bits = word_bits(words_of(fold)) if fold is not None else 0
+    fold, bits = fold_bits(text)
     return Scan(text, fold, bits, CJK.search(text) is not None, choices)
 
 
-class _Finder(NamedTuple):
-    regex: re.Pattern[str]
-    rule: Rule
-    #: The letter must end its sentence ("Therefore, D." but not "Therefore, D is wrong").
-    must_end: bool
-    #: The pattern reads only Chinese: a reply without a CJK character cannot match it.
-    chinese: bool
-    #: Words the pattern cannot match without (`word_gates`).
-    words: Gate
+class _Finder:
+    """A pattern that reads letters next to a phrase, and the rule it decides by."""
+
+    __slots__ = ("before", "chinese", "must_end", "regex", "rule", "words")
+
+    def __init__(
+        self, regex: re.Pattern[str], rule: Rule, must_end: bool, chinese: bool, words: Gate
+    ) -> None:
+        self.regex, self.rule = regex, rule
+        #: The letter must end its sentence ("Therefore, D." but not "Therefore, D is wrong").
+        self.must_end = must_end
+        #: The pattern reads only Chinese: a reply without a CJK character cannot match it.
+        self.chinese = chinese
+        #: Words the pattern cannot match without (`word_gates`).
+        self.words = words
+        #: The letters are the match's group `letters` ("D is correct"), not after it.
+        self.before = "letters" in regex.groupindex
 
     def may_match(self, reply: Scan) -> bool:
         if self.chinese and not reply.chinese:
@@ -168,8 +174,7 @@ def corrects(reply: Scan, pos: int, endpos: int) -> bool:
 def _find(finder: _Finder, reply: Scan) -> list[Candidate]:
     """Letters right after each match, or in its group `letters` ("D is correct"); also
     records where the last match ends (`conclusion_end`)."""
-    regex, text, keys = finder.regex, reply.text, reply.choices.keys
-    before = "letters" in regex.groupindex
+    regex, text, keys, before = finder.regex, reply.text, reply.choices.keys, finder.before
     found: list[Candidate] = []
     last = -1
     for m in regex.finditer(text):
@@ -187,8 +192,11 @@ def _find(finder: _Finder, reply: Scan) -> list[Candidate]:
 def _look(finders: tuple[_Finder, ...], reply: Scan) -> list[Candidate]:
     """The candidates of each finder whose pattern may match, in the order of `finders`."""
     found: list[Candidate] = []
+    fold, bits, chinese = reply.fold, reply.bits, reply.chinese
     for finder in finders:
-        if finder.may_match(reply):
+        if (chinese or not finder.chinese) and (
+            fold is None or finder.words.opens(bits, fold, chinese)
+        ):
             found += _find(finder, reply)
     return found
 
@@ -284,8 +292,7 @@ def lenient_extra(reply: Scan, strict: list[Candidate]) -> list[Candidate]:
     there is no explicit marker or a self-correction cue follows the last one."""
     extra = _look(_NEGATIONS, reply)
     found = strict + extra
-    last = max((c.start, c.end) for c in found) if found else None
-    if last is None or corrects(reply, last[1], len(reply.text)):
+    if not found or corrects(reply, max(found, key=_position).end, len(reply.text)):
         extra += _weak(reply)
     return extra
 
@@ -307,10 +314,12 @@ def _position(c: Candidate) -> tuple[int, int]:
 
 def pick(found: list[Candidate], reply: Scan) -> Candidate | None:
     """The last strong conclusion; a later weak one wins only after a self-correction cue."""
-    strong = [c for c in found if c.strong]
+    if len(found) < 2:
+        return found[0] if found else None
+    strong = [c for c in found if c.rule in STRONG_RULES]
     if len(strong) == len(found):  # no weak ones (strict extraction, or only markers)
-        return max(strong, key=_position) if strong else None
-    weak = sorted((c for c in found if not c.strong), key=_position)
+        return max(strong, key=_position)
+    weak = sorted((c for c in found if c.rule not in STRONG_RULES), key=_position)
     if not strong:
         return weak[-1]
     last = max(strong, key=_position)

@@ -316,19 +316,24 @@ def _needle(option: str) -> str:
     return unicodedata.normalize("NFKC", option).casefold().strip()
 
 
-def option_conclusions(text: str, options: Mapping[str, str]) -> Iterator[Candidate]:
+@lru_cache(maxsize=1024)
+def _needles(options: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Each option's key and the text `option_conclusions` looks for, if usable."""
+    return tuple((key, needle) for key, option in options if _usable(needle := _needle(option)))
+
+
+def option_conclusions(text: str, options: Mapping[str, str]) -> list[Candidate]:
     """"Rocuronium is best", "氯胺酮最合适": an option's text followed by a conclusion."""
     lowered = unicodedata.normalize("NFKC", text).casefold()
-    for key, option in options.items():
-        needle = _needle(option)
-        if not _usable(needle):
-            continue
+    found = []
+    for key, needle in _needles(tuple(options.items())):
         s = -1
         while (s := lowered.find(needle, s + 1)) >= 0:
             e = s + len(needle)
-            concludes = _whole(lowered, s, e) and _OPTION_CONCLUSION.match(lowered, e)
+            concludes = _OPTION_CONCLUSION.match(lowered, e) and _whole(lowered, s, e)
             if concludes and not _NEGATIVE.search(_sentence(lowered, s, e)):
-                yield Candidate(s, e, "option-text", (key,))
+                found.append(Candidate(s, e, "option-text", (key,)))
+    return found
 
 
 # ------------------------------------------------- a reply that is its option ---

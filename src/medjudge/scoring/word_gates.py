@@ -19,7 +19,7 @@ import re
 from itertools import count
 from typing import NamedTuple
 
-__all__ = ["Gate", "either", "folded", "gate", "may_match", "word_bits", "words_of"]
+__all__ = ["Gate", "either", "fold_bits", "folded", "gate", "may_match", "word_bits", "words_of"]
 
 
 class _Need(NamedTuple):
@@ -70,9 +70,9 @@ class Gate:
         for words, needs in self._branches:
             if bits & words != words:
                 continue  # a word this branch cannot match without is missing
-            for need in needs:
-                if not (bits & need.bit or _has(need.parts, fold)
-                        or (chinese and _has(need.chinese, fold))):
+            for bit, parts, cjk in needs:
+                if not (bits & bit or (parts and _has(parts, fold))
+                        or (cjk and chinese and _has(cjk, fold))):
                     break  # neither a word nor a part of this need
             else:
                 return True
@@ -139,6 +139,17 @@ def words_of(fold: str) -> frozenset[bytes]:
     """The whole words of a lowercased text: each run of ASCII letters with no letter on
     either side. Other characters become "?" then spaces, so they separate words too."""
     return frozenset(fold.encode("ascii", "replace").translate(_LETTERS_ONLY).split())
+
+
+def fold_bits(text: str) -> tuple[str | None, int]:
+    """`folded(text)` and the `word_bits` of its words, in one call (0 when None)."""
+    fold = folded(text)
+    if fold is None:
+        return None, 0
+    bits = 0
+    for word in words_of(fold) & _GATE_WORDS:
+        bits |= _WORD_NEEDS[word]
+    return fold, bits
 
 
 def may_match(
