@@ -77,7 +77,8 @@ class Scan:
 def scan(text: str, choices: Choices) -> Scan:
     """`text` (a reply's body) ready for the finders."""
     fold, bits = fold_bits(text)
-    return Scan(text, fold, bits, CJK.search(text) is not None, choices)
+    chinese = not text.isascii() and CJK.search(text) is not None
+    return Scan(text, fold, bits, chinese, choices)
 
 
 class _Finder:
