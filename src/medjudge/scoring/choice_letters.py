@@ -84,6 +84,7 @@ _TERM_AFTER = _words(
     "virus hepatitis vitamin vitamins antigen antigens personality dissection mode scan "
     "toxin fiber fibers fibre fibres receptor receptors"
 )
+_TERM_BEFORE_ENDINGS = tuple(_TERM_BEFORE)
 _ZH_TERM_BEFORE = ("维生素", "血友病", "因子", "肝炎", "蛋白", "分级", "分型", "分期")
 _ZH_TERM_AFTER = ("型", "类", "组", "级", "超", "族", "期", "细胞", "反应", "链球菌", "群", "受体")
 
@@ -131,10 +132,13 @@ _CHAIN = re.compile(
 def is_term(text: str, start: int, end: int) -> bool:
     """True when the letter at text[start:end] belongs to a term or is the article 'A'."""
     # each search below needs a character that is checked first: " ", "\t" or "-" before,
-    # "." or a space after
+    # "." or a space after; and the word before counts only when the text before the
+    # letter ends with a word of _TERM_BEFORE
+    lo = max(0, start - 40)
     before = (
-        _WORD_BEFORE.search(text, max(0, start - 40), start)
+        _WORD_BEFORE.search(text, lo, start)
         if start and text[start - 1] in " \t-"
+        and text[lo:start].rstrip(" \t-").lower().endswith(_TERM_BEFORE_ENDINGS)
         else None
     )
     if before:
