@@ -36,7 +36,7 @@ patient presents" are not answers.
 `strict_choice` keeps only the explicit markers of step 2 (answer-marker, answer-tag,
 zh-marker, boxed, json), to be reported beside the lenient `extract_choice`; `extract_both`
 gives both from one pass (strict's candidates are the first lenient looks for). Patterns that
-cannot match are skipped by word gates (`choice_letters.gate`): a cheap necessary condition,
+cannot match are skipped by word gates (`word_gates`): a cheap necessary condition,
 never a different result.
 """
 
@@ -51,23 +51,15 @@ from functools import lru_cache
 
 from medjudge.errors import DatasetError
 from medjudge.records import Answer, Item, McqScore
-from medjudge.scoring.choice_letters import (
-    Candidate,
-    Gate,
-    Rule,
-    folded,
-    gate,
-    is_term,
-    keys_of,
-    may_match,
-    norm,
-    normalize_keys,
-)
+from medjudge.scoring.choice_letters import Candidate, Rule, choices_of, is_term, keys_of, norm
 from medjudge.scoring.choice_markers import (
-    CONCLUSION_PHRASES,
-    has_correction,
-    lenient_candidates,
+    Scan,
+    conclusion_end,
+    corrects,
+    lenient_extra,
+    opens,
     pick,
+    scan,
     strict_candidates,
 )
 from medjudge.scoring.option_match import (
@@ -77,6 +69,7 @@ from medjudge.scoring.option_match import (
     paraphrased_option,
     singled_out,
 )
+from medjudge.scoring.word_gates import Gate, gate
 
 __all__ = [
     "Extraction",
@@ -145,18 +138,23 @@ def _labels(body: str) -> set[str]:
     return {m["letter"] for m in _LABEL.finditer(body)}
 
 
-def _bare_letter(body: str, keys: frozenset[str], options: Mapping[str, str]) -> Extraction | None:
+def _lines(body: str) -> list[str]:
+    """The reply's lines that say something, without quotes around them."""
+    return [s for line in body.splitlines() if (s := line.strip(_QUOTES))]
+
+
+def _bare_letter(reply: Scan, lines: list[str]) -> Extraction | None:
     """A reply that begins with its letter: "C", "(C)", "C) Etomidate", "B. Ketamine keeps…"."""
-    lines = [s for line in body.splitlines() if (s := line.strip(_QUOTES))]
     if not lines:
         return None
+    body, keys, options = reply.text, reply.choices.keys, reply.choices.options
     first = lines[0]
     if _BARE_MULTI.fullmatch(first) and norm(first) not in {norm(t) for t in options.values()}:
         letters = {c.upper() for c in _LONE_LETTER.findall(first)}
         run = first.rstrip(".。")
         letters |= set(run) if run.isupper() and set(run) <= keys else set()
         if len(letters & keys) > 1:
-            return Extraction(None, "multiple-answers")
+            return _result(None, "multiple-answers")
     m = _BARE.match(first)
     if m is None:
         return None
@@ -168,22 +166,21 @@ def _bare_letter(body: str, keys: frozenset[str], options: Mapping[str, str]) ->
     if _REJECTS.match(first[letter_end:].lstrip()):
         return None  # "选项A、B、C都不对", "A is incorrect"
     if contradicts(first, letter_end, letter, options):
-        return Extraction(None, "contradiction")
+        return _result(None, "contradiction")
     if not rest:
-        return Extraction(letter, "bare-letter")
+        return _result(letter, "bare-letter")
     labelled = bool(m["wrapped"] or m["sep"])
     if not labelled or _labels(body) - {letter}:
         return None  # "A is wrong …", or an option-by-option analysis
-    return Extraction(letter, "bare-letter")
+    return _result(letter, "bare-letter")
 
 
-def _last_line(body: str, keys: frozenset[str]) -> Extraction | None:
+def _last_line(lines: list[str], keys: frozenset[str]) -> Extraction | None:
     """A lone letter on the last line, after the reasoning: "…\n\nC"."""
-    lines = [s for line in body.splitlines() if (s := line.strip(_QUOTES))]
     m = _LAST_LINE.fullmatch(lines[-1]) if len(lines) > 1 else None
     if m is None or m["letter"] not in keys:
         return None
-    return Extraction(m["letter"], "last-line")
+    return _result(m["letter"], "last-line")
 
 
 _TICK = re.compile(r"[✓✔☑✅√]|\*\*|\|\s*(?i:yes|correct|是|正确)\s*\|")
@@ -200,7 +197,7 @@ def _table_row(raw: str, keys: frozenset[str]) -> Extraction | None:
             continue
         if m["letter"] in keys and _TICK.search(row) and not _CROSS.search(row):
             chosen.add(m["letter"])
-    return Extraction(chosen.pop(), "table-row") if len(chosen) == 1 else None
+    return _result(chosen.pop(), "table-row") if len(chosen) == 1 else None
 
 
 _REFUSAL = re.compile(
@@ -216,39 +213,40 @@ _REFUSAL = re.compile(
     """,
     re.VERBOSE | re.IGNORECASE,
 )
-#: Words a refusal cannot do without (`choice_letters.gate`).
-_REFUSAL_GATE: Gate = gate(("provid", "give", "offer", "answer", "help", "assist", "diagnos",
-                            "recommend", "choose", "select", "determin", "make", "ai",
-                            "unable", "无法", "不能", "不便", "没法", "不可以", "抱歉",
-                            "对不起"))
+#: Words a refusal cannot do without (`word_gates`): the verbs may go on ("provides").
+_REFUSAL_GATE: Gate = gate(("provide*", "give*", "offer*", "answer*", "help*", "assist*",
+                            "diagnose*", "recommend*", "choose*", "select*", "determine*",
+                            "make*", "ai", "unable", "无法", "不能", "不便", "没法", "不可以",
+                            "抱歉", "对不起"))
 
 
-def _refuses(body: str) -> bool:
-    return may_match(_REFUSAL_GATE, folded(body)) and _REFUSAL.search(body) is not None
+def _refuses(reply: Scan) -> bool:
+    return opens(_REFUSAL_GATE, reply) and _REFUSAL.search(reply.text) is not None
 
 
 _SHORT_REPLY = 400
 
 
-def _option_text(body: str, options: Mapping[str, str]) -> Extraction | None:
+def _option_text(reply: Scan) -> Extraction | None:
     """The one option the reply states: in the sentence after its last conclusion phrase,
     or anywhere in a short reply; exactly (or as its value); then the option its opening
     phrase is, or the one a short reply names apart from all others; then all its words."""
-    ends = [m.end() for r in CONCLUSION_PHRASES for m in r.finditer(body)]
-    places = [body[max(ends) :].split("\n", 1)[0]] if ends else []
+    body, options = reply.text, reply.choices.valid
+    end = conclusion_end(reply)
+    places = [body[end:].split("\n", 1)[0]] if end is not None else []
     short = len(body) <= _SHORT_REPLY
     if short:
         places.append(body)
     for place in places:
         if key := only_option(place, options):
-            return Extraction(key, "option-text")
-    if not has_correction(body) and (key := head_option(body, options, loose=short)):
-        return Extraction(key, "option-text")
+            return _result(key, "option-text")
+    if not corrects(reply, 0, len(body)) and (key := head_option(body, options, loose=short)):
+        return _result(key, "option-text")
     if short and (key := singled_out(body, options)):
-        return Extraction(key, "option-text")
+        return _result(key, "option-text")
     for place in places:
         if key := paraphrased_option(place, options):
-            return Extraction(key, "option-paraphrase")
+            return _result(key, "option-paraphrase")
     return None
 
 
@@ -261,6 +259,8 @@ _MARKDOWN = re.compile(r"[*`]+")
 
 def _after_reasoning(text: str) -> str | None:
     """The text after the last closing </think>; None when reasoning never closed."""
+    if "<" not in text:  # both tags begin with it
+        return text
     closing = None
     for closing in _THINK_CLOSE.finditer(text):
         pass
@@ -268,60 +268,63 @@ def _after_reasoning(text: str) -> str | None:
     return None if _THINK_OPEN.search(body) else body
 
 
-def _decide(chosen: Candidate, body: str, options: Mapping[str, str]) -> Extraction:
-    """The chosen candidate's letter, unless it is several letters or contradicts itself."""
+#: One frozen record per (letter, rule): at most 27 × 21 of them.
+_result = lru_cache(maxsize=1024)(Extraction)
+_REFUSAL_FOUND, _NO_ANSWER = _result(None, "refusal"), _result(None, "no-answer")
+
+
+def _decide(chosen: Candidate, reply: Scan) -> Extraction:
+    """The chosen candidate's letter, unless it is several letters or contradicts itself;
+    an opening letter beats a letter in parentheses after a value."""
+    if chosen.rule == "value-letter":
+        # "C。依托咪酯对循环影响最小。丙泊酚（A）…": the opening letter is the answer, and a
+        # letter in parentheses in the explanation is a mention
+        opening = _bare_letter(reply, _lines(reply.text))
+        if opening is not None and opening.choice is not None:
+            return opening
     if len(chosen.letters) > 1:
-        return Extraction(None, "hedge" if chosen.rule == "hedge" else "multiple-answers")
+        return _result(None, "hedge" if chosen.rule == "hedge" else "multiple-answers")
     letter = chosen.letters[0]
     if chosen.rule == "contradiction" or (
-        chosen.rule != "option-text" and contradicts(body, chosen.end, letter, options)
+        chosen.rule != "option-text"
+        and contradicts(reply.text, chosen.end, letter, reply.choices.options)
     ):
-        return Extraction(None, "contradiction")
-    return Extraction(letter, chosen.rule)
+        return _result(None, "contradiction")
+    return _result(letter, chosen.rule)
 
 
-def _lenient(body: str, raw: str, keys: frozenset[str], options: Mapping[str, str]) -> Extraction:
-    """The fallbacks after the markers: how the reply begins and ends, tables, option text."""
-    for found in (_bare_letter(body, keys, options), _last_line(body, keys), _table_row(raw, keys)):
-        if found is not None:
-            return found
-    if _refuses(body):
-        return Extraction(None, "refusal")
-    valid = {k: t for k, t in options.items() if k in keys}
-    return _option_text(body, valid) or Extraction(None, "no-answer")
+def _fallbacks(reply: Scan, raw: str, refused: bool) -> Extraction:
+    """When no phrase states a letter: how the reply begins and ends, tables, refusals
+    (`refused`), option text."""
+    keys, lines = reply.choices.keys, _lines(reply.text)
+    found = _bare_letter(reply, lines) or _last_line(lines, keys) or _table_row(raw, keys)
+    if found is not None:
+        return found
+    if refused:
+        return _REFUSAL_FOUND
+    return _option_text(reply) or _NO_ANSWER
 
 
 def _prepared(text: str | None) -> Extraction | tuple[str, str]:
     """The reply's body (after reasoning, without markdown) and raw text, or why there is
     no answer to look for; the same for strict and lenient extraction."""
     if text is None or not text.strip():
-        return Extraction(None, "empty")
+        return _result(None, "empty")
     raw = _after_reasoning(unicodedata.normalize("NFKC", text).replace("’", "'"))
     if raw is None:
-        return Extraction(None, "truncated-reasoning")
-    body = _MARKDOWN.sub("", raw)
+        return _result(None, "truncated-reasoning")
+    body = _MARKDOWN.sub("", raw) if "*" in raw or "`" in raw else raw
     if not body.strip():
-        return Extraction(None, "no-answer")
+        return _NO_ANSWER
     return body, raw
 
 
-def _conclude(
-    found: list[Candidate], body: str, raw: str, keys: frozenset[str],
-    opts: Mapping[str, str], strict: bool,
-) -> Extraction:
-    """The extraction the candidates `found` lead to, then the fallbacks (lenient only)."""
-    chosen = pick(found, body)
-    if chosen is not None and chosen.rule == "value-letter":
-        # "C。依托咪酯对循环影响最小。丙泊酚（A）…": the opening letter is the answer, and a
-        # letter in parentheses in the explanation is a mention
-        opening = _bare_letter(body, keys, opts)
-        if opening is not None and opening.choice is not None:
-            return opening
+def _strict(found: list[Candidate], reply: Scan) -> Extraction:
+    """The strict extraction from the strict candidates `found`."""
+    chosen = pick(found, reply)
     if chosen is not None:
-        return _decide(chosen, body, opts)
-    if strict:
-        return Extraction(None, "refusal" if _refuses(body) else "no-answer")
-    return _lenient(body, raw, keys, opts)
+        return _decide(chosen, reply)
+    return _REFUSAL_FOUND if _refuses(reply) else _NO_ANSWER
 
 
 def extract(text: str | None, options: Mapping[str, str], *, strict: bool = False) -> Extraction:
@@ -331,15 +334,13 @@ def extract(text: str | None, options: Mapping[str, str], *, strict: bool = Fals
     With `strict=True` only explicit markers count (answer-marker, answer-tag, zh-marker,
     boxed, json).
     """
-    prepared = _prepared(text)
-    if isinstance(prepared, Extraction):
-        return prepared
-    body, raw = prepared
-    keys, opts = keys_of(options), normalize_keys(options)
-    found = strict_candidates(body, keys, opts)
-    if not strict:
-        found = lenient_candidates(body, keys, opts, found)
-    return _conclude(found, body, raw, keys, opts, strict)
+    if strict:
+        prepared = _prepared(text)
+        if isinstance(prepared, Extraction):
+            return prepared
+        reply = scan(prepared[0], choices_of(options))
+        return _strict(strict_candidates(reply), reply)
+    return extract_both(text, options)[0]
 
 
 def extract_both(text: str | None, options: Mapping[str, str]) -> tuple[Extraction, Extraction]:
@@ -349,11 +350,18 @@ def extract_both(text: str | None, options: Mapping[str, str]) -> tuple[Extracti
     if isinstance(prepared, Extraction):
         return prepared, prepared
     body, raw = prepared
-    keys, opts = keys_of(options), normalize_keys(options)
-    strict = strict_candidates(body, keys, opts)
-    lenient = lenient_candidates(body, keys, opts, strict)
-    return (_conclude(lenient, body, raw, keys, opts, False),
-            _conclude(strict, body, raw, keys, opts, True))
+    reply = scan(body, choices_of(options))
+    strict = strict_candidates(reply)
+    extra = lenient_extra(reply, strict)
+    if not strict and not extra:  # no phrase states a letter
+        refused = _refuses(reply)
+        return _fallbacks(reply, raw, refused), _REFUSAL_FOUND if refused else _NO_ANSWER
+    found = _strict(strict, reply)
+    if not extra:  # the same candidates: the same choice
+        return found, found
+    chosen = pick(strict + extra, reply)
+    lenient = _decide(chosen, reply) if chosen else _fallbacks(reply, raw, _refuses(reply))
+    return lenient, found
 
 
 def extract_choice(text: str | None, options: Mapping[str, str]) -> str | None:
@@ -381,7 +389,7 @@ def answer_key(item: Item) -> str:
     )
 
 
-_FAILED = Extraction(None, "failed-answer")
+_FAILED = _result(None, "failed-answer")
 
 
 def extract_answer(

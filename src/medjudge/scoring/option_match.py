@@ -119,15 +119,32 @@ def canon_option(text: str) -> str:
     return canon(text)
 
 
+#: What a text needs for each rewrite of `canon` to change it: found fast (literals or a
+#: character class first), so a rewrite that cannot apply is not scanned for.
+_HAS_ROMAN_CHAR = re.compile("[\u2160-\u216b\u2170-\u217b]")  # the keys of _ROMAN_CHARS
+_HAS_EN_NUMBER = re.compile("|".join(_EN_NUMBERS))  # _EN_NUMBER without its \b
+_HAS_ZH_NUMBER = re.compile("[零一二两三四五六七八九十]")  # every _ZH_NUMBER match has one
+_HAS_ROMAN = re.compile("class|grade|stage|phase|level|type|[级期度型类]")  # each branch's
+_HAS_TRAILING_ZEROS = re.compile(r"\d\.\d*0")  # "2.0", "2.50"
+
+
 @lru_cache(maxsize=256)  # one reply is compared with its options by several rules
 def canon(text: str) -> str:
     """Text to compare with an option: casefolded, numbers in digits ("Ⅳ级", "class IV",
     "four" and "4" alike; "2.0%" as "2%"), units in one spelling."""
-    text = unicodedata.normalize("NFKC", text.translate(_ROMAN_CHARS)).casefold()
-    text = _EN_NUMBER.sub(lambda m: _EN_NUMBERS[m[1]], text)
-    text = _ZH_NUMBER.sub(_zh_number, text)
-    text = _ROMAN.sub(_roman, text)
-    text = _TRAILING_ZEROS.sub(lambda m: m["int"] + (f".{m['frac']}" if m["frac"] else ""), text)
+    if not text.isascii() and _HAS_ROMAN_CHAR.search(text):
+        text = text.translate(_ROMAN_CHARS)
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if _HAS_EN_NUMBER.search(text):
+        text = _EN_NUMBER.sub(lambda m: _EN_NUMBERS[m[1]], text)
+    if _HAS_ZH_NUMBER.search(text):
+        text = _ZH_NUMBER.sub(_zh_number, text)
+    if _HAS_ROMAN.search(text):
+        text = _ROMAN.sub(_roman, text)
+    if _HAS_TRAILING_ZEROS.search(text):
+        text = _TRAILING_ZEROS.sub(
+            lambda m: m["int"] + (f".{m['frac']}" if m["frac"] else ""), text
+        )
     text = _UNITS.sub(_unit, text)
     return " ".join(text.split()).strip(" .。,，;；:：!！()")
 
@@ -183,11 +200,17 @@ def _usable(text: str) -> bool:
     return len(text) >= 3 or (len(text) == 2 and (not text.isascii() or not text.isalpha()))
 
 
+@lru_cache(maxsize=1024)
+def _usable_texts(options: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """The options' `canon_option` texts that are long enough to look for (never changed)."""
+    texts = {k: canon_option(t) for k, t in options}
+    return {k: t for k, t in texts.items() if _usable(t)}
+
+
 def only_option(hay: str, options: Mapping[str, str]) -> str | None:
     """The one option whose text (or value) `hay` states; None for none or several."""
     hay = canon(hay)
-    texts = {k: canon_option(t) for k, t in options.items()}
-    usable = {k: t for k, t in texts.items() if _usable(t)}
+    usable = _usable_texts(tuple(options.items()))
     hits = {k for k, t in usable.items() if _mentions(hay, t)}
     # "Hepatitis B and C" quoted also contains "Hepatitis B": keep the longer option.
     hits = {k for k in hits if not any(k != o and usable[k] in usable[o] for o in hits)}
@@ -250,6 +273,12 @@ _VALUE_LETTER = re.compile(
     """,
     re.VERBOSE,
 )
+#: What every `_VALUE_LETTER` match holds; it begins with "(" or ",", which `re` finds fast
+#: (`_VALUE_LETTER` begins with a look-behind, tried at every character).
+_VALUE_CORE = re.compile(
+    r"\([ \t]*(?:(?i:option|choice)[ \t]*|选项)?[A-Z][ \t]*\)"
+    r"|,[ \t]*(?i:option|choice)[ \t]+[A-Z][ \t]*,"
+)
 _VALUE_START = re.compile(r"[\n()]")
 
 
@@ -269,6 +298,8 @@ def value_letters(text: str, options: Mapping[str, str]) -> Iterator[Candidate]:
     unless one letter alone is marked as the choice: "4.5 mg/kg (option B); with epinephrine
     7 mg/kg (C)" chooses B, and the bare "(C)" is a mention.
     """
+    if _VALUE_CORE.search(text) is None:
+        return
     found = list(_value_letters(text, options))
     marked = [c for c, is_marked in found if is_marked]
     for group in ([c for c, _ in found], marked):
@@ -308,19 +339,24 @@ def _needle(option: str) -> str:
     return unicodedata.normalize("NFKC", option).casefold().strip()
 
 
-def option_conclusions(text: str, options: Mapping[str, str]) -> Iterator[Candidate]:
+@lru_cache(maxsize=1024)
+def _needles(options: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Each option's key and the text `option_conclusions` looks for, if usable."""
+    return tuple((key, needle) for key, option in options if _usable(needle := _needle(option)))
+
+
+def option_conclusions(text: str, options: Mapping[str, str]) -> list[Candidate]:
     """"Rocuronium is best", "氯胺酮最合适": an option's text followed by a conclusion."""
     lowered = unicodedata.normalize("NFKC", text).casefold()
-    for key, option in options.items():
-        needle = _needle(option)
-        if not _usable(needle):
-            continue
+    found = []
+    for key, needle in _needles(tuple(options.items())):
         s = -1
         while (s := lowered.find(needle, s + 1)) >= 0:
             e = s + len(needle)
-            concludes = _whole(lowered, s, e) and _OPTION_CONCLUSION.match(lowered, e)
+            concludes = _OPTION_CONCLUSION.match(lowered, e) and _whole(lowered, s, e)
             if concludes and not _NEGATIVE.search(_sentence(lowered, s, e)):
-                yield Candidate(s, e, "option-text", (key,))
+                found.append(Candidate(s, e, "option-text", (key,)))
+    return found
 
 
 # ------------------------------------------------- a reply that is its option ---
