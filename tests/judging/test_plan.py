@@ -15,15 +15,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from support.answered_store import answered_first_conversation
 from support.fake_clients import FixedModel
 from support.fake_openai import FakeOpenAI, Reply
 from support.judge_replies import FittingVerdict
 from support.progress_recorder import Recorder
 
-from medjudge.answering import answer_items, plan_run
-from medjudge.benchmarks import load
 from medjudge.judging.grade import GradeConfig, grade
-from medjudge.records import SamplingConfig
 from medjudge.store import Store
 
 JUDGE = "openai-compatible/judge"
@@ -35,17 +33,8 @@ REWRITTEN = "REWRITTEN-AFTER-THE-FIRST-REQUEST"
 
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
-    bench = load("sample:llmeval-med")
-    items = [i for i in bench.items if i.conversation_id == "MK-1"]
-    run = plan_run(model="m", benchmark=bench.name, benchmark_path=bench.path,
-                   benchmark_sha256=bench.sha256, items=items, sampling=SamplingConfig(),
-                   samples=SAMPLES)
-    path = tmp_path / "s.sqlite"
-    with Store(path) as db:
-        db.add_items("d", items)
-        db.add_run(run, "d")
-        answer_items(items, FixedModel("Rest and take the tablets."), run=run, store=db)
-    return path
+    return answered_first_conversation(tmp_path / "s.sqlite", "m",
+                                       FixedModel("Rest and take the tablets."), samples=SAMPLES)
 
 
 class ChangesTheLastAnswer:

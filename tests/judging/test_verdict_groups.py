@@ -11,18 +11,16 @@ import threading
 from pathlib import Path
 
 import pytest
+from support.answered_store import answered_first_conversation
 from support.fake_clients import FixedModel
 from support.fake_openai import FakeOpenAI, Reply
 from support.judge_replies import FittingVerdict
 from typer.testing import CliRunner
 
-from medjudge.answering import answer_items, plan_run
-from medjudge.benchmarks import load
 from medjudge.cli.main import app
 from medjudge.errors import StoreError
 from medjudge.judging.grade import GradeConfig, grade
 from medjudge.judging.verdict_groups import SAVE_EVERY
-from medjudge.records import SamplingConfig
 from medjudge.store import Store
 
 JUDGE = "openai-compatible/judge"
@@ -31,17 +29,8 @@ SAMPLES = 9  # the sample's 8 open items × 9 samples: 72 answers, more than one
 
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
-    bench = load("sample:llmeval-med")
-    items = [item for item in bench.items if item.kind == "open"]
-    run = plan_run(model="m", benchmark=bench.name, benchmark_path=bench.path,
-                   benchmark_sha256=bench.sha256, items=items, sampling=SamplingConfig(),
-                   samples=SAMPLES)
-    path = tmp_path / "s.sqlite"
-    with Store(path) as db:
-        db.add_items("d", items)
-        db.add_run(run, "d")
-        answer_items(items, FixedModel("Take amlodipine."), run=run, store=db)
-    return path
+    return answered_first_conversation(tmp_path / "s.sqlite", "m", FixedModel("Take amlodipine."),
+                                       samples=SAMPLES, every_open_item=True)
 
 
 def answers(store: Path) -> int:
